@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Golden test: connection records on the external capture corpus.
+
+Runs `smtptls analyze --sessions -` on every capture listed in
+shared/pcaps-external/facts/connections.tsv (role "smtp") and compares, per
+connection, the endpoints, the SYN/SYN-ACK/FIN/RST flags, the packet count and
+the TCP payload bytes of each direction with what tshark found (the facts file
+was produced with tshark 4.0; see its MANIFEST.md). Every connection must be
+found, with equal facts; smtptls must not report connections tshark did not
+see, and must print nothing on stderr.
+
+Known, documented differences are listed in EXPECTED_DIFFERENCES with the
+reason; anything else fails the test.
+"""
+import collections
+import csv
+import json
+import os
+import subprocess
+import sys
+
+# (file, client, server) -> {field: (tshark, smtptls)} where smtptls is right
+# and tshark's stream accounting differs; each entry says why.
+ICMP_QUOTES = ("4 ICMP errors quote this connection's TCP header; tshark's "
+               "tcp.stream counts them, they are not segments of the connection")
+EXPECTED_DIFFERENCES = {
+    ("aiengine/pcapfiles/smtp.pcap", "10.10.1.4:1470", "74.53.140.153:25"):
+        {"packets": (57, 53), "why": ICMP_QUOTES},
+    ("suricata-verify/bug-3616-smtp/input.pcap", "10.10.1.4:1470", "74.53.140.153:25"):
+        {"packets": (57, 53), "why": ICMP_QUOTES},
+    ("zeek/Traces/smtp.pcap", "10.10.1.4:1470", "74.53.140.153:25"):
+        {"packets": (57, 53), "why": ICMP_QUOTES},
+}
+
+# (file, client, server) -> number of records smtptls makes of one tshark
+# stream; their packets and bytes are summed before comparing.
+EXPECTED_SPLITS = {
+    # Frames 7-8 repeat the tuple 14 years after frames 1-5: past the idle
+    # timeout that is a new connection; tshark has no idle timeout.
+    ("PcapPlusPlus/PacketExamples/Smtp.pcap", "10.10.1.4:1470", "74.53.140.153:25"): 2,
+}
+
+# Captures that are damaged: smtptls must say so on stderr (and exit 1) and
+# still report what it read before the damage.
+EXPECTED_ERRORS = {
+    "suricata-verify/smtp-to-comma/10.7.29.101_49898-178.63.41.150_25.pcap":
+        "capture ends in a broken record after 18 packets",
+}
+
+
+def norm_ep(s):
+    """'[::1]:25' or '1.2.3.4:25' -> ('::1', 25)."""
+    host, _, port = s.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def rec_ep(e):
+    return e["ip"], e["port"]
+
+
+def main():
+    binary, shared = sys.argv[1], sys.argv[2]
+    ext = os.path.join(shared, "pcaps-external")
+    facts = collections.defaultdict(list)
+    with open(os.path.join(ext, "facts", "connections.tsv"), newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            if row["role"] == "smtp":
+                facts[row["file"]].append(row)
+
+    failures = []
+    checked = 0
+    for name in sorted(facts):
+        path = os.path.join(ext, name)
+        proc = subprocess.run([binary, "analyze", "-q", "--sessions", "-", path],
+                              capture_output=True, text=True)
+        want_err = EXPECTED_ERRORS.get(name)
+        if want_err:
+            if proc.returncode != 1 or want_err not in proc.stderr:
+                failures.append(f"{name}: expected exit 1 and '{want_err}', got exit "
+                                f"{proc.returncode}, stderr: {proc.stderr.strip()}")
+        elif proc.returncode != 0 or proc.stderr:
+            failures.append(f"{name}: exit {proc.returncode}, stderr: {proc.stderr.strip()}")
+            continue
+        recs = [json.loads(line) for line in proc.stdout.splitlines()]
+        by_key = collections.defaultdict(list)
+        for r in recs:
+            by_key[(rec_ep(r["client"]), rec_ep(r["server"]))].append(r)
+        for row in facts[name]:
+            key = (norm_ep(row["client"]), norm_ep(row["server"]))
+            cands = by_key.get(key)
+            if not cands:
+                failures.append(f"{name}: {row['client']} -> {row['server']}: no record "
+                                f"(records: {[ (rec_ep(r['client']), rec_ep(r['server'])) for r in recs]})")
+                continue
+            nsplit = EXPECTED_SPLITS.get((name, row["client"], row["server"]), 1)
+            parts = cands[:nsplit]
+            del cands[:nsplit]
+            if len(parts) != nsplit:
+                failures.append(f"{name}: {row['client']}: expected {nsplit} records, got {len(parts)}")
+                continue
+            r = parts[0]
+            got = {
+                "syn": r["tcp"]["syn"],
+                "synack": r["tcp"]["synack"],
+                "fin": any(p["tcp"]["fin"]["client"] or p["tcp"]["fin"]["server"] for p in parts),
+                "rst": any(p["tcp"]["rst"] for p in parts),
+                "packets": sum(p["packets"]["client"] + p["packets"]["server"] for p in parts),
+                "bytes_c2s": sum(p["bytes"]["client"] for p in parts),
+                "bytes_s2c": sum(p["bytes"]["server"] for p in parts),
+            }
+            want = {
+                "syn": row["syn_seen"] == "True",
+                "synack": row["synack_seen"] == "True",
+                "fin": row["fin_seen"] == "True",
+                "rst": row["rst_seen"] == "True",
+                "packets": int(row["pkts"]),
+                "bytes_c2s": int(row["payload_bytes_c2s"]),
+                "bytes_s2c": int(row["payload_bytes_s2c"]),
+            }
+            exp = EXPECTED_DIFFERENCES.get((name, row["client"], row["server"]), {})
+            for k in want:
+                if k == "why":
+                    continue
+                if k in exp:
+                    tw, sg = exp[k]
+                    if want[k] != tw or got[k] != sg:
+                        failures.append(f"{name}: {row['client']}: {k}: expected difference changed: "
+                                        f"tshark {want[k]} smtptls {got[k]}")
+                elif want[k] != got[k]:
+                    failures.append(f"{name}: {row['client']} -> {row['server']}: {k}: "
+                                    f"tshark {want[k]}, smtptls {got[k]}")
+            checked += 1
+        for key, rest in by_key.items():
+            for r in rest:
+                failures.append(f"{name}: extra record {key} not seen by tshark")
+    for f in failures:
+        print("FAIL", f)
+    print(f"{checked} connections checked in {len(facts)} captures, {len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
