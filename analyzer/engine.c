@@ -144,6 +144,8 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 		return NULL;
 	}
 	f->roles_from_syn = (uint8_t)from_syn;
+	f->sess.tap = e->tap;
+	f->sess.id = f->seqno;
 	f->implicit_tls = (uint8_t)eng_port_in(e->cfg->tls_ports, f->ep[FLOW_S2C].port);
 	*dir = is_client ? FLOW_C2S : FLOW_S2C;
 	return f;

@@ -59,6 +59,7 @@ struct engine {
 	uint64_t now_us; /* latest capture time seen */
 	struct eng_sink sinks[ENG_MAX_SINKS];
 	int nsinks;
+	const struct sess_tap *tap; /* optional stream observer, borrowed */
 };
 
 /* Sets up an engine for cfg (which must outlive it). Returns 0 or -1. */

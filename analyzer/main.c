@@ -143,7 +143,7 @@ static int main_analyze(int argc, char **argv)
 	}
 	if (a.stats) {
 		json_t *j = agg_to_json(agg);
-		if (!j || json_dumpf(j, stats_out.fp, MAIN_JSON_FLAGS | JSON_INDENT(2)) != 0 ||
+		if (!j || json_dumpf(j, stats_out.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0 ||
 		    fputc('\n', stats_out.fp) == EOF || out_commit(&stats_out, err, sizeof(err)) != 0) {
 			if (!j)
 				snprintf(err, sizeof(err), "%s: out of memory", a.stats);

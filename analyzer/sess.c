@@ -4,8 +4,9 @@
 static size_t sess_data(void *ctx, int dir, const uint8_t *p, size_t n)
 {
 	struct sess *s = ctx;
-	(void)p;
 	s->stream_bytes[dir & 1] += n;
+	if (s->tap)
+		s->tap->data(s->tap->ctx, s->id, dir, p, n);
 	return n;
 }
 
@@ -13,6 +14,8 @@ static void sess_gap(void *ctx, int dir, uint64_t n)
 {
 	struct sess *s = ctx;
 	s->lost_bytes[dir & 1] += n;
+	if (s->tap)
+		s->tap->gap(s->tap->ctx, s->id, dir, n);
 }
 
 static const struct rsm_ops sess_rsm_ops = { sess_data, sess_gap };

@@ -1,0 +1,57 @@
+#!/bin/sh
+# smtptls set-up: installs what the build needs (Debian 12, as root), builds,
+# and runs either the analysis of the bundled captures or the test suite.
+#
+#   sh setup.sh demo   Release build in build/, then analyse pcaps/
+#   sh setup.sh test   ASan+UBSan build in build-asan/, then the whole test suite
+#
+# Both are idempotent: packages already installed are not fetched again and
+# the builds are incremental.
+set -eu
+
+cd "$(dirname "$0")"
+mode=${1:-}
+
+BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev"
+TEST_PKGS="libcmocka-dev python3"
+
+need_install() {
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || return 0
+	done
+	return 1
+}
+
+install_pkgs() {
+	if need_install "$@"; then
+		if [ "$(id -u)" != 0 ]; then
+			echo "setup.sh: missing packages ($*); run as root to install them" >&2
+			exit 1
+		fi
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -q
+		apt-get install -y -q --no-install-recommends "$@"
+	fi
+}
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+case "$mode" in
+demo)
+	install_pkgs $BUILD_PKGS
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSMTPTLS_WERROR=ON -DSMTPTLS_TESTS=OFF >/dev/null
+	cmake --build build -j "$jobs"
+	./build/smtptls analyze pcaps/
+	;;
+test)
+	install_pkgs $BUILD_PKGS $TEST_PKGS
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSMTPTLS_WERROR=ON \
+		-DSMTPTLS_SANITIZE=ON -DSMTPTLS_TESTS=ON >/dev/null
+	cmake --build build-asan -j "$jobs"
+	cd build-asan && ctest --output-on-failure -j "$jobs"
+	;;
+*)
+	echo "usage: sh setup.sh demo|test" >&2
+	exit 2
+	;;
+esac

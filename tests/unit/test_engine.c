@@ -1,0 +1,225 @@
+/* Unit tests for analyzer/engine.c: when and how connections end, roles,
+ * eviction, port reuse, allocation failures. Packets are raw IPv4. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pcap/dlt.h>
+
+#include "analyzer/cli.h"
+#include "analyzer/engine.h"
+#include "pktbuild.h"
+
+static const uint8_t C[4] = { 192, 0, 2, 10 };
+static const uint8_t S[4] = { 198, 51, 100, 25 };
+
+struct recs {
+	struct rec r[64];
+	int n;
+};
+
+static void collect(void *ctx, const struct rec *r)
+{
+	struct recs *rs = ctx;
+	assert_true(rs->n < 64);
+	rs->r[rs->n++] = *r;
+}
+
+struct fx {
+	struct eng_cfg cfg;
+	struct engine e;
+	struct recs recs;
+};
+
+static struct fx *fx_new(uint32_t max_flows)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[128];
+	assert_int_equal(cli_parse_ports("25,587,465", f->cfg.mail_ports, err, sizeof(err)), 0);
+	f->cfg.max_flows = max_flows;
+	f->cfg.max_buffer = 65536;
+	f->cfg.max_reassembly = 1 << 24;
+	f->cfg.idle_timeout_us = 300000000ull;
+	assert_int_equal(eng_init(&f->e, &f->cfg), 0);
+	eng_add_sink(&f->e, collect, &f->recs);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	eng_free(&f->e);
+	assert_int_equal(f->e.mem.in_use, 0);
+	free(f);
+}
+
+/* Sends one segment; from_client picks the direction. */
+static void tx(struct fx *f, uint64_t ts, int from_client, uint16_t cport, uint32_t seq,
+	       uint32_t ack, unsigned flags, const char *data)
+{
+	struct pb p = { 0 };
+	size_t n = data ? strlen(data) : 0;
+	pb_ipv4(&p, from_client ? C : S, from_client ? S : C, 20 + n, 0, 0);
+	pb_tcp(&p, from_client ? cport : 25, from_client ? 25 : cport, seq, ack, flags, data, n);
+	eng_packet(&f->e, DLT_RAW, ts, p.b, (uint32_t)p.n, (uint32_t)p.n);
+}
+
+enum { FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16 };
+
+/* A whole SMTP-like exchange on client port cport starting at t (µs). */
+static void conversation(struct fx *f, uint64_t t, uint16_t cport, int close)
+{
+	tx(f, t + 0, 1, cport, 1000, 0, SYN, NULL);
+	tx(f, t + 1, 0, cport, 5000, 1001, SYN | ACK, NULL);
+	tx(f, t + 2, 1, cport, 1001, 5001, ACK, NULL);
+	tx(f, t + 3, 0, cport, 5001, 1001, PSH | ACK, "220 mx ESMTP\r\n");
+	tx(f, t + 4, 1, cport, 1001, 5015, PSH | ACK, "EHLO c\r\n");
+	tx(f, t + 5, 0, cport, 5015, 1009, PSH | ACK, "250 mx\r\n");
+	if (close) {
+		tx(f, t + 6, 1, cport, 1009, 5023, FIN | ACK, NULL);
+		tx(f, t + 7, 0, cport, 5023, 1010, FIN | ACK, NULL);
+		tx(f, t + 8, 1, cport, 1010, 5024, ACK, NULL);
+	}
+}
+
+static void test_fin_close_emits_at_last_ack(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(100);
+	conversation(f, 1000000, 40000, 1);
+	assert_int_equal(f->recs.n, 1); /* before the end of input */
+	const struct rec *r = &f->recs.r[0];
+	assert_int_equal(r->end, REC_END_FIN);
+	assert_true(r->complete);
+	assert_int_equal(r->packets[0], 5);
+	assert_int_equal(r->packets[1], 4);
+	assert_int_equal(r->bytes[0], 8);
+	assert_int_equal(r->bytes[1], 22);
+	assert_int_equal(r->tcp.stream_bytes[0], 8);
+	assert_int_equal(r->client.port, 40000);
+	assert_int_equal(r->server.port, 25);
+	assert_memory_equal(r->client.addr, C, 4);
+	assert_int_equal(r->ts_us, 1000000);
+	assert_int_equal(r->end_us, 1000008);
+	assert_int_equal(r->gap_bytes, 0);
+	fx_free(f);
+}
+
+static void test_rst_lingers_then_ends(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(100);
+	conversation(f, 0, 40001, 0);
+	tx(f, 10, 0, 40001, 5023, 1009, RST | ACK, NULL);
+	tx(f, 20, 1, 40001, 1009, 0, RST, NULL); /* absorbed by the linger */
+	assert_int_equal(f->recs.n, 0);
+	conversation(f, ENG_CLOSE_LINGER_US + 20, 40002, 1); /* time moves on */
+	assert_int_equal(f->recs.n, 2);
+	assert_int_equal(f->recs.r[0].end, REC_END_RST);
+	assert_int_equal(f->recs.r[0].packets[0], 4);
+	assert_true(f->recs.r[0].complete);
+	fx_free(f);
+}
+
+static void test_idle_timeout_and_eof_order(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(100);
+	conversation(f, 0, 40010, 0);
+	conversation(f, 100, 40011, 0);
+	conversation(f, 301000000, 40012, 0); /* 301 s later: the first two time out */
+	assert_int_equal(f->recs.n, 2);
+	assert_int_equal(f->recs.r[0].end, REC_END_TIMEOUT);
+	assert_int_equal(f->recs.r[0].client.port, 40010);
+	assert_int_equal(f->recs.r[1].client.port, 40011);
+	assert_false(f->recs.r[0].complete);
+	conversation(f, 301000100, 40013, 0);
+	eng_end_input(&f->e);
+	assert_int_equal(f->recs.n, 4);
+	assert_int_equal(f->recs.r[2].client.port, 40012);
+	assert_int_equal(f->recs.r[3].client.port, 40013);
+	assert_int_equal(f->recs.r[3].end, REC_END_EOF);
+	fx_free(f);
+}
+
+static void test_eviction(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2);
+	conversation(f, 0, 40020, 0);
+	conversation(f, 100, 40021, 0);
+	conversation(f, 200, 40022, 0);
+	assert_int_equal(f->recs.n, 1);
+	assert_int_equal(f->recs.r[0].end, REC_END_EVICTED);
+	assert_int_equal(f->recs.r[0].client.port, 40020);
+	assert_int_equal(f->e.health.flows_evicted, 1);
+	fx_free(f);
+}
+
+static void test_roles_without_handshake(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(10);
+	/* the server speaks first and no SYN was captured */
+	tx(f, 0, 0, 40030, 5001, 1001, PSH | ACK, "220 mx ESMTP\r\n");
+	tx(f, 1, 1, 40030, 1001, 5015, PSH | ACK, "EHLO c\r\n");
+	eng_end_input(&f->e);
+	assert_int_equal(f->recs.n, 1);
+	assert_int_equal(f->recs.r[0].server.port, 25);
+	assert_int_equal(f->recs.r[0].client.port, 40030);
+	assert_true(f->recs.r[0].tcp.midstream);
+	assert_int_equal(f->recs.r[0].bytes[1], 14);
+	fx_free(f);
+}
+
+static void test_port_reuse_and_other_ports(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(10);
+	conversation(f, 0, 40040, 0);
+	/* a new SYN with another ISN on the same tuple, no close seen */
+	tx(f, 50, 1, 40040, 777, 0, SYN, NULL);
+	assert_int_equal(f->recs.n, 1);
+	assert_int_equal(f->recs.r[0].end, REC_END_REUSED);
+	/* traffic on a port that is not a mail port is not a connection */
+	struct pb p = { 0 };
+	pb_ipv4(&p, C, S, 20, 0, 0);
+	pb_tcp(&p, 40000, 80, 1, 0, SYN, NULL, 0);
+	eng_packet(&f->e, DLT_RAW, 60, p.b, (uint32_t)p.n, (uint32_t)p.n);
+	eng_end_input(&f->e);
+	assert_int_equal(f->recs.n, 2);
+	assert_int_equal(f->e.health.tcp_packets, 8);
+	assert_int_equal(f->e.health.mail_packets, 7);
+	fx_free(f);
+}
+
+static void test_allocation_failures(void **state)
+{
+	(void)state;
+	for (uint64_t fail = 1; fail < 20; fail++) {
+		struct fx *f = fx_new(10);
+		f->e.mem.fail_at = fail + 1; /* the bucket array is allocation 1 */
+		conversation(f, 0, 40050, 0);
+		tx(f, 10, 1, 40050, 1100, 5023, PSH | ACK, "out of order\r\n");
+		conversation(f, 20, 40051, 1);
+		eng_end_input(&f->e);
+		fx_free(f);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fin_close_emits_at_last_ack),
+		cmocka_unit_test(test_rst_lingers_then_ends),
+		cmocka_unit_test(test_idle_timeout_and_eof_order),
+		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_roles_without_handshake),
+		cmocka_unit_test(test_port_reuse_and_other_ports),
+		cmocka_unit_test(test_allocation_failures),
+	};
+	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
+}
