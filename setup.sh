@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 mode=${1:-}
 
 BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev"
-TEST_PKGS="libcmocka-dev python3"
+TEST_PKGS="libcmocka-dev python3 clang-format"
 
 need_install() {
 	for p in "$@"; do

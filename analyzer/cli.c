@@ -31,13 +31,23 @@ int cli_parse_size(const char *s, uint64_t *out)
 		return -1;
 	unsigned shift = 0;
 	switch (*end) {
-	case '\0':
+	case '\0': break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
 		break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	default:
-		return -1;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	default: return -1;
 	}
 	if (*end == 'B' || *end == 'b')
 		end++;
@@ -87,7 +97,8 @@ void cli_usage_analyze(FILE *out)
 		"*.cap) and reports every TCP connection on a mail port.\n"
 		"\n"
 		"Output (without --sessions or --stats, a short summary is printed):\n"
-		"  -s, --sessions FILE     one JSON object per connection (JSON Lines; - = stdout)\n"
+		"  -s, --sessions FILE     one JSON object per connection (JSON Lines; - = "
+		"stdout)\n"
 		"      --stats FILE        JSON statistics snapshot (- = stdout)\n"
 		"  -q, --quiet             no progress line on a terminal\n"
 		"\n"
@@ -127,22 +138,22 @@ enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, 
 				  FILE *err)
 {
 	static const struct option opts[] = {
-		{ "sessions", required_argument, NULL, 's' },
-		{ "stats", required_argument, NULL, OPT_STATS },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "ports", required_argument, NULL, OPT_PORTS },
-		{ "tls-ports", required_argument, NULL, OPT_TLS_PORTS },
-		{ "bpf", required_argument, NULL, OPT_BPF },
-		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-		{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
-		{ "max-reassembly", required_argument, NULL, OPT_MAX_REASSEMBLY },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
-		{ NULL, 0, NULL, 0 },
+		{"sessions", required_argument, NULL, 's'},
+		{"stats", required_argument, NULL, OPT_STATS},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"ports", required_argument, NULL, OPT_PORTS},
+		{"tls-ports", required_argument, NULL, OPT_TLS_PORTS},
+		{"bpf", required_argument, NULL, OPT_BPF},
+		{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+		{"max-buffer", required_argument, NULL, OPT_MAX_BUFFER},
+		{"max-reassembly", required_argument, NULL, OPT_MAX_REASSEMBLY},
+		{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+		{NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof(*a));
 	const char *ports = CLI_DEFAULT_PORTS, *tls_ports = NULL;
-	uint8_t tls_default[8192] = { 0 };
+	uint8_t tls_default[8192] = {0};
 	uint64_t v;
 	char msg[256];
 	a->cfg.max_flows = CLI_DEFAULT_MAX_FLOWS;
@@ -155,27 +166,13 @@ enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, 
 	int c;
 	while ((c = getopt_long(argc, argv, "+s:qh", opts, NULL)) != -1) {
 		switch (c) {
-		case 's':
-			a->sessions = optarg;
-			break;
-		case OPT_STATS:
-			a->stats = optarg;
-			break;
-		case 'q':
-			a->quiet = 1;
-			break;
-		case 'h':
-			cli_usage_analyze(out);
-			return CLI_DONE;
-		case OPT_PORTS:
-			ports = optarg;
-			break;
-		case OPT_TLS_PORTS:
-			tls_ports = optarg;
-			break;
-		case OPT_BPF:
-			a->bpf = optarg;
-			break;
+		case 's': a->sessions = optarg; break;
+		case OPT_STATS: a->stats = optarg; break;
+		case 'q': a->quiet = 1; break;
+		case 'h': cli_usage_analyze(out); return CLI_DONE;
+		case OPT_PORTS: ports = optarg; break;
+		case OPT_TLS_PORTS: tls_ports = optarg; break;
+		case OPT_BPF: a->bpf = optarg; break;
 		case OPT_MAX_FLOWS:
 			if (cli_parse_uint(optarg, 1u << 26, &v) || v == 0) {
 				fprintf(err, "smtptls: --max-flows: expected 1 to %u, got \"%s\"\n",
@@ -186,7 +183,8 @@ enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, 
 			break;
 		case OPT_MAX_BUFFER:
 			if (cli_parse_size(optarg, &v) || v < 1024 || v > (1u << 30)) {
-				fprintf(err, "smtptls: --max-buffer: expected 1K to 1G, got \"%s\"\n",
+				fprintf(err,
+					"smtptls: --max-buffer: expected 1K to 1G, got \"%s\"\n",
 					optarg);
 				return CLI_USAGE;
 			}
@@ -194,7 +192,9 @@ enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, 
 			break;
 		case OPT_MAX_REASSEMBLY:
 			if (cli_parse_size(optarg, &v) || v < 1024) {
-				fprintf(err, "smtptls: --max-reassembly: expected at least 1K, got \"%s\"\n",
+				fprintf(err,
+					"smtptls: --max-reassembly: expected at least 1K, got "
+					"\"%s\"\n",
 					optarg);
 				return CLI_USAGE;
 			}
@@ -202,7 +202,9 @@ enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, 
 			break;
 		case OPT_IDLE_TIMEOUT:
 			if (cli_parse_uint(optarg, 7u * 86400u, &v) || v == 0) {
-				fprintf(err, "smtptls: --idle-timeout: expected 1 to %u seconds, got \"%s\"\n",
+				fprintf(err,
+					"smtptls: --idle-timeout: expected 1 to %u seconds, got "
+					"\"%s\"\n",
 					7u * 86400u, optarg);
 				return CLI_USAGE;
 			}
@@ -210,7 +212,8 @@ enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, 
 			break;
 		default:
 			if (optopt && optopt < 256)
-				fprintf(err, "smtptls analyze: unknown or incomplete option -%c\n", optopt);
+				fprintf(err, "smtptls analyze: unknown or incomplete option -%c\n",
+					optopt);
 			else
 				fprintf(err, "smtptls analyze: unknown or incomplete option %s\n",
 					argv[optind - 1]);

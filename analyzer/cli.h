@@ -7,12 +7,12 @@
 
 #include "analyzer/engine.h"
 
-#define CLI_DEFAULT_PORTS "25,587,465"
-#define CLI_DEFAULT_TLS_PORTS "465"
-#define CLI_DEFAULT_MAX_FLOWS 100000u
-#define CLI_DEFAULT_MAX_BUFFER (256u * 1024u)
+#define CLI_DEFAULT_PORTS	   "25,587,465"
+#define CLI_DEFAULT_TLS_PORTS	   "465"
+#define CLI_DEFAULT_MAX_FLOWS	   100000u
+#define CLI_DEFAULT_MAX_BUFFER	   (256u * 1024u)
 #define CLI_DEFAULT_MAX_REASSEMBLY (128ull * 1024u * 1024u)
-#define CLI_DEFAULT_IDLE_TIMEOUT 300u
+#define CLI_DEFAULT_IDLE_TIMEOUT   300u
 
 struct cli_analyze {
 	struct eng_cfg cfg;

@@ -57,10 +57,8 @@ int dec_counter_is_malformed(enum dec_counter c)
 	case DEC_C_NOT_TCP:
 	case DEC_C_IPV4_FRAGMENT:
 	case DEC_C_IPV6_FRAGMENT:
-	case DEC_C_LINK_UNSUPPORTED:
-		return 0;
-	default:
-		return 1;
+	case DEC_C_LINK_UNSUPPORTED: return 0;
+	default: return 1;
 	}
 }
 
@@ -74,10 +72,8 @@ int dec_link_supported(int dlt)
 	case DLT_IPV4:
 	case DLT_IPV6:
 	case DLT_NULL:
-	case DLT_LOOP:
-		return 1;
-	default:
-		return 0;
+	case DLT_LOOP: return 1;
+	default: return 0;
 	}
 }
 
@@ -209,7 +205,7 @@ static enum dec_result dec_ipv6(struct frame f, struct pkt *out, struct dec_stat
 			const uint8_t *h = cur_peek(c, 2);
 			if (!h)
 				return dec_count(st, used + 2 <= plen ? DEC_C_IPV6_TRUNCATED
-								       : DEC_C_IPV6_INVALID);
+								      : DEC_C_IPV6_INVALID);
 			if (nh == 44)
 				elen = 8;
 			else if (nh == 51)
@@ -286,13 +282,10 @@ static enum dec_result dec_ethertype(struct frame f, uint16_t type, struct pkt *
 			return dec_count(st, DEC_C_LINK_TRUNCATED);
 	}
 	switch (type) {
-	case ETH_IPV4:
-		return dec_ipv4(dec_rest(&f), out, st);
-	case ETH_IPV6:
-		return dec_ipv6(dec_rest(&f), out, st);
+	case ETH_IPV4: return dec_ipv4(dec_rest(&f), out, st);
+	case ETH_IPV6: return dec_ipv6(dec_rest(&f), out, st);
 	case ETH_MPLS:
-	case ETH_MPLS_MC:
-		return dec_mpls(dec_rest(&f), out, st);
+	case ETH_MPLS_MC: return dec_mpls(dec_rest(&f), out, st);
 	case ETH_PPPOE: {
 		cur_skip(&f.c, 6); /* ver/type, code, session id, length */
 		uint16_t proto = cur_be16(&f.c);
@@ -304,8 +297,7 @@ static enum dec_result dec_ethertype(struct frame f, uint16_t type, struct pkt *
 			return dec_ipv6(dec_rest(&f), out, st);
 		return dec_count(st, DEC_C_NOT_IP);
 	}
-	default:
-		return dec_count(st, DEC_C_NOT_IP);
+	default: return dec_count(st, DEC_C_NOT_IP);
 	}
 }
 
@@ -340,12 +332,9 @@ enum dec_result dec_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32
 			return dec_count(st, DEC_C_LINK_TRUNCATED);
 		return dec_ethertype(f, type, out, st);
 	}
-	case DLT_RAW:
-		return dec_ip_any(f, out, st);
-	case DLT_IPV4:
-		return dec_ipv4(f, out, st);
-	case DLT_IPV6:
-		return dec_ipv6(f, out, st);
+	case DLT_RAW: return dec_ip_any(f, out, st);
+	case DLT_IPV4: return dec_ipv4(f, out, st);
+	case DLT_IPV6: return dec_ipv6(f, out, st);
 	case DLT_NULL:
 	case DLT_LOOP: {
 		/* DLT_NULL's family is in the capturing host's byte order, DLT_LOOP's
@@ -363,7 +352,6 @@ enum dec_result dec_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32
 			return dec_ipv6(r, out, st);
 		return dec_count(st, DEC_C_NOT_IP);
 	}
-	default:
-		return dec_count(st, DEC_C_LINK_UNSUPPORTED);
+	default: return dec_count(st, DEC_C_LINK_UNSUPPORTED);
 	}
 }

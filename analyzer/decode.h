@@ -13,19 +13,19 @@
 
 /* Counter identifiers; the names (dec_counter_name) appear in the statistics. */
 enum dec_counter {
-	DEC_C_LINK_UNSUPPORTED,  /* link type we do not decode */
-	DEC_C_LINK_TRUNCATED,    /* frame shorter than its link header */
-	DEC_C_VLAN_TOO_DEEP,     /* more VLAN/MPLS labels than we follow */
-	DEC_C_NOT_IP,            /* ARP, LLDP, ... (not an error) */
-	DEC_C_IPV4_TRUNCATED,    /* IPv4 header cut by the snap length */
-	DEC_C_IPV4_INVALID,      /* bad version, IHL or total length */
-	DEC_C_IPV4_FRAGMENT,     /* fragments are counted, not reassembled */
-	DEC_C_IPV6_TRUNCATED,    /* IPv6 header or extension header cut */
-	DEC_C_IPV6_INVALID,      /* bad version, payload length or header chain */
-	DEC_C_IPV6_FRAGMENT,     /* fragments are counted, not reassembled */
-	DEC_C_NOT_TCP,           /* UDP, ICMP, ... (not an error) */
-	DEC_C_TCP_TRUNCATED,     /* TCP header cut by the snap length */
-	DEC_C_TCP_INVALID,       /* data offset < 5 or beyond the IP payload */
+	DEC_C_LINK_UNSUPPORTED,	 /* link type we do not decode */
+	DEC_C_LINK_TRUNCATED,	 /* frame shorter than its link header */
+	DEC_C_VLAN_TOO_DEEP,	 /* more VLAN/MPLS labels than we follow */
+	DEC_C_NOT_IP,		 /* ARP, LLDP, ... (not an error) */
+	DEC_C_IPV4_TRUNCATED,	 /* IPv4 header cut by the snap length */
+	DEC_C_IPV4_INVALID,	 /* bad version, IHL or total length */
+	DEC_C_IPV4_FRAGMENT,	 /* fragments are counted, not reassembled */
+	DEC_C_IPV6_TRUNCATED,	 /* IPv6 header or extension header cut */
+	DEC_C_IPV6_INVALID,	 /* bad version, payload length or header chain */
+	DEC_C_IPV6_FRAGMENT,	 /* fragments are counted, not reassembled */
+	DEC_C_NOT_TCP,		 /* UDP, ICMP, ... (not an error) */
+	DEC_C_TCP_TRUNCATED,	 /* TCP header cut by the snap length */
+	DEC_C_TCP_INVALID,	 /* data offset < 5 or beyond the IP payload */
 	DEC_C_PAYLOAD_TRUNCATED, /* TCP payload partly cut by the snap length */
 	DEC_C_COUNT
 };
@@ -45,8 +45,8 @@ enum {
 
 /* One decoded TCP segment. payload points into the caller's frame. */
 struct pkt {
-	uint8_t family;  /* 4 or 6 */
-	uint8_t flags;   /* DEC_TCP_* */
+	uint8_t family; /* 4 or 6 */
+	uint8_t flags;	/* DEC_TCP_* */
 	uint16_t sport;
 	uint16_t dport;
 	uint8_t src[16]; /* IPv4 uses the first 4 bytes, the rest is zero */

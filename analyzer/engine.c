@@ -25,7 +25,7 @@ int eng_add_sink(struct engine *e, void (*record)(void *ctx, const struct rec *r
 
 static struct rsm_sink eng_rsm_sink(struct engine *e, struct flow *f, int dir)
 {
-	struct rsm_sink s = { sess_ops(), &f->sess, dir, &e->rsm, &e->budget, &e->mem };
+	struct rsm_sink s = {sess_ops(), &f->sess, dir, &e->rsm, &e->budget, &e->mem};
 	return s;
 }
 
@@ -39,7 +39,7 @@ static void eng_fill_ep(struct rec_ep *r, const struct flow *f, int side)
 /* Ends a connection: flushes both directions, emits the record, frees it. */
 static void eng_finish(struct engine *e, struct flow *f, enum rec_end end)
 {
-	struct rsm_sink s[2] = { eng_rsm_sink(e, f, 0), eng_rsm_sink(e, f, 1) };
+	struct rsm_sink s[2] = {eng_rsm_sink(e, f, 0), eng_rsm_sink(e, f, 1)};
 	rsm_flush(&f->dir[0], &s[0]);
 	rsm_flush(&f->dir[1], &s[1]);
 

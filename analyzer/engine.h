@@ -26,8 +26,8 @@ struct eng_cfg {
 	uint8_t mail_ports[8192]; /* bitmap: ports whose connections we analyse */
 	uint8_t tls_ports[8192];  /* bitmap: implicit-TLS ports (subset of the above) */
 	uint32_t max_flows;
-	uint32_t max_buffer;      /* reassembly bytes held per direction */
-	uint64_t max_reassembly;  /* reassembly bytes held by all flows together */
+	uint32_t max_buffer;	 /* reassembly bytes held per direction */
+	uint64_t max_reassembly; /* reassembly bytes held by all flows together */
 	uint64_t idle_timeout_us;
 };
 
@@ -69,8 +69,8 @@ int eng_init(struct engine *e, const struct eng_cfg *cfg);
 int eng_add_sink(struct engine *e, void (*record)(void *ctx, const struct rec *r), void *ctx);
 
 /* One frame of link type dlt, captured at ts_us. */
-void eng_packet(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *data,
-		uint32_t caplen, uint32_t wirelen);
+void eng_packet(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
+		uint32_t wirelen);
 
 /* The end of one input: every open connection ends (reason "eof" unless it had
  * already closed), in the order the connections started. */

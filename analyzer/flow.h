@@ -31,25 +31,25 @@ struct flow_ep {
 };
 
 struct flow {
-	struct flow *hnext;             /* hash chain */
-	struct flow *prev, *next;       /* position in its list */
-	uint8_t list;                   /* enum flow_list */
-	uint8_t family;                 /* 4 or 6 */
-	uint8_t roles_from_syn;         /* roles known from SYN/SYN-ACK, not guessed */
-	uint8_t syn_seen;               /* client's SYN */
-	uint8_t synack_seen;            /* server's SYN-ACK */
+	struct flow *hnext;	  /* hash chain */
+	struct flow *prev, *next; /* position in its list */
+	uint8_t list;		  /* enum flow_list */
+	uint8_t family;		  /* 4 or 6 */
+	uint8_t roles_from_syn;	  /* roles known from SYN/SYN-ACK, not guessed */
+	uint8_t syn_seen;	  /* client's SYN */
+	uint8_t synack_seen;	  /* server's SYN-ACK */
 	uint8_t rst_seen;
-	uint8_t implicit_tls;           /* server port is an implicit-TLS port */
-	uint8_t fin_acked[2];           /* the FIN of this sender was acknowledged */
-	uint32_t client_isn;            /* sequence number of the client's SYN */
+	uint8_t implicit_tls; /* server port is an implicit-TLS port */
+	uint8_t fin_acked[2]; /* the FIN of this sender was acknowledged */
+	uint32_t client_isn;  /* sequence number of the client's SYN */
 	uint32_t hash;
-	struct flow_ep ep[2];           /* [FLOW_C2S] = client, [FLOW_S2C] = server */
-	uint64_t first_us, last_us;     /* capture time of first and last packet */
-	uint64_t closed_us;             /* when it moved to the closing list */
-	uint64_t packets[2];            /* per sender */
-	uint64_t bytes[2];              /* TCP payload bytes on the wire, per sender */
-	uint64_t seqno;                 /* creation order, for stable output */
-	struct rsm_dir dir[2];          /* per sender */
+	struct flow_ep ep[2];	    /* [FLOW_C2S] = client, [FLOW_S2C] = server */
+	uint64_t first_us, last_us; /* capture time of first and last packet */
+	uint64_t closed_us;	    /* when it moved to the closing list */
+	uint64_t packets[2];	    /* per sender */
+	uint64_t bytes[2];	    /* TCP payload bytes on the wire, per sender */
+	uint64_t seqno;		    /* creation order, for stable output */
+	struct rsm_dir dir[2];	    /* per sender */
 	struct sess sess;
 };
 
@@ -57,7 +57,7 @@ struct flow_table {
 	struct mem *mem;
 	struct flow **buckets;
 	uint32_t nbuckets; /* power of two */
-	uint32_t max;      /* hard maximum of flows */
+	uint32_t max;	   /* hard maximum of flows */
 	uint32_t count;
 	uint64_t created;
 	struct flow *head[2], *tail[2]; /* per enum flow_list */

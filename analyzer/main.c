@@ -39,33 +39,29 @@ static void main_agg_record(void *ctx, const struct rec *r)
 
 static void main_usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: smtptls COMMAND [OPTIONS] ...\n"
-		"\n"
-		"A passive SMTP TLS traffic analyzer: follows every SMTP connection in\n"
-		"packet captures and reports how it was (or was not) encrypted.\n"
-		"\n"
-		"Commands:\n"
-		"  analyze PCAP|DIR...   analyse capture files\n"
-		"  help [COMMAND]        show help\n"
-		"\n"
-		"Options:\n"
-		"  -h, --help            show this help\n"
-		"  -V, --version         show the version\n"
-		"\n"
-		"Run 'smtptls analyze --help' for the options of a command.\n");
+	fprintf(out, "Usage: smtptls COMMAND [OPTIONS] ...\n"
+		     "\n"
+		     "A passive SMTP TLS traffic analyzer: follows every SMTP connection in\n"
+		     "packet captures and reports how it was (or was not) encrypted.\n"
+		     "\n"
+		     "Commands:\n"
+		     "  analyze PCAP|DIR...   analyse capture files\n"
+		     "  help [COMMAND]        show help\n"
+		     "\n"
+		     "Options:\n"
+		     "  -h, --help            show this help\n"
+		     "  -V, --version         show the version\n"
+		     "\n"
+		     "Run 'smtptls analyze --help' for the options of a command.\n");
 }
 
 static int main_analyze(int argc, char **argv)
 {
 	struct cli_analyze a;
 	switch (cli_parse_analyze(&a, argc, argv, stdout, stderr)) {
-	case CLI_DONE:
-		return 0;
-	case CLI_USAGE:
-		return 2;
-	case CLI_RUN:
-		break;
+	case CLI_DONE: return 0;
+	case CLI_USAGE: return 2;
+	case CLI_RUN: break;
 	}
 	char err[512];
 	if (a.bpf && src_check_bpf(a.bpf, err, sizeof(err)) != 0) {
@@ -74,7 +70,7 @@ static int main_analyze(int argc, char **argv)
 	}
 
 	int rc = 0;
-	struct src_list files = { 0 };
+	struct src_list files = {0};
 	for (int i = 0; i < a.ninputs; i++) {
 		if (src_expand(&files, a.inputs[i], stderr) != 0) {
 			fprintf(stderr, "smtptls: out of memory listing inputs\n");
@@ -83,7 +79,7 @@ static int main_analyze(int argc, char **argv)
 		}
 	}
 
-	struct out_file sess_out = { 0 }, stats_out = { 0 };
+	struct out_file sess_out = {0}, stats_out = {0};
 	if (a.sessions && out_open(&sess_out, a.sessions, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtptls: %s\n", err);
 		src_list_free(&files);
@@ -108,15 +104,15 @@ static int main_analyze(int argc, char **argv)
 		return 2;
 	}
 	agg_init(agg);
-	struct main_writer writer = { sess_out.fp, 0 };
+	struct main_writer writer = {sess_out.fp, 0};
 	if (a.sessions)
 		eng_add_sink(e, main_write_record, &writer);
 	eng_add_sink(e, main_agg_record, agg);
 
-	struct src_progress progress = { 0 };
+	struct src_progress progress = {0};
 	progress.enabled = !a.quiet && isatty(STDERR_FILENO);
 	progress.files_total = files.n;
-	struct src_opts opts = { a.bpf, &progress };
+	struct src_opts opts = {a.bpf, &progress};
 	size_t failed = files.failed;
 	for (size_t i = 0; i < files.n; i++) {
 		if (src_read_file(e, files.paths[i], &opts, err, sizeof(err)) != 0) {
@@ -143,8 +139,10 @@ static int main_analyze(int argc, char **argv)
 	}
 	if (a.stats) {
 		json_t *j = agg_to_json(agg);
-		if (!j || json_dumpf(j, stats_out.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0 ||
-		    fputc('\n', stats_out.fp) == EOF || out_commit(&stats_out, err, sizeof(err)) != 0) {
+		if (!j ||
+		    json_dumpf(j, stats_out.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0 ||
+		    fputc('\n', stats_out.fp) == EOF ||
+		    out_commit(&stats_out, err, sizeof(err)) != 0) {
 			if (!j)
 				snprintf(err, sizeof(err), "%s: out of memory", a.stats);
 			fprintf(stderr, "smtptls: %s\n", err);

@@ -14,8 +14,8 @@ struct mem {
 	uint64_t allocs;   /* allocations attempted so far */
 	uint64_t fail_at;  /* 0 = never; else the allocs-th allocation fails */
 	uint64_t failures; /* allocations refused (fail_at or out of memory) */
-	size_t in_use;     /* bytes currently allocated */
-	size_t peak;       /* largest in_use seen */
+	size_t in_use;	   /* bytes currently allocated */
+	size_t peak;	   /* largest in_use seen */
 };
 
 /* Returns zeroed memory of n bytes, or NULL. Free with mem_free(m, p, n). */

@@ -260,8 +260,8 @@ void rsm_syn(struct rsm_dir *d, uint32_t isn)
 	}
 }
 
-void rsm_segment(struct rsm_dir *d, const struct rsm_sink *s, uint32_t seq,
-		 const uint8_t *data, uint32_t cap, uint32_t len, int fin)
+void rsm_segment(struct rsm_dir *d, const struct rsm_sink *s, uint32_t seq, const uint8_t *data,
+		 uint32_t cap, uint32_t len, int fin)
 {
 	if (cap > len)
 		cap = len;

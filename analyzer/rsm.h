@@ -36,36 +36,36 @@ struct rsm_cfg {
 
 /* The run-wide account of bytes held by every direction (one per engine). */
 struct rsm_budget {
-	uint64_t held;    /* bytes held now */
-	uint64_t peak;    /* most ever held */
+	uint64_t held;	  /* bytes held now */
+	uint64_t peak;	  /* most ever held */
 	uint64_t refused; /* bytes not held because a limit was reached */
 };
 
 struct rsm_seg; /* queued out-of-order segment (rsm.c) */
 
 struct rsm_dir {
-	uint32_t next;      /* next sequence number expected, once synced */
+	uint32_t next;	    /* next sequence number expected, once synced */
 	uint32_t fin_seq;   /* sequence number of the FIN, once seen */
 	uint32_t max_acked; /* highest ACK the peer sent for this direction */
-	uint8_t synced;     /* next is known (SYN seen, or first data picked up) */
+	uint8_t synced;	    /* next is known (SYN seen, or first data picked up) */
 	uint8_t syn_seen;
 	uint8_t fin_seen;
-	uint8_t fin_done;   /* every byte before the FIN was delivered or declared lost */
+	uint8_t fin_done; /* every byte before the FIN was delivered or declared lost */
 	uint8_t acked_valid;
-	uint8_t midstream;  /* synced from data, without a SYN */
+	uint8_t midstream; /* synced from data, without a SYN */
 
 	struct rsm_seg *queue; /* out-of-order segments, sorted, non-overlapping */
 	uint32_t queued;       /* bytes of data held in the queue */
-	uint8_t *pend;         /* the consumer's unconsumed tail */
+	uint8_t *pend;	       /* the consumer's unconsumed tail */
 	uint32_t pend_len;
 	uint32_t pend_cap;
 
 	/* Counters (reported in the connection record). */
-	uint64_t delivered;         /* bytes handed to the consumer */
-	uint64_t gap_bytes;         /* bytes declared lost */
-	uint32_t gaps;              /* number of gap events */
-	uint32_t retransmitted;     /* segments wholly or partly seen before */
-	uint32_t out_of_order;      /* segments that arrived ahead of a hole */
+	uint64_t delivered;	    /* bytes handed to the consumer */
+	uint64_t gap_bytes;	    /* bytes declared lost */
+	uint32_t gaps;		    /* number of gap events */
+	uint32_t retransmitted;	    /* segments wholly or partly seen before */
+	uint32_t out_of_order;	    /* segments that arrived ahead of a hole */
 	uint32_t overlap_conflicts; /* overlapping copies whose bytes differ */
 	uint64_t overflow_bytes;    /* bytes not held because a limit was reached */
 };
@@ -85,8 +85,8 @@ void rsm_syn(struct rsm_dir *d, uint32_t isn);
 
 /* One segment: seq, its payload length on the wire (len) and the captured
  * prefix (cap bytes at data, cap <= len), and whether it carries FIN. */
-void rsm_segment(struct rsm_dir *d, const struct rsm_sink *s, uint32_t seq,
-		 const uint8_t *data, uint32_t cap, uint32_t len, int fin);
+void rsm_segment(struct rsm_dir *d, const struct rsm_sink *s, uint32_t seq, const uint8_t *data,
+		 uint32_t cap, uint32_t len, int fin);
 
 /* The peer acknowledged up to ack: a queued segment beyond a hole the peer has
  * acknowledged means the hole was lost in the capture, not in the network. */

@@ -18,7 +18,7 @@ static void sess_gap(void *ctx, int dir, uint64_t n)
 		s->tap->gap(s->tap->ctx, s->id, dir, n);
 }
 
-static const struct rsm_ops sess_rsm_ops = { sess_data, sess_gap };
+static const struct rsm_ops sess_rsm_ops = {sess_data, sess_gap};
 
 const struct rsm_ops *sess_ops(void)
 {

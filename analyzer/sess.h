@@ -21,8 +21,8 @@ struct sess_tap {
 };
 
 struct sess {
-	uint64_t stream_bytes[2]; /* in-order bytes seen, per direction */
-	uint64_t lost_bytes[2];   /* bytes reported lost, per direction */
+	uint64_t stream_bytes[2];   /* in-order bytes seen, per direction */
+	uint64_t lost_bytes[2];	    /* bytes reported lost, per direction */
 	const struct sess_tap *tap; /* NULL, or borrowed from the run */
 	uint64_t id;
 };

@@ -32,7 +32,7 @@ static int src_push(struct src_list *l, const char *path)
 
 static int src_has_capture_ext(const char *name)
 {
-	static const char *const exts[] = { ".pcap", ".pcapng", ".cap" };
+	static const char *const exts[] = {".pcap", ".pcapng", ".cap"};
 	size_t n = strlen(name);
 	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
 		size_t k = strlen(exts[i]);
@@ -178,8 +178,8 @@ int src_read_file(struct engine *e, const char *path, const struct src_opts *o, 
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	int rc = 0;
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO,
-							    ebuf);
+	pcap_t *p =
+		pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
 	if (!p) {
 		/* libpcap says "unknown file format" for a file that is not a
 		 * capture; keep its words, prefixed with the file name. */
@@ -215,8 +215,9 @@ int src_read_file(struct engine *e, const char *path, const struct src_opts *o, 
 			break;
 		if (r == PCAP_ERROR) {
 			/* Typically "truncated dump file": the last record is partial. */
-			snprintf(err, errlen, "%s: capture ends in a broken record after %llu packets: %s",
-				 path, (unsigned long long)n, pcap_geterr(p));
+			snprintf(err, errlen,
+				 "%s: capture ends in a broken record after %llu packets: %s", path,
+				 (unsigned long long)n, pcap_geterr(p));
 			rc = -1;
 			break;
 		}

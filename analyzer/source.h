@@ -32,7 +32,7 @@ struct src_progress {
 	size_t files_total;
 	size_t files_done;
 	uint64_t bytes_read;
-	double started;   /* monotonic seconds */
+	double started; /* monotonic seconds */
 	double last_shown;
 };
 

@@ -22,7 +22,7 @@ struct cur {
 
 static inline struct cur cur_make(const uint8_t *p, size_t len)
 {
-	struct cur c = { p, len, 0, 0 };
+	struct cur c = {p, len, 0, 0};
 	return c;
 }
 
@@ -69,8 +69,8 @@ static inline uint32_t cur_be24(struct cur *c)
 {
 	if (!cur_need(c, 3))
 		return 0;
-	uint32_t v = (uint32_t)c->p[c->off] << 16 | (uint32_t)c->p[c->off + 1] << 8 |
-		     c->p[c->off + 2];
+	uint32_t v =
+		(uint32_t)c->p[c->off] << 16 | (uint32_t)c->p[c->off + 1] << 8 | c->p[c->off + 2];
 	c->off += 3;
 	return v;
 }

@@ -102,44 +102,32 @@ json_t *agg_to_json(const struct agg *a)
 				    json_integer((json_int_t)a->by_end[i]));
 
 	json_t *health = json_pack(
-		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:{s:I,s:I}}",
-		"files", (json_int_t)h->files,
-		"files_failed", (json_int_t)h->files_failed,
-		"packets", (json_int_t)h->packets,
-		"wire_bytes", (json_int_t)h->wire_bytes,
-		"captured_bytes", (json_int_t)h->captured_bytes,
-		"tcp_packets", (json_int_t)h->tcp_packets,
-		"mail_packets", (json_int_t)h->mail_packets,
-		"timestamps_backwards", (json_int_t)h->ts_backwards,
-		"malformed", malformed,
-		"skipped", skipped,
-		"flows_evicted", (json_int_t)h->flows_evicted,
-		"flow_alloc_failed", (json_int_t)h->flow_alloc_failed,
-		"reassembly", "refused_bytes", (json_int_t)h->rsm_refused_bytes,
-		"peak_bytes", (json_int_t)h->rsm_peak_bytes);
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:{s:I,s:I}}", "files",
+		(json_int_t)h->files, "files_failed", (json_int_t)h->files_failed, "packets",
+		(json_int_t)h->packets, "wire_bytes", (json_int_t)h->wire_bytes, "captured_bytes",
+		(json_int_t)h->captured_bytes, "tcp_packets", (json_int_t)h->tcp_packets,
+		"mail_packets", (json_int_t)h->mail_packets, "timestamps_backwards",
+		(json_int_t)h->ts_backwards, "malformed", malformed, "skipped", skipped,
+		"flows_evicted", (json_int_t)h->flows_evicted, "flow_alloc_failed",
+		(json_int_t)h->flow_alloc_failed, "reassembly", "refused_bytes",
+		(json_int_t)h->rsm_refused_bytes, "peak_bytes", (json_int_t)h->rsm_peak_bytes);
 	malformed = skipped = NULL;
 	if (!health)
 		goto fail;
-	json_t *conns = json_pack("{s:I,s:I,s:I,s:o,s:I,s:I,s:o,s:o}",
-				  "total", (json_int_t)a->connections,
-				  "complete", (json_int_t)a->complete,
-				  "midstream", (json_int_t)a->midstream,
-				  "by_end", by_end,
-				  "with_gaps", (json_int_t)a->with_gaps,
-				  "gap_bytes", (json_int_t)a->gap_bytes,
-				  "packets", agg_pair(a->packets),
-				  "bytes", agg_pair(a->bytes));
+	json_t *conns =
+		json_pack("{s:I,s:I,s:I,s:o,s:I,s:I,s:o,s:o}", "total", (json_int_t)a->connections,
+			  "complete", (json_int_t)a->complete, "midstream",
+			  (json_int_t)a->midstream, "by_end", by_end, "with_gaps",
+			  (json_int_t)a->with_gaps, "gap_bytes", (json_int_t)a->gap_bytes,
+			  "packets", agg_pair(a->packets), "bytes", agg_pair(a->bytes));
 	by_end = NULL;
 	if (!conns) {
 		json_decref(health);
 		goto fail;
 	}
-	return json_pack("{s:s,s:i,s:{s:o,s:o},s:o,s:o}",
-			 "format", "smtptls-stats",
-			 "version", AGG_SNAPSHOT_VERSION,
-			 "span", "first", agg_ts_json(h->first_us), "last", agg_ts_json(h->last_us),
-			 "health", health,
-			 "connections", conns);
+	return json_pack("{s:s,s:i,s:{s:o,s:o},s:o,s:o}", "format", "smtptls-stats", "version",
+			 AGG_SNAPSHOT_VERSION, "span", "first", agg_ts_json(h->first_us), "last",
+			 agg_ts_json(h->last_us), "health", health, "connections", conns);
 fail:
 	json_decref(malformed);
 	json_decref(skipped);
@@ -164,16 +152,18 @@ void agg_print_text(const struct agg *a, FILE *out)
 	fprintf(out, "  capture span       %s .. %s\n", first, last);
 	fprintf(out, "  files              %" PRIu64 " read, %" PRIu64 " failed\n", h->files,
 		h->files_failed);
-	fprintf(out, "  packets            %" PRIu64 " (%" PRIu64 " TCP, %" PRIu64
-		" on mail ports)\n", h->packets, h->tcp_packets, h->mail_packets);
+	fprintf(out,
+		"  packets            %" PRIu64 " (%" PRIu64 " TCP, %" PRIu64 " on mail ports)\n",
+		h->packets, h->tcp_packets, h->mail_packets);
 	fprintf(out, "  connections        %" PRIu64 " (%" PRIu64 " complete, %.1f%%)\n",
 		a->connections, a->complete, agg_pct(a->complete, a->connections));
-	fprintf(out, "  ended by           fin %" PRIu64 ", rst %" PRIu64 ", timeout %" PRIu64
+	fprintf(out,
+		"  ended by           fin %" PRIu64 ", rst %" PRIu64 ", timeout %" PRIu64
 		", evicted %" PRIu64 ", end of file %" PRIu64 "\n",
 		a->by_end[REC_END_FIN], a->by_end[REC_END_RST], a->by_end[REC_END_TIMEOUT],
 		a->by_end[REC_END_EVICTED], a->by_end[REC_END_EOF]);
-	fprintf(out, "  payload bytes      client %" PRIu64 ", server %" PRIu64 "\n",
-		a->bytes[0], a->bytes[1]);
+	fprintf(out, "  payload bytes      client %" PRIu64 ", server %" PRIu64 "\n", a->bytes[0],
+		a->bytes[1]);
 	fprintf(out, "  capture loss       %" PRIu64 " bytes in %" PRIu64 " connections\n",
 		a->gap_bytes, a->with_gaps);
 	uint64_t bad = 0;
@@ -183,9 +173,11 @@ void agg_print_text(const struct agg *a, FILE *out)
 	fprintf(out, "  malformed packets  %" PRIu64 "\n", bad);
 	for (int i = 0; i < DEC_C_COUNT; i++)
 		if (h->decode.c[i] && dec_counter_is_malformed((enum dec_counter)i))
-			fprintf(out, "    %-18s %" PRIu64 "\n", dec_counter_name((enum dec_counter)i),
-				h->decode.c[i]);
+			fprintf(out, "    %-18s %" PRIu64 "\n",
+				dec_counter_name((enum dec_counter)i), h->decode.c[i]);
 	if (h->flows_evicted || h->rsm_refused_bytes)
-		fprintf(out, "  limits reached     %" PRIu64 " flows evicted, %" PRIu64
-			" bytes not buffered\n", h->flows_evicted, h->rsm_refused_bytes);
+		fprintf(out,
+			"  limits reached     %" PRIu64 " flows evicted, %" PRIu64
+			" bytes not buffered\n",
+			h->flows_evicted, h->rsm_refused_bytes);
 }

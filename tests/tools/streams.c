@@ -67,10 +67,10 @@ int main(int argc, char **argv)
 	cfg->idle_timeout_us = 300000000ull;
 	if (eng_init(e, cfg) != 0)
 		return 2;
-	struct sess_tap tap = { st_data, st_gap, t };
+	struct sess_tap tap = {st_data, st_gap, t};
 	e->tap = &tap;
 	eng_add_sink(e, st_record, NULL);
-	struct src_opts o = { NULL, NULL };
+	struct src_opts o = {NULL, NULL};
 	int rc = src_read_file(e, argv[1], &o, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "streams: %s\n", err);
@@ -78,7 +78,8 @@ int main(int argc, char **argv)
 	eng_free(e);
 	for (uint64_t i = 0; i < n && i < 1024; i++)
 		for (int d = 0; d < 2; d++)
-			printf("conn %" PRIu64 " %s bytes %" PRIu64 " gaps %" PRIu64 " fnv %016" PRIx64 "\n",
+			printf("conn %" PRIu64 " %s bytes %" PRIu64 " gaps %" PRIu64
+			       " fnv %016" PRIx64 "\n",
 			       i, d ? "server" : "client", t->s[i][d].bytes, t->s[i][d].gaps,
 			       t->s[i][d].hash);
 	free(t);

@@ -35,15 +35,15 @@ static inline void pb_bytes(struct pb *p, const void *d, size_t n)
 
 static inline void pb_eth(struct pb *p, unsigned type)
 {
-	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
 	pb_bytes(p, macs, 12);
 	pb_be16(p, type);
 }
 
 /* IPv4 header with `optlen` bytes of options (NOPs) for a TCP segment of
  * tcp_len bytes. */
-static inline void pb_ipv4(struct pb *p, const uint8_t src[4], const uint8_t dst[4],
-			   size_t tcp_len, size_t optlen, unsigned frag)
+static inline void pb_ipv4(struct pb *p, const uint8_t src[4], const uint8_t dst[4], size_t tcp_len,
+			   size_t optlen, unsigned frag)
 {
 	size_t hl = 20 + optlen;
 	pb_u8(p, 0x40 | (unsigned)(hl / 4));
@@ -71,8 +71,8 @@ static inline void pb_ipv6(struct pb *p, const uint8_t src[16], const uint8_t ds
 	pb_bytes(p, dst, 16);
 }
 
-static inline void pb_tcp(struct pb *p, unsigned sport, unsigned dport, uint32_t seq,
-			  uint32_t ack, unsigned flags, const void *data, size_t n)
+static inline void pb_tcp(struct pb *p, unsigned sport, unsigned dport, uint32_t seq, uint32_t ack,
+			  unsigned flags, const void *data, size_t n)
 {
 	pb_be16(p, sport);
 	pb_be16(p, dport);

@@ -13,10 +13,10 @@
 #include "analyzer/decode.h"
 #include "pktbuild.h"
 
-static const uint8_t A4[4] = { 192, 0, 2, 10 };
-static const uint8_t B4[4] = { 198, 51, 100, 25 };
-static const uint8_t A6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
-static const uint8_t B6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+static const uint8_t A4[4] = {192, 0, 2, 10};
+static const uint8_t B4[4] = {198, 51, 100, 25};
+static const uint8_t A6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+static const uint8_t B6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 static const char DATA[] = "EHLO client.example.org\r\n";
 #define DLEN (sizeof(DATA) - 1)
 
@@ -66,7 +66,7 @@ static void test_ethernet_ipv4(void **state)
 	(void)state;
 	struct pb f;
 	struct pkt p;
-	struct dec_stats st = { 0 };
+	struct dec_stats st = {0};
 	v4_frame(&f);
 	assert_int_equal(decode(DLT_EN10MB, &f, f.n, &p, &st), DEC_TCP);
 	assert_v4_segment(&p);
@@ -75,9 +75,9 @@ static void test_ethernet_ipv4(void **state)
 static void test_ethernet_padding_trimmed(void **state)
 {
 	(void)state;
-	struct pb f = { 0 };
+	struct pb f = {0};
 	struct pkt p;
-	struct dec_stats st = { 0 };
+	struct dec_stats st = {0};
 	pb_eth(&f, 0x0800);
 	pb_ipv4(&f, A4, B4, 20, 0, 0);
 	pb_tcp(&f, 40000, 25, 1, 1, 0x10, NULL, 0);
@@ -92,9 +92,9 @@ static void test_vlan_and_qinq(void **state)
 {
 	(void)state;
 	for (int tags = 1; tags <= 3; tags++) {
-		struct pb f = { 0 };
+		struct pb f = {0};
 		struct pkt p;
-		struct dec_stats st = { 0 };
+		struct dec_stats st = {0};
 		pb_eth(&f, tags > 1 ? 0x88a8 : 0x8100);
 		for (int t = 1; t <= tags; t++) {
 			pb_be16(&f, (unsigned)(100 + t));
@@ -106,9 +106,9 @@ static void test_vlan_and_qinq(void **state)
 		assert_v4_segment(&p);
 	}
 	/* too many tags */
-	struct pb f = { 0 };
+	struct pb f = {0};
 	struct pkt p;
-	struct dec_stats st = { 0 };
+	struct dec_stats st = {0};
 	pb_eth(&f, 0x8100);
 	for (int t = 0; t < 12; t++) {
 		pb_be16(&f, 1);
@@ -121,9 +121,9 @@ static void test_vlan_and_qinq(void **state)
 static void test_pppoe_and_mpls(void **state)
 {
 	(void)state;
-	struct pb f = { 0 };
+	struct pb f = {0};
 	struct pkt p;
-	struct dec_stats st = { 0 };
+	struct dec_stats st = {0};
 	pb_eth(&f, 0x8864);
 	pb_u8(&f, 0x11);
 	pb_u8(&f, 0);
@@ -148,13 +148,13 @@ static void test_pppoe_and_mpls(void **state)
 static void test_sll_sll2_raw_null_loop(void **state)
 {
 	(void)state;
-	struct pb ip = { 0 };
+	struct pb ip = {0};
 	pb_ipv4(&ip, A4, B4, 20 + DLEN, 0, 0);
 	pb_tcp(&ip, 40000, 25, 1000, 2000, 0x18, DATA, DLEN);
 	struct pkt p;
-	struct dec_stats st = { 0 };
+	struct dec_stats st = {0};
 
-	struct pb f = { 0 };
+	struct pb f = {0};
 	pb_be16(&f, 0);
 	pb_be16(&f, 1);
 	pb_be16(&f, 6);
@@ -193,10 +193,10 @@ static void test_sll_sll2_raw_null_loop(void **state)
 	assert_int_equal(decode(DLT_LOOP, &f, f.n, &p, &st), DEC_TCP);
 	assert_v4_segment(&p);
 
-	struct pb ip6 = { 0 };
+	struct pb ip6 = {0};
 	pb_ipv6(&ip6, A6, B6, 20 + DLEN, 6);
 	pb_tcp(&ip6, 40000, 587, 1, 2, 0x18, DATA, DLEN);
-	static const uint32_t fams[] = { 24, 28, 30 };
+	static const uint32_t fams[] = {24, 28, 30};
 	for (size_t i = 0; i < 3; i++) {
 		memset(&f, 0, sizeof(f));
 		pb_u8(&f, fams[i]);
@@ -222,16 +222,16 @@ static void test_sll_sll2_raw_null_loop(void **state)
 static void test_ipv4_options_fragments_tso(void **state)
 {
 	(void)state;
-	struct pb f = { 0 };
+	struct pb f = {0};
 	struct pkt p;
-	struct dec_stats st = { 0 };
+	struct dec_stats st = {0};
 	pb_eth(&f, 0x0800);
 	pb_ipv4(&f, A4, B4, 20 + DLEN, 8, 0);
 	pb_tcp(&f, 40000, 25, 1000, 2000, 0x18, DATA, DLEN);
 	assert_int_equal(decode(DLT_EN10MB, &f, f.n, &p, &st), DEC_TCP);
 	assert_v4_segment(&p);
 
-	static const unsigned frags[] = { 0x2000, 0x0010, 0x2010 }; /* MF; offset; both */
+	static const unsigned frags[] = {0x2000, 0x0010, 0x2010}; /* MF; offset; both */
 	for (size_t i = 0; i < 3; i++) {
 		memset(&f, 0, sizeof(f));
 		pb_eth(&f, 0x0800);
@@ -258,9 +258,9 @@ static void test_ipv4_options_fragments_tso(void **state)
 static void test_ipv6_extension_headers(void **state)
 {
 	(void)state;
-	struct pb f = { 0 };
+	struct pb f = {0};
 	struct pkt p;
-	struct dec_stats st = { 0 };
+	struct dec_stats st = {0};
 	/* hop-by-hop (8) -> destination options (16) -> atomic fragment -> TCP */
 	pb_eth(&f, 0x86dd);
 	pb_ipv6(&f, A6, B6, 8 + 16 + 8 + 20 + DLEN, 0);
@@ -310,7 +310,7 @@ static void test_invalid_headers(void **state)
 	(void)state;
 	struct pb f;
 	struct pkt p;
-	struct dec_stats st = { 0 };
+	struct dec_stats st = {0};
 
 	v4_frame(&f);
 	f.b[14] = 0x55; /* version 5 */
@@ -331,7 +331,7 @@ static void test_invalid_headers(void **state)
 	assert_int_equal(decode(DLT_EN10MB, &f, f.n, &p, &st), DEC_BAD);
 	assert_int_equal(st.c[DEC_C_TCP_INVALID], 2);
 
-	struct pb arp = { 0 };
+	struct pb arp = {0};
 	pb_eth(&arp, 0x0806);
 	pb_bytes(&arp, "\0\1\x08\0\6\4\0\1", 8);
 	assert_int_equal(decode(DLT_EN10MB, &arp, arp.n, &p, &st), DEC_SKIP);
@@ -347,7 +347,7 @@ static void test_every_truncation(void **state)
 	v4_frame(&f);
 	for (size_t cap = 0; cap <= f.n; cap++) {
 		struct pkt p;
-		struct dec_stats st = { 0 };
+		struct dec_stats st = {0};
 		enum dec_result r = decode(DLT_EN10MB, &f, cap, &p, &st);
 		if (cap < 14) {
 			assert_int_equal(r, DEC_BAD);
@@ -369,13 +369,13 @@ static void test_every_truncation(void **state)
 		}
 	}
 	/* the same for IPv6 */
-	struct pb g = { 0 };
+	struct pb g = {0};
 	pb_eth(&g, 0x86dd);
 	pb_ipv6(&g, A6, B6, 20 + DLEN, 6);
 	pb_tcp(&g, 40000, 25, 1, 2, 0x18, DATA, DLEN);
 	for (size_t cap = 0; cap <= g.n; cap++) {
 		struct pkt p;
-		struct dec_stats st = { 0 };
+		struct dec_stats st = {0};
 		enum dec_result r = decode(DLT_EN10MB, &g, cap, &p, &st);
 		if (cap >= 14 + 40 + 20)
 			assert_int_equal(r, DEC_TCP);

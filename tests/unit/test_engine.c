@@ -14,8 +14,8 @@
 #include "analyzer/engine.h"
 #include "pktbuild.h"
 
-static const uint8_t C[4] = { 192, 0, 2, 10 };
-static const uint8_t S[4] = { 198, 51, 100, 25 };
+static const uint8_t C[4] = {192, 0, 2, 10};
+static const uint8_t S[4] = {198, 51, 100, 25};
 
 struct recs {
 	struct rec r[64];
@@ -60,7 +60,7 @@ static void fx_free(struct fx *f)
 static void tx(struct fx *f, uint64_t ts, int from_client, uint16_t cport, uint32_t seq,
 	       uint32_t ack, unsigned flags, const char *data)
 {
-	struct pb p = { 0 };
+	struct pb p = {0};
 	size_t n = data ? strlen(data) : 0;
 	pb_ipv4(&p, from_client ? C : S, from_client ? S : C, 20 + n, 0, 0);
 	pb_tcp(&p, from_client ? cport : 25, from_client ? 25 : cport, seq, ack, flags, data, n);
@@ -185,7 +185,7 @@ static void test_port_reuse_and_other_ports(void **state)
 	assert_int_equal(f->recs.n, 1);
 	assert_int_equal(f->recs.r[0].end, REC_END_REUSED);
 	/* traffic on a port that is not a mail port is not a connection */
-	struct pb p = { 0 };
+	struct pb p = {0};
 	pb_ipv4(&p, C, S, 20, 0, 0);
 	pb_tcp(&p, 40000, 80, 1, 0, SYN, NULL, 0);
 	eng_packet(&f->e, DLT_RAW, 60, p.b, (uint32_t)p.n, (uint32_t)p.n);

@@ -18,7 +18,7 @@ static struct pkt mk(int family, uint32_t a, uint16_t sp, uint32_t b, uint16_t d
 	memcpy(p.src, &a, 4);
 	memcpy(p.dst, &b, 4);
 	if (family == 6) { /* 2001:db8::/32 with the 32-bit value at the end */
-		static const uint8_t pre[4] = { 0x20, 0x01, 0x0d, 0xb8 };
+		static const uint8_t pre[4] = {0x20, 0x01, 0x0d, 0xb8};
 		memcpy(p.src + 12, &a, 4);
 		memcpy(p.dst + 12, &b, 4);
 		memcpy(p.src, pre, 4);
@@ -32,11 +32,12 @@ static struct pkt mk(int family, uint32_t a, uint16_t sp, uint32_t b, uint16_t d
 static void test_lookup_both_directions(void **state)
 {
 	(void)state;
-	struct mem m = { 0 };
+	struct mem m = {0};
 	struct flow_table t;
 	assert_int_equal(flow_table_init(&t, &m, 1000), 0);
 	for (uint32_t i = 0; i < 500; i++) {
-		struct pkt p = mk(i % 2 ? 6 : 4, 0x0a000001u + i, (uint16_t)(40000 + i), 0x0a0000feu, 25);
+		struct pkt p =
+			mk(i % 2 ? 6 : 4, 0x0a000001u + i, (uint16_t)(40000 + i), 0x0a0000feu, 25);
 		struct flow *f = flow_create(&t, &p, 1, i);
 		assert_non_null(f);
 	}
@@ -70,7 +71,7 @@ static void test_lookup_both_directions(void **state)
 static void test_lists_and_maximum(void **state)
 {
 	(void)state;
-	struct mem m = { 0 };
+	struct mem m = {0};
 	struct flow_table t;
 	assert_int_equal(flow_table_init(&t, &m, 3), 0);
 	struct flow *f[4];

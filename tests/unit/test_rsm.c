@@ -46,7 +46,7 @@ static void got_gap(void *ctx, int dir, uint64_t n)
 				 (unsigned long long)n);
 }
 
-static const struct rsm_ops got_ops = { got_data, got_gap };
+static const struct rsm_ops got_ops = {got_data, got_gap};
 
 struct fixture {
 	struct mem mem;
@@ -107,8 +107,8 @@ static void test_in_order_and_every_split(void **state)
 		for (int swap = 0; swap < 2; swap++) {
 			struct fixture *f = fx_new(65536);
 			rsm_syn(&f->d, 5000);
-			size_t cuts[2] = { 0, cut };
-			size_t order[2] = { (size_t)swap, (size_t)!swap };
+			size_t cuts[2] = {0, cut};
+			size_t order[2] = {(size_t)swap, (size_t)!swap};
 			send_cut(f, 5000, cuts, 2, order);
 			rsm_flush(&f->d, &f->sink);
 			assert_int_equal(f->got.n, TLEN);
@@ -138,7 +138,7 @@ static void permute(size_t *a, size_t n, size_t k, void (*fn)(const size_t *, si
 
 static void check_order(const size_t *order, size_t n)
 {
-	static const size_t cuts[5] = { 0, 7, 20, 33, 41 };
+	static const size_t cuts[5] = {0, 7, 20, 33, 41};
 	struct fixture *f = fx_new(65536);
 	rsm_syn(&f->d, 0xfffffff0u); /* the stream crosses 2^32 */
 	send_cut(f, 0xfffffff0u, cuts, n, order);
@@ -151,7 +151,7 @@ static void check_order(const size_t *order, size_t n)
 static void test_out_of_order_every_permutation_with_wrap(void **state)
 {
 	(void)state;
-	size_t order[5] = { 0, 1, 2, 3, 4 };
+	size_t order[5] = {0, 1, 2, 3, 4};
 	permute(order, 5, 0, check_order);
 }
 
@@ -161,12 +161,12 @@ static void test_retransmission_and_overlap(void **state)
 	struct fixture *f = fx_new(65536);
 	rsm_syn(&f->d, 99);
 	seg(f, 100, "220 mx");
-	seg(f, 100, "220 mx");        /* full retransmission */
-	seg(f, 103, " mx.exa");       /* partial overlap with new bytes */
-	seg(f, 120, "ESMTP\r\n");     /* ahead */
-	seg(f, 118, "t ESM");         /* overlaps the queued segment, same bytes */
-	seg(f, 115, "XYZ");           /* queued region... */
-	seg(f, 115, "QQQ");           /* ...re-sent with other bytes: a conflict */
+	seg(f, 100, "220 mx");	  /* full retransmission */
+	seg(f, 103, " mx.exa");	  /* partial overlap with new bytes */
+	seg(f, 120, "ESMTP\r\n"); /* ahead */
+	seg(f, 118, "t ESM");	  /* overlaps the queued segment, same bytes */
+	seg(f, 115, "XYZ");	  /* queued region... */
+	seg(f, 115, "QQQ");	  /* ...re-sent with other bytes: a conflict */
 	seg(f, 110, "mple.");
 	rsm_flush(&f->d, &f->sink);
 	assert_string_equal(f->got.buf, "220 mx.example.XYZt ESMTP\r\n");
@@ -227,7 +227,7 @@ static void test_buffer_limit_declares_holes(void **state)
 	struct fixture *f = fx_new(16);
 	rsm_syn(&f->d, 0);
 	seg(f, 1, "A");
-	seg(f, 3, "0123456789");  /* queued: 10 bytes held */
+	seg(f, 3, "0123456789"); /* queued: 10 bytes held */
 	assert_int_equal(f->budget.held, 10);
 	seg(f, 20, "abcdefghij"); /* would hold 20 > 16: the first hole goes */
 	assert_true(f->budget.held <= 16);
@@ -260,7 +260,7 @@ static void test_pending_tail(void **state)
 		struct fixture *f = fx_new(65536);
 		f->got.line_mode = 1;
 		rsm_syn(&f->d, 10);
-		size_t cuts[2] = { 0, cut };
+		size_t cuts[2] = {0, cut};
 		send_cut(f, 10, cuts, 2, NULL);
 		assert_int_equal(f->got.n, TLEN);
 		assert_memory_equal(f->got.buf, TEXT, TLEN);
