@@ -12,7 +12,7 @@ set -eu
 cd "$(dirname "$0")"
 mode=${1:-}
 
-BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev"
+BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev"
 TEST_PKGS="libcmocka-dev python3 clang-format"
 
 need_install() {
