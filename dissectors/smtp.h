@@ -1,0 +1,147 @@
+/* smtp.h — SMTP dissector (RFC 5321, ESMTP extensions: RFC 3207 STARTTLS,
+ * RFC 2920 PIPELINING, RFC 3030 CHUNKING/BDAT, RFC 4954 AUTH).
+ *
+ * A state machine over both directions of one connection. Each direction's
+ * in-order bytes go to smtp_feed(), which returns how many it consumed; the
+ * rest is offered again with more (the reassembler keeps it, up to its cap).
+ * Lines longer than cfg->max_line are counted and skipped up to the next LF.
+ *
+ * Replies are matched to commands in order (pipelining). The dissector
+ * decides when a direction upgrades to TLS: after the client's STARTTLS and
+ * the server's 220, smtp_dir_is_tls() turns true for both directions at the
+ * byte after the 220 reply (server) and after the STARTTLS line (client).
+ * Client bytes sent after STARTTLS before the 220 arrived are held, then
+ * reported as injected (smtp.injected_bytes[0]) and consumed before the
+ * switch, so the TLS dissector starts at the client's first TLS byte.
+ *
+ * No mail address and no message content is kept: only counts, the banner,
+ * the EHLO/HELO argument, capabilities and the AUTH mechanism.
+ *
+ * Ownership: struct smtp is plain fixed-size data inside the session.
+ */
+#ifndef SMTPTLS_SMTP_H
+#define SMTPTLS_SMTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SMTP_MAX_CAPS	 32
+#define SMTP_CAP_LEN	 64
+#define SMTP_TEXT_LEN	 256
+#define SMTP_MAX_PENDING 32
+
+enum smtp_verb {
+	SMTP_V_HELO,
+	SMTP_V_EHLO,
+	SMTP_V_MAIL,
+	SMTP_V_RCPT,
+	SMTP_V_DATA,
+	SMTP_V_BDAT,
+	SMTP_V_RSET,
+	SMTP_V_QUIT,
+	SMTP_V_STARTTLS,
+	SMTP_V_AUTH,
+	SMTP_V_NOOP,
+	SMTP_V_VRFY,
+	SMTP_V_EXPN,
+	SMTP_V_HELP,
+	SMTP_V_OTHER,
+	SMTP_V_COUNT,
+	/* pseudo-commands whose replies are awaited too */
+	SMTP_V_GREETING = SMTP_V_COUNT,
+	SMTP_V_DATA_END, /* the end of a DATA body */
+};
+
+struct smtp_cfg {
+	uint32_t max_line; /* longest line parsed; longer ones are counted and skipped */
+};
+
+/* What the dissector found; read it once the connection is over. */
+struct smtp_facts {
+	uint8_t greeting_seen;
+	uint8_t not_smtp; /* the server's first bytes are not an SMTP reply */
+	uint16_t greeting_code;
+	char banner[SMTP_TEXT_LEN];	   /* greeting text after the code, truncated */
+	char server_name[SMTP_TEXT_LEN];   /* first word of the banner */
+	char ehlo_greeting[SMTP_TEXT_LEN]; /* first line of the EHLO reply, after the code */
+	char helo[SMTP_TEXT_LEN];	   /* the argument of the first EHLO/HELO */
+	uint8_t helo_verb;		   /* 0 none, SMTP_V_HELO or SMTP_V_EHLO + 1 (the first) */
+	uint16_t ehlo_reply;		   /* code of the last EHLO reply, 0 if none */
+	uint16_t helo_reply;
+	uint8_t ncaps;
+	uint8_t caps_truncated;			/* more capabilities than SMTP_MAX_CAPS */
+	char caps[SMTP_MAX_CAPS][SMTP_CAP_LEN]; /* EHLO reply lines 2.., as sent */
+	uint8_t starttls_offered;
+	uint8_t starttls_requested;
+	uint16_t starttls_reply; /* 0: none seen */
+	uint8_t upgraded;	 /* STARTTLS + 220: the streams switched to TLS */
+	char auth_mech[32];	 /* first AUTH mechanism used, "" if none */
+	uint8_t auth_before_tls;
+	uint16_t auth_reply;
+	uint32_t messages;	    /* message bodies sent (DATA ended, BDAT LAST) */
+	uint32_t messages_accepted; /* ... answered 2xx */
+	uint32_t recipients;	    /* RCPT answered 2xx */
+	uint64_t message_bytes;	    /* bytes of message bodies */
+	uint32_t commands[SMTP_V_COUNT];
+	uint16_t last_reply;	    /* last reply code of any command */
+	uint16_t last_txn_reply;    /* last reply to the end of a message */
+	uint32_t long_lines[2];	    /* lines over max_line, per direction */
+	uint32_t unmatched_replies; /* replies with no command waiting */
+	uint64_t injected_bytes[2]; /* plaintext sent after the STARTTLS/220 boundary */
+	uint64_t gap_bytes[2];
+	uint8_t client_implicit_tls; /* the client spoke TLS before any greeting */
+};
+
+struct smtp_dir {
+	uint8_t state;
+	uint8_t discard;  /* skipping the rest of an over-long line */
+	uint8_t body_st;  /* DATA body end-of-message scanner */
+	uint8_t in_reply; /* inside a multi-line reply */
+	uint16_t reply_code;
+	uint32_t reply_lines;
+	uint64_t bdat_left;
+	uint8_t bdat_last;
+	uint64_t held; /* bytes held while waiting for a reply */
+};
+
+struct smtp {
+	const struct smtp_cfg *cfg;
+	struct smtp_facts f;
+	struct smtp_dir d[2];
+	uint8_t pending[SMTP_MAX_PENDING]; /* enum smtp_verb awaiting replies, FIFO */
+	uint8_t npending, head;
+	uint8_t auth_exchange; /* client lines are AUTH responses (never kept) */
+	uint8_t midstream;
+	uint8_t tls_now;   /* TLS negotiated: injection bytes were counted */
+	uint8_t caps_done; /* the capabilities of a 250 EHLO reply are kept */
+};
+
+/* Starts a dissector. midstream: the connection's start was not captured, so
+ * no greeting is expected. cfg must outlive it. */
+void smtp_init(struct smtp *s, const struct smtp_cfg *cfg, int midstream);
+
+/* In-order bytes of direction dir (0 = client, 1 = server). Returns the
+ * number consumed; stops at the TLS boundary (see smtp_dir_is_tls). */
+size_t smtp_feed(struct smtp *s, int dir, const uint8_t *p, size_t n);
+
+/* n bytes of direction dir were lost: resynchronise at the next line. */
+void smtp_gap(struct smtp *s, int dir, uint64_t n);
+
+/* Whether direction dir is past the STARTTLS boundary: its next byte is TLS. */
+int smtp_dir_is_tls(const struct smtp *s, int dir);
+
+/* Whether the dissector gave up on the connection (not SMTP). */
+int smtp_dir_is_dead(const struct smtp *s, int dir);
+
+/* After STARTTLS + 220 the client went on in plaintext: parse SMTP again in
+ * both directions (the session calls this when the bytes are not TLS). */
+void smtp_resume_plaintext(struct smtp *s);
+
+/* The verb's name in upper case ("EHLO", "OTHER"). */
+const char *smtp_verb_name(enum smtp_verb v);
+
+/* The server software guessed from the banner and the EHLO reply
+ * ("Postfix", "Exim", "Microsoft Exchange", ...), or NULL. */
+const char *smtp_server_software(const struct smtp_facts *f);
+
+#endif
