@@ -1,0 +1,266 @@
+"""Scenario configuration of the smtptls capture corpus.
+
+For every capture: a description and the connections that make-corpus.sh
+drives, in the order they are opened. Each fact here follows from the
+configuration written by make-corpus.sh (lib/daemons.sh, lib/scenarios.sh,
+lib/certs.sh); truth.py checks every one of them against the capture with
+tshark and fails if they disagree.
+"""
+
+# Certificate profiles made by lib/certs.sh, with the facts they were made with.
+PROFILES = {
+    "mx1-chain": dict(self_signed=False, chains_to_ca=True, expired=False, names=["mx1.example.net"],
+                      key_type="RSA", key_bits=2048, sig_alg="sha256WithRSAEncryption",
+                      made="leaf signed by the corpus intermediate, server sends leaf+intermediate"),
+    "mx1-root": dict(self_signed=False, chains_to_ca=True, expired=False, names=["mx1.example.net"],
+                     key_type="RSA", key_bits=2048, sig_alg="sha256WithRSAEncryption",
+                     made="leaf signed directly by the corpus root CA"),
+    "mx1-self": dict(self_signed=True, chains_to_ca=False, expired=False, names=["mx1.example.net"],
+                     key_type="RSA", key_bits=2048, sig_alg="sha256WithRSAEncryption",
+                     made="self-signed leaf (openssl req -x509)"),
+    "mx1-expired": dict(self_signed=False, chains_to_ca=True, expired=True, names=["mx1.example.net"],
+                        key_type="RSA", key_bits=2048, sig_alg="sha256WithRSAEncryption",
+                        made="signed by the intermediate with openssl ca -startdate 20200101000000Z -enddate 20210101000000Z"),
+    "mismatch": dict(self_signed=False, chains_to_ca=True, expired=False, names=["other.example.com"],
+                     key_type="RSA", key_bits=2048, sig_alg="sha256WithRSAEncryption",
+                     made="leaf for other.example.com served by mx1.example.net"),
+    "mx1-weak": dict(self_signed=False, chains_to_ca=True, expired=False, names=["mx1.example.net"],
+                     key_type="RSA", key_bits=1024, sig_alg="sha1WithRSAEncryption",
+                     made="RSA-1024 leaf signed by the root with SHA-1, server at @SECLEVEL=0"),
+    "mx2-chain": dict(self_signed=False, chains_to_ca=True, expired=False, names=["mx2.example.org"],
+                      key_type="RSA", key_bits=2048, sig_alg="sha256WithRSAEncryption",
+                      made="Exim mx2.example.org leaf signed by the corpus intermediate"),
+}
+
+S_MX1 = "198.51.100.25"
+S_EXIM = "198.51.100.26"
+S_EXIM454 = "198.51.100.27"
+S_PLAIN = "198.51.100.30"
+S_ROOT, S_SELF, S_EXPD, S_MISM, S_WEAK, S_LEGACY, S_MAX12 = (
+    "198.51.100.31", "198.51.100.32", "198.51.100.33", "198.51.100.34",
+    "198.51.100.35", "198.51.100.36", "198.51.100.37")
+S6 = "2001:db8:2::25"
+C_PF, C_EXIM, C_SWAKS, C_OSSL = "203.0.113.10", "203.0.113.11", "203.0.113.12", "203.0.113.13"
+C6 = "2001:db8:1::12"
+M_FRONT, M_BACK = "198.51.100.80", "203.0.113.80"
+
+
+def smtp(software, offered, requested=False, reply=None, messages=1, auth=None):
+    return dict(server_software=software, starttls_offered=offered, starttls_requested=requested,
+                starttls_reply=reply, messages=messages, auth=auth)
+
+
+def tls(version, cipher, sni=None, resumed=False):
+    return dict(version=version, cipher=cipher, sni=sni, resumed=resumed)
+
+
+def conn(client, server, port, encryption, smtp_facts, tls_facts=None, cert=None, host=None, how="", **extra):
+    """cert: profile name when the certificate is visible (TLS <= 1.2), else None.
+    host: the name the client meant to reach (for hostname_match)."""
+    d = dict(client_ip=client, server_ip=server, server_port=port, encryption=encryption,
+             smtp=smtp_facts, tls=tls_facts, cert_profile=cert, host=host, how_known=how)
+    d.update(extra)
+    return d
+
+
+T13 = "TLS_AES_256_GCM_SHA384"
+E_GCM = "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+
+SCENARIOS = {}
+
+SCENARIOS["plaintext-no-starttls"] = dict(
+    description="Plaintext deliveries to two server products that do not offer STARTTLS (Postfix with TLS off, Exim without tls_advertise_hosts).",
+    connections=[
+        conn(C_SWAKS, S_PLAIN, 25, "plaintext", smtp("Postfix", False),
+             how="Postfix listener with smtpd_tls_security_level=none; swaks without --tls"),
+        conn(C_SWAKS, S_EXIM, 25, "plaintext", smtp("Exim", False),
+             how="Exim 4.96 with tls_advertise_hosts empty on port 25; swaks without --tls"),
+    ])
+
+SCENARIOS["starttls-tls13"] = dict(
+    description="STARTTLS offered and used with TLS 1.3 by four clients: Postfix relay, Exim relay, swaks and openssl s_client, all to Postfix mx1.",
+    connections=[
+        conn(C_PF, S_MX1, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.3", T13, None),
+             host="mx1.example.net",
+             how="Postfix 3.7 client smtp_tls_security_level=may to Postfix 3.7 server (OpenSSL 3.0 both sides, TLS 1.3 default, no SNI configured)"),
+        conn(C_EXIM, S_MX1, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.3", T13, "mx1.example.net"),
+             host="mx1.example.net",
+             how="Exim 4.96 (GnuTLS) client, opportunistic TLS, tls_sni=mx1.example.net; CHUNKING offered so the message goes with BDAT"),
+        conn(C_SWAKS, S_MX1, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.3", T13, "mx1.example.net"),
+             host="mx1.example.net", how="swaks --tls --tls-sni mx1.example.net"),
+        conn(C_OSSL, S_MX1, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.3", T13, "mx1.example.net"),
+             host="mx1.example.net", how="openssl s_client -starttls smtp -servername mx1.example.net, one message sent over TLS"),
+    ])
+
+_T12 = ["--tls", "--tls-protocol tlsv1_2", "--tls-sni mx1.example.net"]
+SCENARIOS["tls12-certs"] = dict(
+    description="TLS 1.2 STARTTLS sessions (certificate visible in clear) to six Postfix listeners, each with a different certificate: root-signed, full chain with intermediate, self-signed, expired, hostname mismatch, RSA-1024/SHA-1.",
+    connections=[
+        conn(C_SWAKS, S_ROOT, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.2", E_GCM, "mx1.example.net"),
+             cert="mx1-root", host="mx1.example.net", how="swaks --tls --tls-protocol tlsv1_2 --tls-sni mx1.example.net"),
+        conn(C_SWAKS, S_MX1, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.2", E_GCM, "mx1.example.net"),
+             cert="mx1-chain", host="mx1.example.net", how="swaks --tls --tls-protocol tlsv1_2 --tls-sni mx1.example.net"),
+        conn(C_SWAKS, S_SELF, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.2", E_GCM, "mx1.example.net"),
+             cert="mx1-self", host="mx1.example.net", how="swaks --tls --tls-protocol tlsv1_2 --tls-sni mx1.example.net"),
+        conn(C_SWAKS, S_EXPD, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.2", E_GCM, "mx1.example.net"),
+             cert="mx1-expired", host="mx1.example.net", how="swaks --tls --tls-protocol tlsv1_2 --tls-sni mx1.example.net"),
+        conn(C_SWAKS, S_MISM, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.2", E_GCM, "mx1.example.net"),
+             cert="mismatch", host="mx1.example.net",
+             how="swaks --tls --tls-protocol tlsv1_2 --tls-sni mx1.example.net to a listener serving other.example.com"),
+        conn(C_SWAKS, S_WEAK, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.2", E_GCM, "mx1.example.net"),
+             cert="mx1-weak", host="mx1.example.net",
+             how="Postfix listener with tls_config_file at @SECLEVEL=0; swaks with OPENSSL_CONF at @SECLEVEL=0, --tls-protocol tlsv1_2"),
+    ])
+
+_LEG = "Postfix listener with smtpd_tls_protocols=>=TLSv1, tls_low_cipherlist=ALL:@SECLEVEL=0 (tls_config_file MinProtocol=TLSv1); swaks (OPENSSL_CONF at @SECLEVEL=0) "
+SCENARIOS["weak-tls"] = dict(
+    description="Legacy TLS: to a permissive Postfix listener TLS 1.0 with a CBC suite, TLS 1.1 and TLS 1.2 with static RSA key exchange, TLS 1.2 DHE with a 1024-bit group; to Exim (GnuTLS) 3DES with static RSA (TLS 1.2) and ECDHE (TLS 1.0).",
+    connections=[
+        conn(C_SWAKS, S_LEGACY, 25, "starttls", smtp("Postfix", True, True, 220),
+             tls("TLSv1.0", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "mx1.example.net"), cert="mx1-chain",
+             host="mx1.example.net", how=_LEG + "--tls-protocol tlsv1 --tls-cipher ECDHE-RSA-AES256-SHA"),
+        conn(C_SWAKS, S_LEGACY, 25, "starttls", smtp("Postfix", True, True, 220),
+             tls("TLSv1.1", "TLS_RSA_WITH_AES_128_CBC_SHA", "mx1.example.net"), cert="mx1-chain",
+             host="mx1.example.net", how=_LEG + "--tls-protocol tlsv1_1 --tls-cipher AES128-SHA (static RSA key exchange)"),
+        conn(C_SWAKS, S_LEGACY, 25, "starttls", smtp("Postfix", True, True, 220),
+             tls("TLSv1.2", "TLS_RSA_WITH_AES_256_CBC_SHA256", "mx1.example.net"), cert="mx1-chain",
+             host="mx1.example.net", how=_LEG + "--tls-protocol tlsv1_2 --tls-cipher AES256-SHA256 (static RSA, CBC)"),
+        conn(C_SWAKS, S_LEGACY, 25, "starttls", smtp("Postfix", True, True, 220),
+             dict(tls("TLSv1.2", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "mx1.example.net"), dh_bits=1024),
+             cert="mx1-chain", host="mx1.example.net",
+             how=_LEG + "--tls-cipher DHE-RSA-AES128-GCM-SHA256; server smtpd_tls_dh1024_param_file = 1024-bit group from openssl dhparam 1024"),
+        conn(C_OSSL, "198.51.100.28", 25, "starttls", smtp("Exim", True, True, 220),
+             tls("TLSv1.2", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "mx2.example.org"), cert="mx2-chain",
+             host="mx2.example.org",
+             how="Exim 4.96 (GnuTLS) with tls_require_ciphers NORMAL:+3DES-CBC:+VERS-TLS1.0:+VERS-TLS1.1 on this address; gnutls-cli --starttls-proto=smtp --priority NORMAL:-CIPHER-ALL:+3DES-CBC:-KX-ALL:+RSA:-VERS-ALL:+VERS-TLS1.2"),
+        conn(C_OSSL, "198.51.100.28", 25, "starttls", smtp("Exim", True, True, 220),
+             tls("TLSv1.0", "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "mx2.example.org"), cert="mx2-chain",
+             host="mx2.example.org",
+             how="same Exim listener; gnutls-cli --priority NORMAL:-CIPHER-ALL:+3DES-CBC:-KX-ALL:+ECDHE-RSA:-VERS-ALL:+VERS-TLS1.0"),
+    ])
+
+SCENARIOS["starttls-not-used"] = dict(
+    description="Postfix mx1 offers STARTTLS but the clients deliver in plaintext anyway (swaks without --tls, Postfix relay with smtp_tls_security_level=none).",
+    connections=[
+        conn(C_SWAKS, S_MX1, 25, "plaintext", smtp("Postfix", True, False), how="swaks without --tls"),
+        conn(C_PF, S_MX1, 25, "plaintext", smtp("Postfix", True, False),
+             how="Postfix relay transport with -o smtp_tls_security_level=none"),
+    ])
+
+SCENARIOS["mitm-strip-starttls"] = dict(
+    description="A proxy between client and Postfix mx1 removes 250-STARTTLS from the EHLO reply; both legs captured (client-side legs to 198.51.100.80, server-side legs from 203.0.113.80).",
+    connections=[
+        conn(C_PF, M_FRONT, 25, "plaintext", smtp("Postfix", False), leg="client-side",
+             how="Postfix relay (smtp_tls_security_level=may) to lib/mitm_proxy.py in strip mode; STARTTLS line removed by the proxy"),
+        conn(M_BACK, S_MX1, 25, "plaintext", smtp("Postfix", True), leg="server-side",
+             how="proxy's connection to Postfix mx1, which offers STARTTLS; the proxy never sends it"),
+        conn(C_SWAKS, M_FRONT, 25, "plaintext", smtp("Postfix", False), leg="client-side",
+             how="swaks --tls-optional to the stripping proxy: no STARTTLS seen, so plaintext"),
+        conn(M_BACK, S_MX1, 25, "plaintext", smtp("Postfix", True), leg="server-side",
+             how="proxy's connection to Postfix mx1 for the swaks session"),
+    ])
+
+SCENARIOS["mitm-overwrite-starttls"] = dict(
+    description="A proxy between a Postfix relay and Postfix mx1 overwrites STARTTLS with XXXXXXXA in the EHLO reply; both legs captured.",
+    connections=[
+        conn(C_PF, "198.51.100.81", 25, "plaintext", smtp("Postfix", False), leg="client-side",
+             how="Postfix relay (smtp_tls_security_level=may) to lib/mitm_proxy.py in overwrite mode: the client sees 250-XXXXXXXA"),
+        conn(M_BACK, S_MX1, 25, "plaintext", smtp("Postfix", True), leg="server-side",
+             how="proxy's connection to Postfix mx1, which offers STARTTLS"),
+    ])
+
+SCENARIOS["starttls-454"] = dict(
+    description="Exim mx3 offers STARTTLS but answers it with 454 (its key file is unusable); the clients go on in plaintext.",
+    connections=[
+        conn(C_PF, S_EXIM454, 25, "starttls_refused", smtp("Exim", True, True, 454),
+             how="Exim tls_privatekey points to a file that is not a key, so STARTTLS gets 454; Postfix relay with smtp_tls_security_level=may continues in clear"),
+        conn(C_SWAKS, S_EXIM454, 25, "starttls_refused", smtp("Exim", True, True, 454),
+             how="swaks --tls-optional continues in clear after 454"),
+    ])
+
+SCENARIOS["tls-fail-retry"] = dict(
+    description="Postfix relay requiring TLS >= 1.3 meets a Postfix listener limited to TLS 1.2: the handshake fails (message deferred); on the next attempt, 8 s later, it fails again and the relay reconnects at once in plaintext.",
+    connections=[
+        conn(C_PF, S_MAX12, 25, "starttls_failed", smtp("Postfix", True, True, 220, messages=0),
+             dict(tls(None, None, None), alert=70),
+             how="client transport smtp_tls_protocols=>=TLSv1.3, server listener smtpd_tls_protocols=TLSv1.2: no common version (alert 70 protocol_version); Postfix defers the message"),
+        conn(C_PF, S_MAX12, 25, "starttls_failed", smtp("Postfix", True, True, 220, messages=0),
+             dict(tls(None, None, None), alert=70),
+             how="second attempt 8s later (postqueue -f; message now older than minimal_backoff_time=5s): the handshake fails again"),
+        conn(C_PF, S_MAX12, 25, "plaintext", smtp("Postfix", True, False),
+             how="Postfix opportunistic TLS (level may): after the failed handshake of the second attempt it reconnects without TLS within milliseconds"),
+    ])
+
+_AUTH = "Exim 4.96 port 587, plaintext authenticators PLAIN/LOGIN with one fixed user, AUTH advertised before TLS; "
+SCENARIOS["submission-auth"] = dict(
+    description="Submission on port 587 to Exim: AUTH PLAIN and AUTH LOGIN in cleartext before any STARTTLS, then a proper submission with STARTTLS first and AUTH PLAIN inside TLS.",
+    connections=[
+        conn(C_SWAKS, S_EXIM, 587, "plaintext", smtp("Exim", True, auth=dict(mechanism="PLAIN", before_tls=True)),
+             how=_AUTH + "swaks --auth PLAIN without --tls"),
+        conn(C_SWAKS, S_EXIM, 587, "plaintext", smtp("Exim", True, auth=dict(mechanism="LOGIN", before_tls=True)),
+             how=_AUTH + "swaks --auth LOGIN without --tls"),
+        conn(C_SWAKS, S_EXIM, 587, "starttls", smtp("Exim", True, True, 220, auth=dict(mechanism="PLAIN", before_tls=False)),
+             tls("TLSv1.3", T13, "mx2.example.org"), host="mx2.example.org",
+             how=_AUTH + "swaks --tls --auth PLAIN (Exim uses GnuTLS)"),
+    ])
+
+SCENARIOS["implicit-tls-465"] = dict(
+    description="Implicit TLS on port 465 to Postfix (smtpd_tls_wrappermode): swaks with TLS 1.3, openssl s_client with TLS 1.2 (certificate visible).",
+    connections=[
+        conn(C_SWAKS, S_MX1, 465, "implicit_tls", smtp("Postfix", None), tls("TLSv1.3", T13, "mx1.example.net"),
+             host="mx1.example.net", how="swaks --tls-on-connect --port 465"),
+        conn(C_OSSL, S_MX1, 465, "implicit_tls", smtp("Postfix", None), tls("TLSv1.2", E_GCM, "mx1.example.net"),
+             cert="mx1-chain", host="mx1.example.net", how="openssl s_client -connect :465 -tls1_2 -servername mx1.example.net"),
+    ])
+
+SCENARIOS["pipelining-chunking"] = dict(
+    description="Plaintext to Postfix mx1: Exim sending three messages in one pipelined connection with BDAT, then a 1.7 MB message with BDAT (CHUNKING), and swaks with --pipeline.",
+    connections=[
+        conn(C_EXIM, S_MX1, 25, "plaintext", smtp("Postfix", True, messages=3),
+             how="three messages queued in Exim (-odq) then one two-phase queue run (-qqf): one connection (Exim continued connection), PIPELINING and BDAT used, TLS avoided (hosts_avoid_tls=*)"),
+        conn(C_EXIM, S_MX1, 25, "plaintext", smtp("Postfix", True),
+             how="Exim transport with hosts_avoid_tls=* and hosts_try_chunking=*: 1.7 MB body sent with BDAT"),
+        conn(C_SWAKS, S_MX1, 25, "plaintext", smtp("Postfix", True), how="swaks --pipeline, no --tls"),
+    ])
+
+SCENARIOS["ipv6-starttls"] = dict(
+    description="The same Postfix mx1 over IPv6 (2001:db8::/32): one STARTTLS TLS 1.3 delivery and one plaintext delivery with swaks.",
+    connections=[
+        conn(C6, S6, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.3", T13, "mx1.example.net"),
+             host="mx1.example.net", how="swaks --tls over IPv6"),
+        conn(C6, S6, 25, "plaintext", smtp("Postfix", True), how="swaks without --tls over IPv6"),
+    ])
+
+_RES = "openssl s_client -starttls smtp -tls1_2 -servername mx1.example.net to Postfix mx1 (session cache and tickets on); "
+SCENARIOS["tls12-resumption"] = dict(
+    description="TLS 1.2 session resumption with openssl s_client against Postfix mx1: a full handshake then a resumption with a session ticket, and the same with a session ID (-no_ticket).",
+    connections=[
+        conn(C_OSSL, S_MX1, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.2", E_GCM, "mx1.example.net"),
+             cert="mx1-chain", host="mx1.example.net", how=_RES + "-sess_out (full handshake, ticket issued)"),
+        conn(C_OSSL, S_MX1, 25, "starttls", smtp("Postfix", True, True, 220),
+             tls("TLSv1.2", E_GCM, "mx1.example.net", resumed=True), host="mx1.example.net",
+             how=_RES + "-sess_in with the ticket session: abbreviated handshake, no certificate sent", resumed_with="ticket"),
+        conn(C_OSSL, S_MX1, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.2", E_GCM, "mx1.example.net"),
+             cert="mx1-chain", host="mx1.example.net", how=_RES + "-no_ticket -sess_out (full handshake, session ID cached by the server)"),
+        conn(C_OSSL, S_MX1, 25, "starttls", smtp("Postfix", True, True, 220),
+             tls("TLSv1.2", E_GCM, "mx1.example.net", resumed=True), host="mx1.example.net",
+             how=_RES + "-no_ticket -sess_in: resumed by session ID, no certificate sent", resumed_with="session_id"),
+    ])
+
+
+def _derived(base, name, description, extra_how, **per_conn):
+    conns = []
+    for c in SCENARIOS[base]["connections"]:
+        c = dict(c)
+        c["how_known"] = c["how_known"] + "; " + extra_how
+        conns.append(c)
+    SCENARIOS[name] = dict(description=description, connections=conns, derived_from=base + ".pcap", **per_conn)
+
+
+_derived("starttls-tls13", "vlan-starttls-tls13",
+         "Copy of starttls-tls13.pcap with every frame carrying an 802.1Q tag (VLAN 100).",
+         "frames re-encapsulated in 802.1Q VLAN 100 by lib/rewrite.py vlan")
+_derived("pipelining-chunking", "impaired-pipelining-chunking",
+         "Copy of pipelining-chunking.pcap where, in the largest connection (Exim BDAT), client segments were reordered, duplicated and one dropped (bytes lost).",
+         "rewritten by lib/rewrite.py impair (see the impairment object)",
+         impairment_file="impaired-pipelining-chunking.impairment.json")

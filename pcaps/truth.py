@@ -1,0 +1,438 @@
+#!/usr/bin/python3
+"""Write NAME.truth.json for a corpus capture and check it against tshark.
+
+Usage: truth.py --pcap-dir DIR --ca-dir CA_STATE NAME [NAME...]
+
+The configured facts of every connection come from lib/scenarios.py (the
+scenario configuration that make-corpus.sh drives). TCP facts (ports, packet
+and byte counts, SYN/FIN/RST) are read from the capture with tshark. Every
+configured SMTP/TLS/certificate fact that is visible in the capture is then
+checked with tshark (and openssl for certificate facts); any disagreement is
+an error and no truth file is written.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import scenarios as S  # noqa: E402
+
+TLS_VERSIONS = {0x0300: "SSLv3", 0x0301: "TLSv1.0", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
+DECODE = ["-d", "tcp.port==465,tls", "-d", "tcp.port==2525,smtp"]
+
+
+class Mismatch(Exception):
+    pass
+
+
+def tshark_fields(pcap, fields, yfilter=None):
+    cmd = ["tshark", "-n", "-r", pcap] + DECODE + ["-T", "fields", "-E", "separator=\t", "-E", "occurrence=a",
+                                                  "-E", "aggregator=|"]
+    if yfilter:
+        cmd += ["-Y", yfilter]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    rows = []
+    for line in out.splitlines():
+        parts = line.split("\t")
+        parts += [""] * (len(fields) - len(parts))
+        rows.append(dict(zip(fields, parts)))
+    return rows
+
+
+def cipher_names():
+    env = dict(os.environ)
+    # a config without system_default so that every suite is listed
+    with tempfile.NamedTemporaryFile("w", suffix=".cnf", delete=False) as f:
+        f.write("# empty\n")
+        env["OPENSSL_CONF"] = f.name
+    out = subprocess.run(["openssl", "ciphers", "-V", "-stdname", "ALL:COMPLEMENTOFALL:@SECLEVEL=0"],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    os.unlink(env["OPENSSL_CONF"])
+    # suites the local OpenSSL does not implement (Debian 12 builds it without 3DES)
+    names = {0x000A: "TLS_RSA_WITH_3DES_EDE_CBC_SHA", 0x0016: "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA",
+             0xC012: "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", 0xC008: "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA"}
+    for line in out.splitlines():
+        p = line.split()
+        if len(p) > 2 and p[0].startswith("0x"):
+            hi, lo = p[0].split(",")
+            names[(int(hi, 16) << 8) | int(lo, 16)] = p[2]
+    return names
+
+
+def streams(pcap):
+    rows = tshark_fields(pcap, ["frame.number", "frame.time_epoch", "tcp.stream", "ip.src", "ipv6.src", "ip.dst",
+                                "ipv6.dst", "tcp.srcport", "tcp.dstport", "tcp.len", "tcp.flags.syn",
+                                "tcp.flags.ack", "tcp.flags.fin", "tcp.flags.reset", "vlan.id"])
+    st = {}
+    for r in rows:
+        sid = int(r["tcp.stream"])
+        src = (r["ip.src"] or r["ipv6.src"]).split("|")[-1]
+        dst = (r["ip.dst"] or r["ipv6.dst"]).split("|")[-1]
+        sp, dp = int(r["tcp.srcport"]), int(r["tcp.dstport"])
+        s = st.setdefault(sid, dict(id=sid, first=float(r["frame.time_epoch"]), pkts=[], client=None))
+        syn = r["tcp.flags.syn"] in ("1", "True")
+        ack = r["tcp.flags.ack"] in ("1", "True")
+        s["pkts"].append(dict(src=(src, sp), dst=(dst, dp), len=int(r["tcp.len"] or 0), syn=syn, ack=ack,
+                              fin=r["tcp.flags.fin"] in ("1", "True"), rst=r["tcp.flags.reset"] in ("1", "True")))
+        if syn and not ack and s["client"] is None:
+            s["client"] = (src, sp)
+            s["server"] = (dst, dp)
+    for s in st.values():
+        if s["client"] is None:  # SYN missed: the server is the side on a mail port
+            p = s["pkts"][0]
+            if p["dst"][1] in (25, 465, 587, 2525):
+                s["client"], s["server"] = p["src"], p["dst"]
+            else:
+                s["client"], s["server"] = p["dst"], p["src"]
+        c = s["client"]
+        s["tcp"] = dict(
+            syn_seen=any(p["syn"] and not p["ack"] for p in s["pkts"]),
+            fin_seen=any(p["fin"] for p in s["pkts"]),
+            rst_seen=any(p["rst"] for p in s["pkts"]),
+            packets=dict(client=sum(1 for p in s["pkts"] if p["src"] == c),
+                         server=sum(1 for p in s["pkts"] if p["src"] != c)),
+            bytes=dict(client=sum(p["len"] for p in s["pkts"] if p["src"] == c),
+                       server=sum(p["len"] for p in s["pkts"] if p["src"] != c)))
+    return sorted(st.values(), key=lambda s: (s["first"], s["id"]))
+
+
+def smtp_view(pcap):
+    """Per stream: ordered list of (kind, value...) for the plaintext SMTP part."""
+    rows = tshark_fields(pcap, ["tcp.stream", "tcp.srcport", "smtp.req.command", "smtp.req.parameter",
+                                "smtp.response.code", "smtp.rsp.parameter"], "smtp")
+    view = {}
+    for r in rows:
+        v = view.setdefault(int(r["tcp.stream"]), [])
+        for cmd, par in zip(r["smtp.req.command"].split("|"), (r["smtp.req.parameter"].split("|") + [""] * 99)):
+            if cmd:
+                if cmd.upper() == "STAR" and par.upper().startswith("TLS"):
+                    cmd, par = "STARTTLS", par[3:]  # tshark splits STARTTLS after 4 characters
+                v.append(("cmd", cmd.upper(), par))
+        if r["smtp.response.code"]:
+            codes = r["smtp.response.code"].split("|")
+            params = r["smtp.rsp.parameter"].split("|")
+            v.append(("rsp", [int(c) for c in codes if c.isdigit()], params))
+    return view
+
+
+def client_mail_commands(pcap, stream, client):
+    """MAIL commands in the client's byte stream (reassembled by sequence number
+    from tshark's tcp.payload; needed because tshark stops parsing SMTP
+    commands after a BDAT chunk)."""
+    ipf = "ipv6.src" if ":" in client[0] else "ip.src"
+    rows = tshark_fields(pcap, ["tcp.seq_raw", "tcp.payload"],
+                         "tcp.stream==%d && tcp.len>0 && %s==%s && tcp.srcport==%d" % (stream, ipf, client[0],
+                                                                                   client[1]))
+    segs = {}
+    for r in rows:
+        if r["tcp.payload"]:
+            segs.setdefault(int(r["tcp.seq_raw"].split("|")[0]), bytes.fromhex(r["tcp.payload"].replace(":", "")))
+    data = b"".join(segs[k] for k in sorted(segs))
+    n = 0
+    for line in data.split(b"\n"):
+        if line[:10].upper() == b"MAIL FROM:":
+            n += 1
+    return n
+
+
+def tls_view(pcap, names):
+    v = {}
+    for r in tshark_fields(pcap, ["tcp.stream", "tls.handshake.type", "tls.handshake.version",
+                                  "tls.handshake.extensions.supported_version", "tls.handshake.ciphersuite",
+                                  "tls.handshake.extensions_server_name", "tls.handshake.certificate",
+                                  "tls.alert_message.desc", "tls.handshake.session_id"], "tls"):
+        s = v.setdefault(int(r["tcp.stream"]), dict(types=[], sni=None, version=None, cipher=None, certs=None,
+                                                    alerts=[], ch_sid=None, sh_sid=None))
+        types = [int(t) for t in r["tls.handshake.type"].split("|") if t.isdigit()]
+        s["types"] += types
+        if 1 in types:
+            s["sni"] = r["tls.handshake.extensions_server_name"] or None
+            s["ch_sid"] = r["tls.handshake.session_id"].split("|")[0]
+        if 2 in types:
+            sv = [x for x in r["tls.handshake.extensions.supported_version"].split("|") if x]
+            ver = int(sv[0], 16) if sv else int(r["tls.handshake.version"].split("|")[0], 16)
+            s["version"] = TLS_VERSIONS.get(ver, hex(ver))
+            cs = int(r["tls.handshake.ciphersuite"].split("|")[0], 16)
+            s["cipher"] = names.get(cs, "0x%04X" % cs)
+            s["sh_sid"] = r["tls.handshake.session_id"].split("|")[types.index(2) if len(
+                r["tls.handshake.session_id"].split("|")) > 1 else 0]
+        if 11 in types and r["tls.handshake.certificate"]:
+            s["certs"] = [c.replace(":", "") for c in r["tls.handshake.certificate"].split("|")]
+        if r["tls.alert_message.desc"]:
+            s["alerts"] += r["tls.alert_message.desc"].split("|")
+    return v
+
+
+def openssl(*args, inp=None):
+    return subprocess.run(["openssl"] + list(args), capture_output=True, text=True, input=inp)
+
+
+def cert_facts(cert_hexes, host, when, ca_root):
+    with tempfile.TemporaryDirectory() as td:
+        pems = []
+        for i, h in enumerate(cert_hexes):
+            der = os.path.join(td, "c%d.der" % i)
+            with open(der, "wb") as f:
+                f.write(bytes.fromhex(h))
+            pem = os.path.join(td, "c%d.pem" % i)
+            openssl("x509", "-inform", "DER", "-in", der, "-out", pem)
+            pems.append(pem)
+        leaf = pems[0]
+        text = openssl("x509", "-in", leaf, "-noout", "-text").stdout
+        subj = openssl("x509", "-in", leaf, "-noout", "-subject", "-nameopt", "RFC2253").stdout.strip()
+        iss = openssl("x509", "-in", leaf, "-noout", "-issuer", "-nameopt", "RFC2253").stdout.strip()
+        enddate = openssl("x509", "-in", leaf, "-noout", "-enddate", "-dateopt", "iso_8601").stdout.strip()
+        untrusted = []
+        if len(pems) > 1:
+            bundle = os.path.join(td, "untrusted.pem")
+            with open(bundle, "w") as f:
+                for p in pems[1:]:
+                    f.write(open(p).read())
+            untrusted = ["-untrusted", bundle]
+        ver = openssl("verify", "-auth_level", "0", "-no_check_time", "-CAfile", ca_root, *untrusted, leaf)
+        chk = openssl("x509", "-in", leaf, "-noout", "-checkhost", host) if host else None
+        ts = int(when)
+        expired = openssl("x509", "-in", leaf, "-noout", "-checkend", "0") if False else None
+        # expired at capture time: notAfter < first packet of the connection
+        import datetime
+        na = enddate.split("=", 1)[1].replace("Z", "").strip()
+        na_dt = datetime.datetime.strptime(na, "%Y-%m-%d %H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+        expired = na_dt.timestamp() < ts
+        key_type = key_bits = sig = None
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("Public Key Algorithm:"):
+                alg = line.split(":", 1)[1].strip()
+                key_type = {"rsaEncryption": "RSA", "id-ecPublicKey": "EC", "ED25519": "Ed25519"}.get(alg, alg)
+            elif "Public-Key: (" in line:
+                key_bits = int(line.split("(")[1].split()[0])
+            elif line.startswith("Signature Algorithm:") and sig is None:
+                sig = line.split(":", 1)[1].strip()
+        return dict(visible=True, self_signed=(subj.split("=", 1)[1] == iss.split("=", 1)[1]),
+                    valid_against_corpus_ca=ver.returncode == 0 and ver.stdout.strip().endswith("OK"),
+                    expired=expired,
+                    hostname_match=(chk is not None and "does match" in chk.stdout and "NOT" not in chk.stdout)
+                    if host else None,
+                    key_type=key_type, key_bits=key_bits, sig_alg=sig,
+                    chain_length=len(cert_hexes))
+
+
+NO_CERT = dict(visible=False, self_signed=None, valid_against_corpus_ca=None, expired=None, hostname_match=None,
+               key_type=None, key_bits=None, sig_alg=None)
+
+
+def check(cond, msg, errors):
+    if not cond:
+        errors.append(msg)
+
+
+def analyse_smtp(events):
+    """Facts visible in the plaintext SMTP part of one stream."""
+    f = dict(banner=None, offered=False, requested=False, reply=None, mails=0, auth=None, auth_before_tls=None)
+    last_cmd = None
+    saw_ehlo_reply = False
+    for ev in events:
+        if ev[0] == "cmd":
+            last_cmd = ev[1]
+            if ev[1] == "STARTTLS":
+                f["requested"] = True
+            elif ev[1] == "MAIL":
+                f["mails"] += 1
+            elif ev[1] == "AUTH" and f["auth"] is None:
+                f["auth"] = ev[2].split()[0].upper() if ev[2] else ""
+                f["auth_before_tls"] = True
+        else:
+            codes, params = ev[1], ev[2]
+            if f["banner"] is None and codes and codes[0] == 220:
+                f["banner"] = params[0] if params else ""
+                continue
+            if last_cmd == "EHLO" and not saw_ehlo_reply:
+                saw_ehlo_reply = True
+                f["offered"] = any(p.strip().upper() == "STARTTLS" for p in params)
+            if last_cmd == "STARTTLS" and f["reply"] is None and codes:
+                f["reply"] = codes[0]
+    return f
+
+
+def build(name, pcap_dir, ca_dir, names):
+    sc = S.SCENARIOS[name]
+    pcap = os.path.join(pcap_dir, name + ".pcap")
+    impairment = None
+    if sc.get("impairment_file"):
+        with open(os.path.join(pcap_dir, sc["impairment_file"])) as f:
+            impairment = json.load(f)
+    st = streams(pcap)
+    smtpv = smtp_view(pcap)
+    tlsv = tls_view(pcap, names)
+    ca_root = os.path.join(pcap_dir, "ca", "corpus-ca.pem")
+    errors = []
+    exp = sc["connections"]
+    check(len(st) == len(exp), "%d TCP connections in capture, %d configured" % (len(st), len(exp)), errors)
+    used = set()
+    out_conns = []
+    for i, e in enumerate(exp):
+        cand = [s for s in st if s["id"] not in used and s["server"] == (e["server_ip"], e["server_port"])
+                and (e["client_ip"] is None or s["client"][0] == e["client_ip"])]
+        if not cand:
+            errors.append("connection %d (%s -> %s:%d) not found in capture" % (i, e["client_ip"], e["server_ip"],
+                                                                               e["server_port"]))
+            continue
+        s = cand[0]
+        used.add(s["id"])
+        where = "conn %d (stream %d)" % (i, s["id"])
+        sm = analyse_smtp(smtpv.get(s["id"], []))
+        tv = tlsv.get(s["id"])
+        es = e["smtp"]
+        enc = e["encryption"]
+        # --- SMTP checks (what is visible in clear)
+        if enc != "implicit_tls":
+            check(sm["banner"] is not None and es["server_software"].lower() in sm["banner"].lower(),
+                  "%s: banner %r does not name %s" % (where, sm["banner"], es["server_software"]), errors)
+            check(sm["offered"] == es["starttls_offered"], "%s: STARTTLS offered %s in capture, %s configured" % (
+                where, sm["offered"], es["starttls_offered"]), errors)
+            check(sm["requested"] == es["starttls_requested"], "%s: STARTTLS requested %s in capture" % (
+                where, sm["requested"]), errors)
+            check(sm["reply"] == es["starttls_reply"], "%s: STARTTLS reply %s in capture, %s configured" % (
+                where, sm["reply"], es["starttls_reply"]), errors)
+            if enc in ("plaintext", "starttls_refused") or (enc == "starttls_failed" and not tv):
+                sm["mails"] = client_mail_commands(pcap, s["id"], s["client"])
+                check(sm["mails"] == es["messages"], "%s: %d MAIL commands in clear, %d messages configured" % (
+                    where, sm["mails"], es["messages"]), errors)
+            if es["auth"] and es["auth"]["before_tls"]:
+                check(sm["auth"] == es["auth"]["mechanism"], "%s: AUTH %r in clear, %r configured" % (
+                    where, sm["auth"], es["auth"]), errors)
+            elif sm["auth"] is not None:
+                errors.append("%s: AUTH %s seen in clear, not configured" % (where, sm["auth"]))
+        # --- TLS checks
+        et = e["tls"]
+        if et is None:
+            check(tv is None or not tv["types"], "%s: TLS handshake seen, none configured" % where, errors)
+            tls_out = None
+        else:
+            if tv is None:
+                errors.append("%s: no TLS seen, configured %s" % (where, et))
+                tls_out = dict(et)
+            else:
+                for k in ("version", "cipher", "sni"):
+                    check(tv[k] == et[k], "%s: TLS %s %r in capture, %r configured" % (where, k, tv[k], et[k]),
+                          errors)
+                resumed = (tv["version"] in ("TLSv1.0", "TLSv1.1", "TLSv1.2") and 2 in tv["types"]
+                           and 11 not in tv["types"])
+                if et["version"] is not None:
+                    check(resumed == et["resumed"], "%s: resumed=%s in capture, %s configured" % (
+                        where, resumed, et["resumed"]), errors)
+                if et.get("dh_bits"):
+                    pl = [r["tls.handshake.p_len"] for r in tshark_fields(
+                        pcap, ["tls.handshake.p_len"], "tcp.stream==%d && tls.handshake.type==12" % s["id"])]
+                    check(pl and int(pl[0]) * 8 == et["dh_bits"], "%s: DH group %r bytes in capture, %d bits configured"
+                          % (where, pl, et["dh_bits"]), errors)
+                if et.get("alert"):
+                    check(str(et["alert"]) in tv["alerts"], "%s: alert %r not seen (%r)" % (where, et["alert"],
+                                                                                    tv["alerts"]), errors)
+                tls_out = dict(et)
+        # --- certificate
+        prof = e["cert_profile"]
+        if prof is None:
+            check(not (tv and tv["certs"]), "%s: certificate visible, none configured" % where, errors)
+            cert_out = dict(NO_CERT)
+        else:
+            if not (tv and tv["certs"]):
+                errors.append("%s: no certificate visible, profile %s configured" % (where, prof))
+                cert_out = dict(NO_CERT)
+            else:
+                leaf_pem = os.path.join(ca_dir, "leaves", prof + ".pem")
+                der = subprocess.run(["openssl", "x509", "-in", leaf_pem, "-outform", "DER"], capture_output=True,
+                                     check=True).stdout.hex()
+                check(der == tv["certs"][0], "%s: leaf in capture is not the %s certificate" % (where, prof), errors)
+                cf = cert_facts(tv["certs"], e["host"], s["first"], ca_root)
+                P = S.PROFILES[prof]
+                want = dict(self_signed=P["self_signed"], valid_against_corpus_ca=P["chains_to_ca"],
+                            expired=P["expired"], key_type=P["key_type"], key_bits=P["key_bits"],
+                            sig_alg=P["sig_alg"], hostname_match=(e["host"] in P["names"]) if e["host"] else None)
+                for k, v in want.items():
+                    check(cf[k] == v, "%s: cert %s=%r from capture, %r from profile %s" % (where, k, cf[k], v, prof),
+                          errors)
+                cert_out = {k: cf[k] for k in NO_CERT}
+        how = e["how_known"]
+        if prof:
+            how += "; certificate: " + S.PROFILES[prof]["made"]
+        c = dict(client=dict(ip=s["client"][0], port=s["client"][1]),
+                 server=dict(ip=s["server"][0], port=s["server"][1]),
+                 tcp=s["tcp"], encryption=enc,
+                 smtp=dict(es), tls=tls_out, cert=cert_out, how_known=how)
+        for k in ("leg", "resumed_with"):
+            if k in e:
+                c[k] = e[k]
+        if impairment and list(impairment["connection"]["client"]) == [s["client"][0], s["client"][1]]:
+            c["impairment"] = {k: v for k, v in impairment.items() if k != "connection"}
+        out_conns.append(c)
+    if errors:
+        for m in errors:
+            print("truth.py: %s: %s" % (name, m), file=sys.stderr)
+        raise Mismatch(name)
+    if impairment:
+        check(sum(1 for c in out_conns if "impairment" in c) == 1, "impaired connection not found", errors)
+        if errors:
+            for m in errors:
+                print("truth.py: %s: %s" % (name, m), file=sys.stderr)
+            raise Mismatch(name)
+    for c in out_conns:
+        passive_view(c)
+    t = dict(capture=name + ".pcap", description=sc["description"])
+    if sc.get("derived_from"):
+        t["derived_from"] = sc["derived_from"]
+    t["connections"] = out_conns
+    return t
+
+
+def passive_view(c):
+    """What a passive observer can know: the configured facts become the
+    facts visible on the wire. Everything after a completed STARTTLS (or on
+    implicit TLS) is encrypted, so no SMTP fact of that part can be seen."""
+    es = c.get("smtp")
+    if es is None:
+        return
+    if c.get("encryption") == "implicit_tls":
+        c["smtp_configured"] = es
+        c["smtp"] = None
+        return
+    if c.get("encryption") == "starttls":
+        es["messages_configured"] = es.get("messages")
+        es["messages"] = 0  # sent inside TLS: invisible
+        if es.get("auth") and not es["auth"].get("before_tls"):
+            es["auth_configured"] = es["auth"]
+            es["auth"] = None  # AUTH inside TLS: invisible
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pcap-dir", required=True)
+    ap.add_argument("--ca-dir", required=True)
+    ap.add_argument("names", nargs="+")
+    a = ap.parse_args()
+    names = cipher_names()
+    rc = 0
+    for n in a.names:
+        try:
+            t = build(n, a.pcap_dir, a.ca_dir, names)
+        except Mismatch:
+            rc = 1
+            continue
+        dst = os.path.join(a.pcap_dir, n + ".truth.json")
+        tmp = dst + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(t, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, dst)
+        print("truth.py: wrote %s (%d connections)" % (os.path.basename(dst), len(t["connections"])), file=sys.stderr)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
