@@ -369,6 +369,7 @@ def build(name, pcap_dir, ca_dir, names):
         for k in ("leg", "resumed_with"):
             if k in e:
                 c[k] = e[k]
+        c["anomalies"] = expected_anomalies(e, c)
         if impairment and list(impairment["connection"]["client"]) == [s["client"][0], s["client"][1]]:
             c["impairment"] = {k: v for k, v in impairment.items() if k != "connection"}
         out_conns.append(c)
@@ -389,6 +390,45 @@ def build(name, pcap_dir, ca_dir, names):
         t["derived_from"] = sc["derived_from"]
     t["connections"] = out_conns
     return t
+
+
+WEAK_SUITE_PARTS = ("_3DES_", "_RC4_", "_DES_", "_NULL_", "_anon_", "_EXPORT")
+
+
+def expected_anomalies(e, c):
+    """The anomaly types a correct analyzer reports for a connection (see
+    docs/anomalies.md), from its configuration: the ones a scenario sets up on
+    purpose are listed in lib/scenarios.py (anomalies=[...]); the ones that
+    follow from the configured facts are derived here."""
+    out = set(e.get("anomalies", []))
+    es, et, enc = e["smtp"] or {}, e["tls"] or {}, e["encryption"]
+    if es.get("starttls_offered") and not es.get("starttls_requested") and es.get("messages") \
+            and enc == "plaintext":
+        out.add("starttls_not_used")
+    if es.get("starttls_requested") and (es.get("starttls_reply") or 0) >= 400:
+        out.add("starttls_refused")
+    if (es.get("auth") or {}).get("before_tls"):
+        out.add("auth_in_plaintext")
+    if enc == "starttls_failed":
+        out.add("tls_handshake_failed")
+    weak = False
+    v, cipher = et.get("version"), et.get("cipher") or ""
+    if v in ("SSLv3", "TLSv1.0", "TLSv1.1"):
+        weak = True
+    if any(x in cipher for x in WEAK_SUITE_PARTS) or cipher.startswith("TLS_RSA_WITH_"):
+        weak = True
+    if cipher.endswith("_CBC_SHA") and v in ("TLSv1.0", "TLSv1.1"):
+        weak = True
+    if et.get("dh_bits") and et["dh_bits"] < 2048:
+        weak = True
+    cert = c.get("cert") or {}
+    if cert.get("visible") and ((cert.get("key_bits") or 4096) < 2048
+                                or "sha1" in (cert.get("sig_alg") or "").lower()
+                                or "md5" in (cert.get("sig_alg") or "").lower()):
+        weak = True
+    if weak:
+        out.add("weak_tls")
+    return sorted(out)
 
 
 def passive_view(c):

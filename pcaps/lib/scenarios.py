@@ -164,6 +164,7 @@ SCENARIOS["mitm-overwrite-starttls"] = dict(
     description="A proxy between a Postfix relay and Postfix mx1 overwrites STARTTLS with XXXXXXXA in the EHLO reply; both legs captured.",
     connections=[
         conn(C_PF, "198.51.100.81", 25, "plaintext", smtp("Postfix", False), leg="client-side",
+             anomalies=["starttls_capability_corrupted"],
              how="Postfix relay (smtp_tls_security_level=may) to lib/mitm_proxy.py in overwrite mode: the client sees 250-XXXXXXXA"),
         conn(M_BACK, S_MX1, 25, "plaintext", smtp("Postfix", True), leg="server-side",
              how="proxy's connection to Postfix mx1, which offers STARTTLS"),
@@ -187,7 +188,7 @@ SCENARIOS["tls-fail-retry"] = dict(
         conn(C_PF, S_MAX12, 25, "starttls_failed", smtp("Postfix", True, True, 220, messages=0),
              dict(tls(None, None, None), alert=70),
              how="second attempt 8s later (postqueue -f; message now older than minimal_backoff_time=5s): the handshake fails again"),
-        conn(C_PF, S_MAX12, 25, "plaintext", smtp("Postfix", True, False),
+        conn(C_PF, S_MAX12, 25, "plaintext", smtp("Postfix", True, False), anomalies=["plaintext_fallback"],
              how="Postfix opportunistic TLS (level may): after the failed handshake of the second attempt it reconnects without TLS within milliseconds"),
     ])
 
