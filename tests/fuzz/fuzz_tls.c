@@ -1,0 +1,173 @@
+/* fuzz_tls.c — fuzz target for dissectors/tls.c: both directions of one
+ * connection, fed the way the session feeds them.
+ *
+ * Input:
+ *
+ *   +-------+----------+--------------------+--------------------+
+ *   | split | seed (4) | client bytes ...   | server bytes ...   |
+ *   +-------+----------+--------------------+--------------------+
+ *
+ * split/255 of the rest goes to the client, the remainder to the server.
+ * The seed drives a small generator that picks which direction speaks next,
+ * how many bytes arrive at once (1 byte to 20 KB), and now and then a gap.
+ * As the reassembler does, unconsumed bytes are kept and offered again with
+ * what follows (up to a cap; past it they are lost, reported as a gap), and a
+ * gap includes the kept bytes. The kept bytes sit at the very end of their
+ * allocation, so a read past what tls_feed() was given is caught.
+ * Checked: tls_feed() never claims more than it was given, the facts' strings
+ * are terminated and their counts within bounds, every certificate in a
+ * chain lies in readable memory, and tls_free() releases everything.
+ */
+#include <string.h>
+
+#include "dissectors/tls.h"
+#include "fuzz.h"
+
+#define PEND_CAP  (65536u + 20480u)
+#define MAX_CHUNK 20480u
+
+struct pend {
+	uint8_t *buf; /* PEND_CAP bytes; the kept bytes are its last len */
+	size_t len;
+};
+
+static uint32_t next_rand(uint32_t *s)
+{
+	/* xorshift32: deterministic for a given input */
+	uint32_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*s = x;
+	return x;
+}
+
+static void on_chain(void *ctx, const struct tls_chain *chain)
+{
+	uint64_t *certs = ctx;
+	FUZZ_CHECK(chain->n <= TLS_MAX_CHAIN);
+	for (size_t i = 0; i < chain->n; i++) {
+		FUZZ_CHECK(chain->der[i] != NULL || chain->len[i] == 0);
+		volatile uint8_t sum = 0;
+		for (size_t k = 0; k < chain->len[i]; k++)
+			sum = (uint8_t)(sum + chain->der[i][k]);
+	}
+	(*certs)++;
+}
+
+static int terminated(const char *s, size_t n)
+{
+	return memchr(s, '\0', n) != NULL;
+}
+
+static void check_facts(const struct tls_facts *f)
+{
+	FUZZ_CHECK(terminated(f->sni, sizeof(f->sni)));
+	FUZZ_CHECK(terminated(f->alpn, sizeof(f->alpn)));
+	FUZZ_CHECK(terminated(f->ja3, sizeof(f->ja3)));
+	FUZZ_CHECK(terminated(f->ja4, sizeof(f->ja4)));
+	FUZZ_CHECK(terminated(f->ja3s, sizeof(f->ja3s)));
+	FUZZ_CHECK(f->n_client_versions <= TLS_MAX_VERSIONS);
+	FUZZ_CHECK(f->alerts_n[0] <= TLS_MAX_ALERTS);
+	FUZZ_CHECK(f->alerts_n[1] <= TLS_MAX_ALERTS);
+}
+
+/* Offers the kept bytes to the dissector until it takes no more, as
+ * sess_data() does. */
+static void offer(struct tls *t, int dir, struct pend *pd)
+{
+	while (pd->len && !tls_done(t)) {
+		size_t k = tls_feed(t, dir, pd->buf + PEND_CAP - pd->len, pd->len);
+		FUZZ_CHECK(k <= pd->len);
+		pd->len -= k;
+		if (k == 0)
+			break;
+	}
+}
+
+/* Declares the kept bytes and n more lost. */
+static void lose(struct tls *t, int dir, struct pend *pd, size_t n)
+{
+	uint64_t lost = (uint64_t)pd->len + n;
+	pd->len = 0;
+	if (lost)
+		tls_gap(t, dir, lost);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 5)
+		return 0;
+	size_t body = size - 5;
+	size_t clen = body * data[0] / 255;
+	uint32_t seed = ((uint32_t)data[1] << 24) | ((uint32_t)data[2] << 16) |
+			((uint32_t)data[3] << 8) | data[4];
+	seed |= 1; /* xorshift never leaves 0 */
+	const uint8_t *stream[2] = {data + 5, data + 5 + clen};
+	size_t left[2] = {clen, body - clen};
+
+	/* tls_looks_like_tls() on every short prefix, each in a buffer of
+	 * exactly that size. */
+	for (int dir = 0; dir < 2; dir++)
+		for (size_t k = 0; k <= left[dir] && k <= 12; k++) {
+			uint8_t *pre = malloc(k ? k : 1);
+			if (!pre)
+				return 0;
+			if (k)
+				memcpy(pre, stream[dir], k);
+			int r = tls_looks_like_tls(pre, k);
+			FUZZ_CHECK(r >= -1 && r <= 1);
+			free(pre);
+		}
+
+	struct mem mem;
+	memset(&mem, 0, sizeof(mem));
+	struct tls_cfg cfg = {65536};
+	struct tls *t = malloc(sizeof(*t));
+	struct pend pd[2] = {{malloc(PEND_CAP), 0}, {malloc(PEND_CAP), 0}};
+	if (!t || !pd[0].buf || !pd[1].buf)
+		goto done;
+	uint64_t certs = 0;
+	tls_init(t, &cfg, &mem);
+	t->on_chain = on_chain;
+	t->chain_ctx = &certs;
+
+	while ((left[0] || left[1]) && !tls_done(t)) {
+		uint32_t r = next_rand(&seed);
+		int dir = (int)(r & 1);
+		if (!left[dir])
+			dir = !dir;
+		size_t chunk;
+		switch ((r >> 1) & 7) {
+		case 0: chunk = 1 + (r >> 8) % 8; break;
+		case 1:
+		case 2: chunk = 1 + (r >> 8) % 300; break;
+		case 3: chunk = 1 + (r >> 8) % MAX_CHUNK; break;
+		default: chunk = 1 + (r >> 8) % 2000; break;
+		}
+		if (chunk > left[dir])
+			chunk = left[dir];
+		const uint8_t *src = stream[dir];
+		stream[dir] += chunk;
+		left[dir] -= chunk;
+		if ((r >> 27) == 0) { /* the capture lost these bytes (1 in 32) */
+			lose(t, dir, &pd[dir], chunk);
+		} else if (pd[dir].len + chunk > PEND_CAP) { /* the reassembler's cap */
+			lose(t, dir, &pd[dir], chunk);
+		} else {
+			uint8_t *end = pd[dir].buf + PEND_CAP;
+			memmove(end - pd[dir].len - chunk, end - pd[dir].len, pd[dir].len);
+			memcpy(end - chunk, src, chunk);
+			pd[dir].len += chunk;
+			offer(t, dir, &pd[dir]);
+		}
+		check_facts(&t->f);
+	}
+	tls_free(t);
+	FUZZ_CHECK(mem.in_use == 0);
+done:
+	free(pd[0].buf);
+	free(pd[1].buf);
+	free(t);
+	return 0;
+}
