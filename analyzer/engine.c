@@ -37,6 +37,39 @@ static void eng_fill_ep(struct rec_ep *r, const struct flow *f, int side)
 }
 
 /* Ends a connection: flushes both directions, emits the record, frees it. */
+/* The record of a flow as it stands (at its end, or provisionally). */
+static void eng_build_rec(struct flow *f, struct rec *r, enum rec_end end)
+{
+	memset(r, 0, sizeof(*r));
+	r->ts_us = f->first_us;
+	r->end_us = f->last_us;
+	eng_fill_ep(&r->client, f, FLOW_C2S);
+	eng_fill_ep(&r->server, f, FLOW_S2C);
+	r->end = (uint8_t)end;
+	r->implicit_tls_port = f->implicit_tls;
+	for (int i = 0; i < 2; i++) {
+		const struct rsm_dir *d = &f->dir[i];
+		r->packets[i] = f->packets[i];
+		r->bytes[i] = f->bytes[i];
+		r->gap_bytes += d->gap_bytes;
+		r->tcp.fin[i] = d->fin_seen;
+		r->tcp.stream_bytes[i] = f->sess.stream_bytes[i];
+		r->tcp.retransmitted[i] = d->retransmitted;
+		r->tcp.out_of_order[i] = d->out_of_order;
+		r->tcp.overlap_conflicts[i] = d->overlap_conflicts;
+		r->tcp.overflow_bytes[i] = d->overflow_bytes;
+	}
+	r->tcp.syn = f->syn_seen;
+	r->tcp.synack = f->synack_seen;
+	r->tcp.rst = f->rst_seen;
+	r->tcp.midstream = !f->syn_seen && !f->synack_seen;
+	r->complete = f->syn_seen && f->synack_seen &&
+		      (f->rst_seen || (f->dir[0].fin_seen && f->dir[1].fin_seen));
+	r->alerted = f->sess.alerted;
+	sess_finish(&f->sess, r);
+}
+
+/* Ends a connection: flushes both directions, emits the record, frees it. */
 static void eng_finish(struct engine *e, struct flow *f, enum rec_end end)
 {
 	struct rsm_sink s[2] = {eng_rsm_sink(e, f, 0), eng_rsm_sink(e, f, 1)};
@@ -44,35 +77,11 @@ static void eng_finish(struct engine *e, struct flow *f, enum rec_end end)
 	rsm_flush(&f->dir[1], &s[1]);
 
 	struct rec r;
-	memset(&r, 0, sizeof(r));
-	r.ts_us = f->first_us;
-	r.end_us = f->last_us;
-	eng_fill_ep(&r.client, f, FLOW_C2S);
-	eng_fill_ep(&r.server, f, FLOW_S2C);
-	r.end = (uint8_t)end;
-	r.implicit_tls_port = f->implicit_tls;
-	for (int i = 0; i < 2; i++) {
-		const struct rsm_dir *d = &f->dir[i];
-		r.packets[i] = f->packets[i];
-		r.bytes[i] = f->bytes[i];
-		r.gap_bytes += d->gap_bytes;
-		r.tcp.fin[i] = d->fin_seen;
-		r.tcp.stream_bytes[i] = f->sess.stream_bytes[i];
-		r.tcp.retransmitted[i] = d->retransmitted;
-		r.tcp.out_of_order[i] = d->out_of_order;
-		r.tcp.overlap_conflicts[i] = d->overlap_conflicts;
-		r.tcp.overflow_bytes[i] = d->overflow_bytes;
-	}
-	r.tcp.syn = f->syn_seen;
-	r.tcp.synack = f->synack_seen;
-	r.tcp.rst = f->rst_seen;
-	r.tcp.midstream = !f->syn_seen && !f->synack_seen;
-	r.complete = f->syn_seen && f->synack_seen &&
-		     (f->rst_seen || (f->dir[0].fin_seen && f->dir[1].fin_seen));
-
+	eng_build_rec(f, &r, end);
 	for (int i = 0; i < e->nsinks; i++)
 		e->sinks[i].record(e->sinks[i].ctx, &r);
 
+	sess_free(&f->sess);
 	rsm_dir_free(&f->dir[0], &s[0]);
 	rsm_dir_free(&f->dir[1], &s[1]);
 	flow_remove(&e->flows, f);
@@ -94,7 +103,7 @@ static void eng_expire(struct engine *e)
 	       f->closed_us + ENG_CLOSE_LINGER_US <= e->now_us)
 		eng_finish(e, f, eng_close_reason(f));
 	while ((f = flow_oldest(&e->flows, FLOW_ACTIVE)) &&
-	       f->last_us + e->cfg->idle_timeout_us <= e->now_us)
+	       f->clock_us + e->cfg->idle_timeout_us <= e->now_us)
 		eng_finish(e, f, REC_END_TIMEOUT);
 }
 
@@ -144,9 +153,10 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 		return NULL;
 	}
 	f->roles_from_syn = (uint8_t)from_syn;
+	f->implicit_tls = (uint8_t)eng_port_in(e->cfg->tls_ports, f->ep[FLOW_S2C].port);
+	sess_init(&f->sess, &e->cfg->sess, &e->mem, f->implicit_tls);
 	f->sess.tap = e->tap;
 	f->sess.id = f->seqno;
-	f->implicit_tls = (uint8_t)eng_port_in(e->cfg->tls_ports, f->ep[FLOW_S2C].port);
 	*dir = is_client ? FLOW_C2S : FLOW_S2C;
 	return f;
 }
@@ -194,8 +204,10 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 	if (ts < f->first_us)
 		f->first_us = ts;
 	flow_touch(&e->flows, f, ts);
+	f->clock_us = e->now_us; /* timestamps may go back; the run clock does not */
 
 	struct rsm_sink s = eng_rsm_sink(e, f, dir);
+	int was_active = sess_active(&f->sess);
 	uint32_t seq = p.seq;
 	if (p.flags & DEC_TCP_SYN) {
 		if (dir == FLOW_C2S && !(p.flags & DEC_TCP_ACK)) {
@@ -208,6 +220,8 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 		rsm_syn(&f->dir[dir], p.seq);
 		seq++; /* the SYN occupies one sequence number; data may follow */
 	}
+	if (p.paylen && !f->sess.app)
+		f->sess.midstream = !f->syn_seen && !f->synack_seen;
 	if (p.paylen || (p.flags & DEC_TCP_FIN))
 		rsm_segment(&f->dir[dir], &s, seq, p.payload, p.caplen, p.paylen,
 			    p.flags & DEC_TCP_FIN);
@@ -218,17 +232,32 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 		if (o->fin_seen && rsm_seq_le(o->fin_seq + 1, p.ack))
 			f->fin_acked[!dir] = 1;
 	}
+	if (e->event.provisional && p.paylen && (was_active || sess_active(&f->sess))) {
+		/* Live alerting: judge the connection as it stands, while its
+		 * dialogue and handshake are still being read. */
+		struct rec r;
+		eng_build_rec(f, &r, REC_END_EOF);
+		e->event.provisional(e->event.ctx, &r, &f->sess.alerted);
+	}
 	if (p.flags & DEC_TCP_RST) {
 		f->rst_seen = 1;
-		flow_set_closing(&e->flows, f, ts);
+		flow_set_closing(&e->flows, f, e->now_us);
 	} else if (f->dir[0].fin_seen && f->dir[1].fin_seen) {
 		if (f->fin_acked[0] && f->fin_acked[1])
 			eng_finish(e, f, REC_END_FIN); /* the last ACK of the close */
 		else
-			flow_set_closing(&e->flows, f, ts);
+			flow_set_closing(&e->flows, f, e->now_us);
 	}
 	if (e->budget.peak > h->rsm_peak_bytes)
 		h->rsm_peak_bytes = e->budget.peak;
+}
+
+void eng_advance(struct engine *e, uint64_t now_us)
+{
+	if (now_us > e->now_us && e->now_us) {
+		e->now_us = now_us;
+		eng_expire(e);
+	}
 }
 
 static int eng_by_seqno(const void *a, const void *b)
@@ -264,6 +293,7 @@ void eng_end_input(struct engine *e)
 	free(all);
 done:
 	e->health.rsm_refused_bytes = e->budget.refused;
+	e->now_us = 0; /* the next input has a clock of its own */
 }
 
 void eng_free(struct engine *e)

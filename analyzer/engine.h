@@ -14,6 +14,7 @@
 #include "analyzer/flow.h"
 #include "analyzer/mem.h"
 #include "analyzer/rsm.h"
+#include "analyzer/sess.h"
 #include "stats/agg.h"
 #include "stats/record.h"
 
@@ -29,6 +30,7 @@ struct eng_cfg {
 	uint32_t max_buffer;	 /* reassembly bytes held per direction */
 	uint64_t max_reassembly; /* reassembly bytes held by all flows together */
 	uint64_t idle_timeout_us;
+	struct sess_cfg sess; /* dissector limits */
 };
 
 static inline int eng_port_in(const uint8_t *bitmap, uint16_t port)
@@ -60,6 +62,14 @@ struct engine {
 	struct eng_sink sinks[ENG_MAX_SINKS];
 	int nsinks;
 	const struct sess_tap *tap; /* optional stream observer, borrowed */
+	struct {
+		/* Called after a payload packet of a connection whose SMTP
+		 * dialogue or TLS handshake is still being read, with the record
+		 * as it stands; *alerted (kept with the connection, and copied to
+		 * its final record) is the callback's to mark what it reported. */
+		void (*provisional)(void *ctx, struct rec *r, uint32_t *alerted);
+		void *ctx;
+	} event;
 };
 
 /* Sets up an engine for cfg (which must outlive it). Returns 0 or -1. */
@@ -71,6 +81,10 @@ int eng_add_sink(struct engine *e, void (*record)(void *ctx, const struct rec *r
 /* One frame of link type dlt, captured at ts_us. */
 void eng_packet(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
 		uint32_t wirelen);
+
+/* Moves the run clock forward to now_us (live capture with no packets) and
+ * ends what has become idle. */
+void eng_advance(struct engine *e, uint64_t now_us);
 
 /* The end of one input: every open connection ends (reason "eof" unless it had
  * already closed), in the order the connections started. */

@@ -45,7 +45,8 @@ struct flow {
 	uint32_t hash;
 	struct flow_ep ep[2];	    /* [FLOW_C2S] = client, [FLOW_S2C] = server */
 	uint64_t first_us, last_us; /* capture time of first and last packet */
-	uint64_t closed_us;	    /* when it moved to the closing list */
+	uint64_t closed_us;	    /* run clock when it moved to the closing list */
+	uint64_t clock_us;	    /* run clock at its last packet (expiry uses it) */
 	uint64_t packets[2];	    /* per sender */
 	uint64_t bytes[2];	    /* TCP payload bytes on the wire, per sender */
 	uint64_t seqno;		    /* creation order, for stable output */

@@ -232,7 +232,9 @@ static int rsm_enqueue(struct rsm_dir *d, const struct rsm_sink *s, uint32_t seq
 			uint32_t plen = stop - cur;
 			if (pcap > plen)
 				pcap = plen;
-			if (!rsm_insert(d, s, at, cur, data + (off < cap ? off : 0), pcap, plen))
+			/* nothing captured: no pointer arithmetic on a NULL payload */
+			const uint8_t *src = pcap ? data + off : NULL;
+			if (!rsm_insert(d, s, at, cur, src, pcap, plen))
 				ok = 0;
 			else
 				at = &(*at)->next;

@@ -159,6 +159,15 @@ static void smtp_command(struct smtp *s, const uint8_t *line, size_t n)
 	}
 	enum smtp_verb v = smtp_lookup_verb(line, vl);
 	f->commands[v]++;
+	if (v == SMTP_V_OTHER && vl == 8) {
+		/* Firewalls that inspect SMTP overwrite a command they strip with
+		 * a run of X (or '*') of the same length: STARTTLS is 8 letters. */
+		size_t masked = 0;
+		for (size_t i = 0; i < vl; i++)
+			masked += line[i] == 'X' || line[i] == 'x' || line[i] == '*';
+		if (masked >= 6)
+			f->mangled_command = 1;
+	}
 	switch (v) {
 	case SMTP_V_HELO:
 	case SMTP_V_EHLO:
@@ -526,6 +535,13 @@ void smtp_gap(struct smtp *s, int dir, uint64_t n)
 		return;
 	}
 	d->discard = 1; /* the rest of the current line is unusable */
+}
+
+void smtp_server_plaintext(struct smtp *s)
+{
+	s->d[1].state = S_REPLY;
+	s->d[1].discard = 0;
+	s->d[1].in_reply = 0;
 }
 
 void smtp_resume_plaintext(struct smtp *s)

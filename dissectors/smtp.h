@@ -90,6 +90,7 @@ struct smtp_facts {
 	uint64_t injected_bytes[2]; /* plaintext sent after the STARTTLS/220 boundary */
 	uint64_t gap_bytes[2];
 	uint8_t client_implicit_tls; /* the client spoke TLS before any greeting */
+	uint8_t mangled_command;     /* an 8-letter command of X or *: a masked STARTTLS */
 };
 
 struct smtp_dir {
@@ -136,6 +137,10 @@ int smtp_dir_is_dead(const struct smtp *s, int dir);
 /* After STARTTLS + 220 the client went on in plaintext: parse SMTP again in
  * both directions (the session calls this when the bytes are not TLS). */
 void smtp_resume_plaintext(struct smtp *s);
+
+/* On a connection taken for implicit TLS, the server greets in plain text:
+ * read the server's side as SMTP replies again. */
+void smtp_server_plaintext(struct smtp *s);
 
 /* The verb's name in upper case ("EHLO", "OTHER"). */
 const char *smtp_verb_name(enum smtp_verb v);

@@ -11,7 +11,10 @@
 
 #include <jansson.h>
 
-#define REC_SCHEMA_VERSION 1
+#include "dissectors/smtp.h"
+#include "dissectors/tls.h"
+
+#define REC_SCHEMA_VERSION 2
 
 enum rec_end {
 	REC_END_FIN = 0, /* FIN from both sides */
@@ -21,6 +24,62 @@ enum rec_end {
 	REC_END_EOF,	 /* still open at the end of its input file */
 	REC_END_REUSED,	 /* a new connection (SYN) took over the 5-tuple */
 	REC_END_COUNT
+};
+
+/* How the connection was (not) encrypted; docs/schema.md defines each. */
+enum rec_enc {
+	REC_ENC_UNKNOWN = 0,
+	REC_ENC_PLAINTEXT,
+	REC_ENC_STARTTLS,
+	REC_ENC_IMPLICIT_TLS,
+	REC_ENC_STARTTLS_REFUSED,
+	REC_ENC_STARTTLS_FAILED,
+	REC_ENC_TLS_UNKNOWN_START,
+	REC_ENC_COUNT
+};
+
+/* Why a record has no SMTP facts. */
+enum rec_absent {
+	REC_ABS_NONE = 0,
+	REC_ABS_NO_PAYLOAD,
+	REC_ABS_NOT_SMTP,
+	REC_ABS_IMPLICIT_TLS,
+	REC_ABS_NOT_TLS,
+	REC_ABS_NO_SMTP_SEEN,
+	REC_ABS_OUT_OF_MEMORY,
+	REC_ABS_COUNT
+};
+
+/* Per-connection anomalies found by the dissectors (docs/anomalies.md). */
+enum rec_anom {
+	REC_A_STARTTLS_COMMAND_INJECTION = 0,
+	REC_A_STARTTLS_RESPONSE_INJECTION,
+	REC_A_PLAINTEXT_AFTER_STARTTLS,
+	REC_A_SMTP_LINE_TOO_LONG,
+	REC_A_STARTTLS_CAPABILITY_CORRUPTED,
+	REC_A_STARTTLS_COMMAND_CORRUPTED,
+	REC_A_EHLO_DOWNGRADED,
+	REC_A_STARTTLS_CAPABILITY_MISSING,
+	REC_A_STARTTLS_REFUSED,
+	REC_A_STARTTLS_NOT_USED,
+	REC_A_TLS_HANDSHAKE_FAILED,
+	REC_A_PLAINTEXT_FALLBACK,
+	REC_A_TLS_VERSION_DOWNGRADE,
+	REC_A_CERTIFICATE_CHANGED,
+	REC_A_AUTH_IN_PLAINTEXT,
+	REC_A_WEAK_TLS,
+	REC_A_COUNT
+};
+
+enum rec_severity { REC_SEV_INFO = 0, REC_SEV_LOW, REC_SEV_MEDIUM, REC_SEV_HIGH };
+
+#define REC_MAX_ANOMALIES 12
+
+struct rec_anomaly {
+	uint8_t type;	  /* enum rec_anom */
+	uint8_t severity; /* enum rec_severity */
+	uint8_t cross;	  /* found by comparing with other connections (history) */
+	char detail[120];
 };
 
 struct rec_ep {
@@ -50,7 +109,31 @@ struct rec {
 		uint32_t overlap_conflicts[2];
 		uint64_t overflow_bytes[2]; /* not held: a buffer limit was reached */
 	} tcp;
+	/* Application layer (filled by the session). */
+	uint8_t encryption;  /* enum rec_enc */
+	uint8_t smtp_valid;  /* SMTP was seen: smtp holds its facts */
+	uint8_t smtp_absent; /* why not, when !smtp_valid: enum rec_absent */
+	struct smtp_facts smtp;
+	uint8_t tls_valid; /* TLS was seen: tls holds its facts */
+	struct tls_facts tls;
+	uint8_t nanomalies;
+	struct rec_anomaly anomalies[REC_MAX_ANOMALIES];
+	uint32_t alerted; /* anomaly types already alerted while the connection ran */
 };
+
+/* "plaintext", "starttls", ... */
+const char *rec_enc_name(enum rec_enc e);
+
+/* "starttls_command_injection", ... */
+const char *rec_anom_name(enum rec_anom a);
+
+/* "info", "low", "medium", "high". */
+const char *rec_severity_name(enum rec_severity s);
+
+/* Appends an anomaly (dropped silently past REC_MAX_ANOMALIES) and returns
+ * it (NULL when full). */
+struct rec_anomaly *rec_add_anomaly(struct rec *r, enum rec_anom type, enum rec_severity sev,
+				    const char *detail);
 
 /* "fin", "rst", "timeout", "evicted", "eof". */
 const char *rec_end_name(enum rec_end e);

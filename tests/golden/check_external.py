@@ -117,6 +117,36 @@ def main():
                 "bytes_c2s": int(row["payload_bytes_c2s"]),
                 "bytes_s2c": int(row["payload_bytes_s2c"]),
             }
+            # SMTP facts (tshark's reassembled transcript, see MANIFEST.md)
+            smtp = r.get("smtp") or {}
+            got["helo"] = smtp.get("helo_verb") or ""
+            want["helo"] = row["smtp_helo"]
+            if row["starttls_offered_in_ehlo"] in ("True", "False") and row["smtp_helo"] == "EHLO":
+                got["starttls_offered"] = bool(smtp.get("starttls_offered"))
+                want["starttls_offered"] = row["starttls_offered_in_ehlo"] == "True"
+            got["starttls_requested"] = bool(smtp.get("starttls_requested"))
+            want["starttls_requested"] = row["starttls_issued"] == "True"
+            got["starttls_reply"] = smtp.get("starttls_reply")
+            want["starttls_reply"] = int(row["starttls_reply"][:3]) if row["starttls_reply"] else None
+            if row["smtp_banner"].startswith("NON-SMTP"):
+                # on an implicit-TLS port the stream was expected to be TLS
+                got["smtp_absent"] = r.get("smtp_absent")
+                want["smtp_absent"] = "not_tls" if row["server_port"] == "465" else "not_smtp"
+            elif row["smtp_banner"]:
+                got["greeting_code"] = smtp.get("greeting_code")
+                want["greeting_code"] = int(row["smtp_banner"][:3])
+            anomalies = {a["type"] for p in parts for a in p.get("anomalies", [])}
+            got["plaintext_after_starttls"] = "plaintext_after_starttls" in anomalies
+            want["plaintext_after_starttls"] = "NON-TLS" in row["first_bytes_after_starttls_220"]
+            if row["implicit_tls_first_client_bytes"]:
+                got["encryption"] = r["encryption"]
+                want["encryption"] = "implicit_tls"
+            elif row["starttls_reply"].startswith("220") and int(row["tls_clienthellos"] or 0):
+                got["encryption"] = r["encryption"]
+                want["encryption"] = "starttls"
+            elif row["smtp_helo"] and not row["starttls_issued"] == "True":
+                got["encryption"] = r["encryption"]
+                want["encryption"] = "plaintext"
             exp = EXPECTED_DIFFERENCES.get((name, row["client"], row["server"]), {})
             for k in want:
                 if k == "why":

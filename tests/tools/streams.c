@@ -61,16 +61,14 @@ int main(int argc, char **argv)
 			t->s[i][d].hash = 14695981039346656037ull;
 	char err[256];
 	cli_parse_ports(CLI_DEFAULT_PORTS, cfg->mail_ports, err, sizeof(err));
+	cli_default_limits(cfg);
 	cfg->max_flows = 1000;
-	cfg->max_buffer = 1 << 20;
-	cfg->max_reassembly = 1 << 26;
-	cfg->idle_timeout_us = 300000000ull;
 	if (eng_init(e, cfg) != 0)
 		return 2;
 	struct sess_tap tap = {st_data, st_gap, t};
 	e->tap = &tap;
 	eng_add_sink(e, st_record, NULL);
-	struct src_opts o = {NULL, NULL};
+	struct src_opts o = {NULL, NULL, 1};
 	int rc = src_read_file(e, argv[1], &o, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "streams: %s\n", err);

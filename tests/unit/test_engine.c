@@ -40,10 +40,8 @@ static struct fx *fx_new(uint32_t max_flows)
 	struct fx *f = calloc(1, sizeof(*f));
 	char err[128];
 	assert_int_equal(cli_parse_ports("25,587,465", f->cfg.mail_ports, err, sizeof(err)), 0);
+	cli_default_limits(&f->cfg);
 	f->cfg.max_flows = max_flows;
-	f->cfg.max_buffer = 65536;
-	f->cfg.max_reassembly = 1 << 24;
-	f->cfg.idle_timeout_us = 300000000ull;
 	assert_int_equal(eng_init(&f->e, &f->cfg), 0);
 	eng_add_sink(&f->e, collect, &f->recs);
 	return f;
@@ -196,6 +194,27 @@ static void test_port_reuse_and_other_ports(void **state)
 	fx_free(f);
 }
 
+static void test_clock_per_input_and_backwards_time(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(10);
+	conversation(f, 1700000000000000ull, 40060, 1);
+	eng_end_input(&f->e);
+	/* the next input is older: its connections are whole, not cut up */
+	conversation(f, 1000000000000000ull, 40061, 1);
+	/* inside one input, a packet older than the clock does not make its
+	 * connection expire at once */
+	conversation(f, 999000000000000ull, 40062, 0);
+	eng_end_input(&f->e);
+	assert_int_equal(f->recs.n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(f->recs.r[i].packets[0] + f->recs.r[i].packets[1], i < 2 ? 9 : 6);
+		assert_int_not_equal(f->recs.r[i].end, REC_END_TIMEOUT);
+	}
+	assert_int_equal(f->e.health.ts_backwards, 6);
+	fx_free(f);
+}
+
 static void test_allocation_failures(void **state)
 {
 	(void)state;
@@ -219,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_roles_without_handshake),
 		cmocka_unit_test(test_port_reuse_and_other_ports),
+		cmocka_unit_test(test_clock_per_input_and_backwards_time),
 		cmocka_unit_test(test_allocation_failures),
 	};
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

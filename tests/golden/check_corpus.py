@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Golden test: every capture of the corpus (pcaps/*.pcap) against its truth
+file (pcaps/NAME.truth.json, written from the scenario's configuration and
+checked with tshark by pcaps/truth.py).
+
+For each connection of the truth (keyed by client and server IP/port) the
+record must exist and every fact the analyzer reports must equal the truth.
+Facts the analyzer does not produce yet (keys absent from the record) are
+listed once per run as "not yet checked", so the test grows with the
+analyzer; a fact present in both that differs is a failure, and so is a
+record the truth does not know.
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+# truth path -> record path (dotted); a record path whose first part is
+# missing from the record means "not produced yet".
+FACTS = {
+    "tcp.syn_seen": "tcp.syn",
+    "tcp.fin_seen": None,  # computed below: FIN from either side
+    "tcp.rst_seen": "tcp.rst",
+    "tcp.packets.client": "packets.client",
+    "tcp.packets.server": "packets.server",
+    "tcp.bytes.client": "bytes.client",
+    "tcp.bytes.server": "bytes.server",
+    "encryption": "encryption",
+    "smtp.server_software": "smtp.server_software",
+    "smtp.starttls_offered": "smtp.starttls_offered",
+    "smtp.starttls_requested": "smtp.starttls_requested",
+    "smtp.starttls_reply": "smtp.starttls_reply",
+    "smtp.messages": "smtp.messages",
+    "smtp.auth.mechanism": "smtp.auth.mechanism",
+    "smtp.auth.before_tls": "smtp.auth.before_tls",
+    "tls.version": "tls.version",
+    "tls.cipher": "tls.cipher",
+    "tls.sni": "tls.sni",
+    "tls.resumed": "tls.resumed",
+    "cert.self_signed": "cert.self_signed",
+    "cert.expired": "cert.expired",
+    "cert.hostname_match": "cert.hostname_match",
+    "cert.key_type": "cert.key_type",
+    "cert.key_bits": "cert.key_bits",
+    "cert.sig_alg": "cert.sig_alg",
+}
+
+MISSING = object()
+
+
+def get(obj, path):
+    """The value at a dotted path; None when a parent is null; MISSING when a
+    key is absent (the analyzer does not report that fact)."""
+    for part in path.split("."):
+        if obj is None:
+            return None
+        if not isinstance(obj, dict) or part not in obj:
+            return MISSING
+        obj = obj[part]
+    return obj
+
+
+def main():
+    binary, repo = sys.argv[1], sys.argv[2]
+    truths = sorted(glob.glob(os.path.join(repo, "pcaps", "*.truth.json")))
+    if len(sys.argv) > 3:  # one capture only
+        truths = [t for t in truths if os.path.basename(t) == sys.argv[3] + ".truth.json"]
+    if not truths:
+        print("FAIL no truth files in pcaps/")
+        return 1
+    failures, checked, unchecked = [], 0, set()
+    for tpath in truths:
+        with open(tpath) as f:
+            truth = json.load(f)
+        cap = os.path.join(repo, "pcaps", truth["capture"])
+        args = [binary, "analyze", "-q", "--sessions", "-"]
+        args += truth.get("analyze_args", [])
+        proc = subprocess.run(args + [cap], capture_output=True, text=True)
+        name = truth["capture"]
+        if proc.returncode != 0 or proc.stderr:
+            failures.append(f"{name}: exit {proc.returncode}, stderr {proc.stderr.strip()}")
+            continue
+        recs = {}
+        for line in proc.stdout.splitlines():
+            r = json.loads(line)
+            key = (r["client"]["ip"], r["client"]["port"], r["server"]["ip"], r["server"]["port"])
+            recs.setdefault(key, []).append(r)
+        for conn in truth["connections"]:
+            key = (conn["client"]["ip"], conn["client"]["port"],
+                   conn["server"]["ip"], conn["server"]["port"])
+            if not recs.get(key):
+                failures.append(f"{name}: {key}: no record")
+                continue
+            r = recs[key].pop(0)
+            if "anomalies" in conn:
+                got_a = sorted({a["type"] for a in r["anomalies"]})
+                if got_a != conn["anomalies"]:
+                    failures.append(f"{name}: {key}: anomalies: truth {conn['anomalies']}, "
+                                    f"smtptls {got_a}")
+                else:
+                    checked += 1
+            for tp, rp in FACTS.items():
+                want = get(conn, tp)
+                if want is MISSING:
+                    continue
+                if tp == "tcp.fin_seen":
+                    got = r["tcp"]["fin"]["client"] or r["tcp"]["fin"]["server"]
+                elif tp.startswith("cert.") and conn.get("cert", {}).get("visible") is False:
+                    continue
+                else:
+                    got = get(r, rp)
+                    if got is MISSING:
+                        unchecked.add(tp)
+                        continue
+                if got != want:
+                    failures.append(f"{name}: {key}: {tp}: truth {want!r}, smtptls {got!r}")
+                else:
+                    checked += 1
+        for key, rest in recs.items():
+            for _ in rest:
+                failures.append(f"{name}: {key}: record not in the truth file")
+    for f in failures:
+        print("FAIL", f)
+    if unchecked:
+        print("not yet checked (the analyzer does not report them yet):", ", ".join(sorted(unchecked)))
+    print(f"{checked} facts checked in {len(truths)} captures; "
+          f"{len(truths) - len({f.split(':')[0] for f in failures})} passed, {len({f.split(':')[0] for f in failures})} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
