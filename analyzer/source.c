@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 
 /* Directories deeper than this are not walked (and reported). */
 #define SRC_MAX_DEPTH 64
@@ -143,36 +142,6 @@ int src_check_bpf(const char *expr, char *err, size_t errlen)
 	return rc;
 }
 
-static double src_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Wall-clock time is used here only to pace the progress line. */
-static void src_progress_show(struct src_progress *pr, const struct engine *e, int force)
-{
-	double now = src_now();
-	if (!force && now - pr->last_shown < 1.0)
-		return;
-	pr->last_shown = now;
-	double el = now - pr->started;
-	double rate = el > 0 ? (double)pr->bytes_read / el / 1e6 : 0.0;
-	fprintf(stderr, "\r%zu/%zu files, %.1f MB read, %.1f MB/s, %llu connections open   ",
-		pr->files_done, pr->files_total, (double)pr->bytes_read / 1e6, rate,
-		(unsigned long long)e->flows.count);
-	fflush(stderr);
-}
-
-void src_progress_end(struct src_progress *pr)
-{
-	if (pr && pr->enabled && pr->last_shown > 0) {
-		fprintf(stderr, "\r%*s\r", 78, "");
-		fflush(stderr);
-	}
-}
-
 int src_read_file(struct engine *e, const char *path, const struct src_opts *o, char *err,
 		  size_t errlen)
 {
@@ -207,8 +176,7 @@ int src_read_file(struct engine *e, const char *path, const struct src_opts *o, 
 	e->health.files++;
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
-	struct src_progress *pr = o->progress;
-	uint64_t n = 0;
+	uint64_t n = 0, bytes = 0;
 	for (;;) {
 		int r = pcap_next_ex(p, &hdr, &data);
 		if (r == PCAP_ERROR_BREAK)
@@ -226,18 +194,25 @@ int src_read_file(struct engine *e, const char *path, const struct src_opts *o, 
 		n++;
 		uint64_t ts = (uint64_t)hdr->ts.tv_sec * 1000000u + (uint64_t)hdr->ts.tv_usec;
 		eng_packet(e, dlt, ts, data, hdr->caplen, hdr->len);
-		if (pr && pr->enabled) {
-			pr->bytes_read += hdr->caplen + 16u;
-			if ((n & 0xffff) == 0)
-				src_progress_show(pr, e, 0);
+		bytes += hdr->caplen + 16u;
+		if (o->progress && (n & 0xfff) == 0) {
+			atomic_fetch_add_explicit(&o->progress->bytes_read, bytes,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&o->progress->packets, 4096,
+						  memory_order_relaxed);
+			atomic_store_explicit(&o->progress->connections, e->flows.created,
+					      memory_order_relaxed);
+			bytes = 0;
 		}
 	}
-	pcap_close(p);
-	eng_end_input(e);
-	if (pr) {
-		pr->files_done++;
-		if (pr->enabled)
-			src_progress_show(pr, e, 0);
+	if (o->progress) {
+		atomic_fetch_add_explicit(&o->progress->bytes_read, bytes, memory_order_relaxed);
+		atomic_fetch_add_explicit(&o->progress->packets, n & 0xfff, memory_order_relaxed);
+		atomic_store_explicit(&o->progress->connections, e->flows.created,
+				      memory_order_relaxed);
 	}
+	pcap_close(p);
+	if (o->end_input)
+		eng_end_input(e);
 	return rc;
 }

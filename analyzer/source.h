@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "analyzer/engine.h"
@@ -26,31 +27,27 @@ int src_expand(struct src_list *list, const char *input, FILE *err_out);
 
 void src_list_free(struct src_list *list);
 
-/* Progress shown on a terminal during long offline runs. */
+/* What a reader has done so far, read by another thread for the progress
+ * line (hence atomic; updated every few thousand packets). */
 struct src_progress {
-	int enabled;
-	size_t files_total;
-	size_t files_done;
-	uint64_t bytes_read;
-	double started; /* monotonic seconds */
-	double last_shown;
+	_Atomic uint64_t bytes_read;
+	_Atomic uint64_t packets;
+	_Atomic uint64_t connections; /* connections the engine has seen */
 };
 
 struct src_opts {
-	const char *bpf; /* NULL: no filter */
-	struct src_progress *progress;
+	const char *bpf;	       /* NULL: no filter */
+	struct src_progress *progress; /* NULL: not counted */
+	int end_input;		       /* end the connections at the end of the file */
 };
 
-/* Reads every packet of path into e, then ends its connections
- * (eng_end_input). Returns 0, or -1 with the reason in err (the packets read
- * before a failure are kept). */
+/* Reads every packet of path into e, then, when o->end_input, ends its
+ * connections (eng_end_input). Returns 0, or -1 with the reason in err (the
+ * packets read before a failure are kept). */
 int src_read_file(struct engine *e, const char *path, const struct src_opts *o, char *err,
 		  size_t errlen);
 
 /* Checks that a BPF expression compiles; -1 with libpcap's message in err. */
 int src_check_bpf(const char *expr, char *err, size_t errlen);
-
-/* Clears the progress line, if one is shown. */
-void src_progress_end(struct src_progress *pr);
 
 #endif
