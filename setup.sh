@@ -12,8 +12,8 @@ set -eu
 cd "$(dirname "$0")"
 mode=${1:-}
 
-BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev"
-TEST_PKGS="libcmocka-dev python3 clang-format"
+BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev libmaxminddb-dev libsqlite3-dev"
+TEST_PKGS="libcmocka-dev python3 clang-format tcpreplay iproute2"
 
 need_install() {
 	for p in "$@"; do

@@ -101,12 +101,30 @@ void cli_usage_analyze(FILE *out)
 		"stdout)\n"
 		"      --stats FILE        JSON statistics snapshot (- = stdout)\n"
 		"  -q, --quiet             no progress line on a terminal\n"
+		"      --top N             rows of each top-N list in the summary (default 10)\n"
+		"      --bucket hour|day   time series bucket of the statistics (default hour)\n"
+		"      --geoip FILE        country database (MaxMind DB) for the remote peer\n"
+		"      --asn FILE          autonomous-system database (MaxMind DB)\n"
+		"  -j, --jobs N            analyse N files at once (same output as one)\n"
+		"      --merge-files       the inputs are one rotated capture: read them in the\n"
+		"                          order of their first packet, connections may span\n"
+		"                          files (no parallelism)\n"
 		"\n"
 		"Traffic:\n"
 		"      --ports LIST        mail ports (default " CLI_DEFAULT_PORTS ")\n"
 		"      --tls-ports LIST    more implicit-TLS ports (465 always is one when\n"
 		"                          it is a mail port); they become mail ports too\n"
 		"      --bpf EXPR          read only packets matching this BPF filter\n"
+		"      --local-net CIDR    a local network (repeat): connections are inbound,\n"
+		"                          outbound, internal or external\n"
+		"      --alerts FILE       write an alert line (JSON) per anomaly\n"
+		"      --history FILE      keep per-server history across runs (SQLite)\n"
+		"      --dump FILE         the records in binary form, before any detector\n"
+		"      --records           the inputs are such dumps (shards of one run): they\n"
+		"                          are put together exactly as one run would be\n"
+		"      --alert-severity L  lowest severity alerted (default low)\n"
+		"      --fallback-window SECONDS  a plain-text delivery this soon after a\n"
+		"                          failed TLS attempt is plaintext_fallback (default 300)\n"
 		"\n"
 		"Limits:\n"
 		"      --max-flows N       connections tracked at once (default %u);\n"
@@ -114,6 +132,8 @@ void cli_usage_analyze(FILE *out)
 		"      --max-buffer BYTES  reassembly buffer per direction (default %uK)\n"
 		"      --max-reassembly BYTES  reassembly buffers of all connections\n"
 		"                          together (default %lluM)\n"
+		"      --max-servers N     servers whose statistics are kept one by one\n"
+		"                          (default 100000; past it they are summed as others)\n"
 		"      --idle-timeout SECONDS  end a connection idle this long in capture\n"
 		"                          time (default %u)\n"
 		"\n"
@@ -121,6 +141,16 @@ void cli_usage_analyze(FILE *out)
 		"output error.\n",
 		CLI_DEFAULT_MAX_FLOWS, CLI_DEFAULT_MAX_BUFFER / 1024,
 		(unsigned long long)(CLI_DEFAULT_MAX_REASSEMBLY >> 20), CLI_DEFAULT_IDLE_TIMEOUT);
+}
+
+void cli_default_limits(struct eng_cfg *cfg)
+{
+	cfg->max_flows = CLI_DEFAULT_MAX_FLOWS;
+	cfg->max_buffer = CLI_DEFAULT_MAX_BUFFER;
+	cfg->max_reassembly = CLI_DEFAULT_MAX_REASSEMBLY;
+	cfg->idle_timeout_us = (uint64_t)CLI_DEFAULT_IDLE_TIMEOUT * 1000000u;
+	cfg->sess.smtp.max_line = CLI_DEFAULT_MAX_LINE;
+	cfg->sess.tls.max_handshake = CLI_DEFAULT_MAX_HANDSHAKE;
 }
 
 enum {
@@ -132,12 +162,40 @@ enum {
 	OPT_MAX_BUFFER,
 	OPT_MAX_REASSEMBLY,
 	OPT_IDLE_TIMEOUT,
+	OPT_TOP,
+	OPT_MERGE_FILES,
+	OPT_ALLOW_ROOT,
+	OPT_ALERTS,
+	OPT_HISTORY,
+	OPT_DUMP,
+	OPT_RECORDS,
+	OPT_ALERT_SEVERITY,
+	OPT_SYSLOG,
+	OPT_PROM,
+	OPT_INTERVAL,
+	OPT_GEOIP,
+	OPT_ASN,
+	OPT_LOCAL_NET,
+	OPT_BUCKET,
+	OPT_FALLBACK_WINDOW,
+	OPT_MAX_SERVERS,
 };
 
-enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, FILE *out,
-				  FILE *err)
+static enum cli_status cli_parse(struct cli_analyze *a, int argc, char **argv, FILE *out, FILE *err,
+				 int live)
 {
 	static const struct option opts[] = {
+		{"interface", required_argument, NULL, 'i'},
+		{"user", required_argument, NULL, 'Z'},
+		{"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
+		{"alerts", required_argument, NULL, OPT_ALERTS},
+		{"history", required_argument, NULL, OPT_HISTORY},
+		{"dump", required_argument, NULL, OPT_DUMP},
+		{"records", no_argument, NULL, OPT_RECORDS},
+		{"alert-severity", required_argument, NULL, OPT_ALERT_SEVERITY},
+		{"syslog", no_argument, NULL, OPT_SYSLOG},
+		{"prom", required_argument, NULL, OPT_PROM},
+		{"interval", required_argument, NULL, OPT_INTERVAL},
 		{"sessions", required_argument, NULL, 's'},
 		{"stats", required_argument, NULL, OPT_STATS},
 		{"quiet", no_argument, NULL, 'q'},
@@ -149,6 +207,15 @@ enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, 
 		{"max-buffer", required_argument, NULL, OPT_MAX_BUFFER},
 		{"max-reassembly", required_argument, NULL, OPT_MAX_REASSEMBLY},
 		{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+		{"top", required_argument, NULL, OPT_TOP},
+		{"max-servers", required_argument, NULL, OPT_MAX_SERVERS},
+		{"jobs", required_argument, NULL, 'j'},
+		{"merge-files", no_argument, NULL, OPT_MERGE_FILES},
+		{"fallback-window", required_argument, NULL, OPT_FALLBACK_WINDOW},
+		{"geoip", required_argument, NULL, OPT_GEOIP},
+		{"asn", required_argument, NULL, OPT_ASN},
+		{"local-net", required_argument, NULL, OPT_LOCAL_NET},
+		{"bucket", required_argument, NULL, OPT_BUCKET},
 		{NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof(*a));
@@ -156,20 +223,96 @@ enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, 
 	uint8_t tls_default[8192] = {0};
 	uint64_t v;
 	char msg[256];
-	a->cfg.max_flows = CLI_DEFAULT_MAX_FLOWS;
-	a->cfg.max_buffer = CLI_DEFAULT_MAX_BUFFER;
-	a->cfg.max_reassembly = CLI_DEFAULT_MAX_REASSEMBLY;
-	a->cfg.idle_timeout_us = (uint64_t)CLI_DEFAULT_IDLE_TIMEOUT * 1000000u;
+	cli_default_limits(&a->cfg);
+	a->top = CLI_DEFAULT_TOP;
+	a->alert_min = REC_SEV_LOW;
+	a->agg.bucket_us = 3600000000ull;
+	a->anom.fallback_window_us = (uint64_t)CLI_DEFAULT_FALLBACK_WINDOW * 1000000u;
+	a->anom.max_hosts = CLI_DEFAULT_MAX_SERVERS;
+	a->jobs = 1;
+	a->agg.max_keys = CLI_DEFAULT_MAX_KEYS;
+	a->agg.max_servers = CLI_DEFAULT_MAX_SERVERS;
 
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+s:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:qhj:i:Z:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': a->sessions = optarg; break;
 		case OPT_STATS: a->stats = optarg; break;
 		case 'q': a->quiet = 1; break;
-		case 'h': cli_usage_analyze(out); return CLI_DONE;
+		case 'h':
+			if (live)
+				cli_usage_live(out);
+			else
+				cli_usage_analyze(out);
+			return CLI_DONE;
+		case 'i':
+		case 'Z':
+		case OPT_ALLOW_ROOT:
+		case OPT_SYSLOG:
+		case OPT_PROM:
+		case OPT_INTERVAL:
+			if (!live) {
+				fprintf(err, "smtptls analyze: %s is an option of 'smtptls live'\n",
+					argv[optind - 1]);
+				return CLI_USAGE;
+			}
+			if (c == 'i')
+				a->iface = optarg;
+			else if (c == 'Z')
+				a->user = optarg;
+			else if (c == OPT_ALLOW_ROOT)
+				a->allow_root = 1;
+			else if (c == OPT_SYSLOG)
+				a->use_syslog = 1;
+			else if (c == OPT_PROM)
+				a->prom = optarg;
+			else if (cli_parse_uint(optarg, 86400, &v) || v == 0) {
+				fprintf(err,
+					"smtptls: --interval: expected 1 to 86400 seconds, "
+					"got \"%s\"\n",
+					optarg);
+				return CLI_USAGE;
+			} else {
+				a->interval = (unsigned)v;
+			}
+			break;
+		case OPT_ALERTS: a->alerts = optarg; break;
+		case OPT_HISTORY: a->history = optarg; break;
+		case OPT_DUMP:
+			if (live) {
+				fprintf(err,
+					"smtptls live: --dump is an option of 'smtptls analyze'\n");
+				return CLI_USAGE;
+			}
+			a->dump = optarg;
+			break;
+		case OPT_RECORDS:
+			if (live) {
+				fprintf(err, "smtptls live: --records is an option of 'smtptls "
+					     "analyze'\n");
+				return CLI_USAGE;
+			}
+			a->records_in = 1;
+			break;
+		case OPT_ALERT_SEVERITY:
+			if (strcmp(optarg, "info") == 0)
+				a->alert_min = REC_SEV_INFO;
+			else if (strcmp(optarg, "low") == 0)
+				a->alert_min = REC_SEV_LOW;
+			else if (strcmp(optarg, "medium") == 0)
+				a->alert_min = REC_SEV_MEDIUM;
+			else if (strcmp(optarg, "high") == 0)
+				a->alert_min = REC_SEV_HIGH;
+			else {
+				fprintf(err,
+					"smtptls: --alert-severity: expected info, low, medium "
+					"or high, got \"%s\"\n",
+					optarg);
+				return CLI_USAGE;
+			}
+			break;
 		case OPT_PORTS: ports = optarg; break;
 		case OPT_TLS_PORTS: tls_ports = optarg; break;
 		case OPT_BPF: a->bpf = optarg; break;
@@ -210,6 +353,70 @@ enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, 
 			}
 			a->cfg.idle_timeout_us = v * 1000000u;
 			break;
+		case 'j':
+			if (cli_parse_uint(optarg, 64, &v) || v == 0) {
+				fprintf(err, "smtptls: --jobs: expected 1 to 64, got \"%s\"\n",
+					optarg);
+				return CLI_USAGE;
+			}
+			a->jobs = (unsigned)v;
+			break;
+		case OPT_FALLBACK_WINDOW:
+			if (cli_parse_uint(optarg, 86400, &v) || v == 0) {
+				fprintf(err,
+					"smtptls: --fallback-window: expected 1 to 86400 seconds, "
+					"got \"%s\"\n",
+					optarg);
+				return CLI_USAGE;
+			}
+			a->anom.fallback_window_us = v * 1000000u;
+			break;
+		case OPT_GEOIP: a->geoip = optarg; break;
+		case OPT_ASN: a->asn = optarg; break;
+		case OPT_LOCAL_NET: {
+			struct geo probe;
+			memset(&probe, 0, sizeof(probe));
+			if (a->nlocal_nets == GEO_MAX_NETS || geo_add_net(&probe, optarg) != 0) {
+				fprintf(err,
+					"smtptls: --local-net: expected a network such as "
+					"192.0.2.0/24 or 2001:db8::/32 (at most %d), got \"%s\"\n",
+					GEO_MAX_NETS, optarg);
+				return CLI_USAGE;
+			}
+			a->local_nets[a->nlocal_nets++] = optarg;
+			break;
+		}
+		case OPT_BUCKET:
+			if (strcmp(optarg, "hour") == 0)
+				a->agg.bucket_us = 3600000000ull;
+			else if (strcmp(optarg, "day") == 0)
+				a->agg.bucket_us = 86400000000ull;
+			else {
+				fprintf(err,
+					"smtptls: --bucket: expected hour or day, got \"%s\"\n",
+					optarg);
+				return CLI_USAGE;
+			}
+			break;
+		case OPT_MERGE_FILES: a->merge_files = 1; break;
+		case OPT_TOP:
+			if (cli_parse_uint(optarg, 1000, &v) || v == 0) {
+				fprintf(err, "smtptls: --top: expected 1 to 1000, got \"%s\"\n",
+					optarg);
+				return CLI_USAGE;
+			}
+			a->top = (unsigned)v;
+			break;
+		case OPT_MAX_SERVERS:
+			if (cli_parse_uint(optarg, 1u << 26, &v) || v == 0) {
+				fprintf(err,
+					"smtptls: --max-servers: expected 1 to %u, got \"%s\"\n",
+					1u << 26, optarg);
+				return CLI_USAGE;
+			}
+			a->agg.max_servers = (uint32_t)v;
+			a->anom.max_hosts = (uint32_t)v;
+			break;
 		default:
 			if (optopt && optopt < 256)
 				fprintf(err, "smtptls analyze: unknown or incomplete option -%c\n",
@@ -240,10 +447,73 @@ enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, 
 	}
 	a->inputs = argv + optind;
 	a->ninputs = argc - optind;
+	a->live = live;
+	if (live) {
+		if (a->ninputs) {
+			fprintf(err,
+				"smtptls live: unexpected argument \"%s\" (captures are read "
+				"with 'smtptls analyze')\n",
+				a->inputs[0]);
+			return CLI_USAGE;
+		}
+		if (!a->iface) {
+			fprintf(err, "smtptls live: no interface given (-i IFACE)\n");
+			fprintf(err, "Try 'smtptls live --help'.\n");
+			return CLI_USAGE;
+		}
+		if (a->jobs > 1 || a->merge_files) {
+			fprintf(err, "smtptls live: --jobs and --merge-files are for files\n");
+			return CLI_USAGE;
+		}
+		if ((a->stats || a->prom) && !a->interval)
+			a->interval = 60;
+		if (!a->alerts)
+			a->alerts = "-";
+		return CLI_RUN;
+	}
 	if (a->ninputs == 0) {
 		fprintf(err, "smtptls analyze: no input given (a pcap, pcapng or a directory)\n");
 		fprintf(err, "Try 'smtptls analyze --help'.\n");
 		return CLI_USAGE;
 	}
 	return CLI_RUN;
+}
+
+enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, FILE *out,
+				  FILE *err)
+{
+	return cli_parse(a, argc, argv, out, err, 0);
+}
+
+enum cli_status cli_parse_live(struct cli_analyze *a, int argc, char **argv, FILE *out, FILE *err)
+{
+	return cli_parse(a, argc, argv, out, err, 1);
+}
+
+void cli_usage_live(FILE *out)
+{
+	fprintf(out,
+		"Usage: smtptls live -i IFACE [OPTIONS]\n"
+		"\n"
+		"Sniffs an interface and reports STARTTLS stripping and downgrades the\n"
+		"moment they are seen. Needs the right to capture (root or CAP_NET_RAW);\n"
+		"drops privileges after opening the interface.\n"
+		"\n"
+		"  -i, --interface IFACE   the interface to capture on\n"
+		"  -Z, --user USER         run as USER once the interface is open\n"
+		"      --allow-root        keep running as root (without -Z)\n"
+		"      --bpf EXPR          capture only what also matches EXPR\n"
+		"      --alerts FILE       alert lines (JSON; default standard output)\n"
+		"      --alert-severity L  lowest severity alerted: info, low (default),\n"
+		"                          medium, high\n"
+		"      --syslog            also send alerts to syslog (facility mail)\n"
+		"      --history FILE      keep per-server history across runs (SQLite)\n"
+		"  -s, --sessions FILE     connection records (JSON Lines, appended)\n"
+		"      --stats FILE        statistics snapshot, rewritten every interval\n"
+		"      --prom FILE         Prometheus metrics (node exporter textfile)\n"
+		"      --interval SECONDS  how often --stats and --prom are written (60)\n"
+		"\n"
+		"The traffic, limit and statistics options of 'smtptls analyze' apply too.\n"
+		"Signals: SIGHUP reopens the output files, SIGUSR1 writes the statistics\n"
+		"now, SIGINT and SIGTERM end every connection, write everything and exit 0.\n");
 }

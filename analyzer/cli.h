@@ -6,13 +6,21 @@
 #include <stdio.h>
 
 #include "analyzer/engine.h"
+#include "stats/agg.h"
+#include "stats/anomaly.h"
 
-#define CLI_DEFAULT_PORTS	   "25,587,465"
-#define CLI_DEFAULT_TLS_PORTS	   "465"
-#define CLI_DEFAULT_MAX_FLOWS	   100000u
-#define CLI_DEFAULT_MAX_BUFFER	   (256u * 1024u)
-#define CLI_DEFAULT_MAX_REASSEMBLY (128ull * 1024u * 1024u)
-#define CLI_DEFAULT_IDLE_TIMEOUT   300u
+#define CLI_DEFAULT_PORTS	    "25,587,465"
+#define CLI_DEFAULT_TLS_PORTS	    "465"
+#define CLI_DEFAULT_MAX_FLOWS	    100000u
+#define CLI_DEFAULT_MAX_BUFFER	    (256u * 1024u)
+#define CLI_DEFAULT_MAX_REASSEMBLY  (128ull * 1024u * 1024u)
+#define CLI_DEFAULT_IDLE_TIMEOUT    300u
+#define CLI_DEFAULT_FALLBACK_WINDOW 300u
+#define CLI_DEFAULT_TOP		    10u
+#define CLI_DEFAULT_MAX_KEYS	    10000u
+#define CLI_DEFAULT_MAX_SERVERS	    100000u
+#define CLI_DEFAULT_MAX_LINE	    4096u
+#define CLI_DEFAULT_MAX_HANDSHAKE   (128u * 1024u)
 
 struct cli_analyze {
 	struct eng_cfg cfg;
@@ -22,6 +30,28 @@ struct cli_analyze {
 	char **inputs;
 	int ninputs;
 	int quiet;
+	unsigned top;	 /* rows of each top-N list in the summary */
+	unsigned jobs;	 /* files analysed in parallel */
+	int merge_files; /* the inputs are one rotated capture */
+	struct agg_cfg agg;
+	struct anom_cfg anom;
+	const char *geoip; /* country database (MaxMind DB), or NULL */
+	const char *asn;   /* AS database, or NULL */
+	const char *local_nets[GEO_MAX_NETS];
+	int nlocal_nets;
+	const char *alerts;  /* alert lines (JSON), "-" = stdout, or NULL */
+	const char *history; /* SQLite host history, or NULL */
+	const char *dump;    /* binary record dump (--dump), or NULL */
+	int records_in;	     /* the inputs are record dumps, not captures */
+	uint8_t alert_min;   /* lowest severity alerted */
+	/* live mode */
+	int live;
+	const char *iface;
+	const char *user; /* -Z: drop to this user after opening the interface */
+	int allow_root;
+	int use_syslog;
+	const char *prom;  /* Prometheus textfile */
+	unsigned interval; /* seconds between snapshots */
 };
 
 enum cli_status {
@@ -30,9 +60,18 @@ enum cli_status {
 	CLI_USAGE = 2 /* bad usage, a message was printed: exit 2 */
 };
 
+/* Sets every limit of cfg to its default (ports are left alone). */
+void cli_default_limits(struct eng_cfg *cfg);
+
 /* Parses `analyze` options (argv[0] is "analyze"). */
 enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, FILE *out,
 				  FILE *err);
+
+/* Parses `live` options (argv[0] is "live"): the same traffic, limit and
+ * statistics options, plus the interface and the live outputs. */
+enum cli_status cli_parse_live(struct cli_analyze *a, int argc, char **argv, FILE *out, FILE *err);
+
+void cli_usage_live(FILE *out);
 
 /* Adds the ports of a list such as "25,587,2525-2530" to a bitmap.
  * Returns 0, or -1 with a message in err. */

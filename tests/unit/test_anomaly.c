@@ -1,0 +1,288 @@
+/* Unit tests for stats/anomaly.c: each detector on records made by hand —
+ * it fires on its pattern, stays quiet on the look-alikes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "stats/anomaly.h"
+
+static struct rec *smtp_rec(uint8_t server_last, uint16_t cport, uint64_t ts_s)
+{
+	struct rec *r = calloc(1, sizeof(*r));
+	r->client.family = r->server.family = 4;
+	memcpy(r->client.addr, "\xc0\x00\x02\x0a", 4);
+	memcpy(r->server.addr, "\xc6\x33\x64\x00", 4);
+	r->server.addr[3] = server_last;
+	r->client.port = cport;
+	r->server.port = 25;
+	r->ts_us = ts_s * 1000000u;
+	r->end_us = r->ts_us + 500000u;
+	r->smtp_valid = 1;
+	r->encryption = REC_ENC_PLAINTEXT;
+	r->smtp.greeting_seen = 1;
+	r->smtp.greeting_code = 220;
+	snprintf(r->smtp.banner, sizeof(r->smtp.banner), "mx.example.net ESMTP");
+	r->smtp.helo_verb = SMTP_V_EHLO + 1;
+	r->smtp.ehlo_reply = 250;
+	return r;
+}
+
+static void add_cap(struct rec *r, const char *cap)
+{
+	snprintf(r->smtp.caps[r->smtp.ncaps++], SMTP_CAP_LEN, "%s", cap);
+	if (strcmp(cap, "STARTTLS") == 0)
+		r->smtp.starttls_offered = 1;
+}
+
+static int has(const struct rec *r, enum rec_anom t)
+{
+	for (int i = 0; i < r->nanomalies; i++)
+		if (r->anomalies[i].type == t)
+			return r->anomalies[i].severity + 1;
+	return 0;
+}
+
+struct fx {
+	struct mem mem;
+	struct anom_cfg cfg;
+	struct anom a;
+};
+
+static struct fx *fx_new(void)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	f->cfg.fallback_window_us = 300000000u;
+	f->cfg.max_hosts = 100;
+	anom_init(&f->a, &f->cfg, &f->mem);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	anom_free(&f->a);
+	assert_int_equal(f->mem.in_use, 0);
+	free(f);
+}
+
+static void test_capability_corrupted(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	const char *masked[] = {"XXXXXXXA", "XXXXXXXX", "********"};
+	for (int i = 0; i < 3; i++) {
+		struct rec *r = smtp_rec(1, 40000, 100);
+		add_cap(r, "PIPELINING");
+		add_cap(r, masked[i]);
+		anom_judge(&f->a, r);
+		assert_true(has(r, REC_A_STARTTLS_CAPABILITY_CORRUPTED));
+		free(r);
+	}
+	/* real 8-letter capabilities are not masks */
+	struct rec *r = smtp_rec(2, 40001, 100);
+	add_cap(r, "8BITMIME");
+	add_cap(r, "CHUNKING");
+	add_cap(r, "SMTPUTF8");
+	add_cap(r, "XFORWARD NAME ADDR");
+	add_cap(r, "STARTTLS");
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_STARTTLS_CAPABILITY_CORRUPTED));
+	free(r);
+	/* a masked greeting */
+	r = smtp_rec(3, 40002, 100);
+	snprintf(r->smtp.banner, sizeof(r->smtp.banner), "*******************************");
+	anom_judge(&f->a, r);
+	assert_true(has(r, REC_A_STARTTLS_CAPABILITY_CORRUPTED));
+	free(r);
+	fx_free(f);
+}
+
+static void test_command_corrupted_and_refused(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	struct rec *r = smtp_rec(1, 40000, 100);
+	add_cap(r, "STARTTLS");
+	r->smtp.starttls_requested = 1;
+	r->smtp.starttls_reply = 502;
+	anom_judge(&f->a, r);
+	assert_true(has(r, REC_A_STARTTLS_COMMAND_CORRUPTED));
+	assert_false(has(r, REC_A_STARTTLS_REFUSED));
+	free(r);
+	r = smtp_rec(1, 40001, 101);
+	r->smtp.mangled_command = 1;
+	anom_judge(&f->a, r);
+	assert_true(has(r, REC_A_STARTTLS_COMMAND_CORRUPTED));
+	free(r);
+	r = smtp_rec(1, 40002, 102);
+	add_cap(r, "STARTTLS");
+	r->smtp.starttls_requested = 1;
+	r->smtp.starttls_reply = 454;
+	r->encryption = REC_ENC_STARTTLS_REFUSED;
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_STARTTLS_REFUSED), REC_SEV_MEDIUM + 1);
+	free(r);
+	fx_free(f);
+}
+
+static void test_not_used_and_auth(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	struct rec *r = smtp_rec(1, 40000, 100);
+	add_cap(r, "STARTTLS");
+	r->smtp.messages = 1;
+	snprintf(r->smtp.auth_mech, sizeof(r->smtp.auth_mech), "PLAIN");
+	r->smtp.auth_before_tls = 1;
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_STARTTLS_NOT_USED), REC_SEV_INFO + 1);
+	assert_int_equal(has(r, REC_A_AUTH_IN_PLAINTEXT), REC_SEV_HIGH + 1);
+	free(r);
+	/* offered, not used, no mail: nothing to report */
+	r = smtp_rec(1, 40001, 101);
+	add_cap(r, "STARTTLS");
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_STARTTLS_NOT_USED));
+	free(r);
+	fx_free(f);
+}
+
+static void test_capability_missing_needs_history(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	struct rec *r = smtp_rec(7, 40000, 100);
+	anom_judge(&f->a, r); /* first sight without STARTTLS: nothing */
+	assert_false(has(r, REC_A_STARTTLS_CAPABILITY_MISSING));
+	free(r);
+	r = smtp_rec(7, 40001, 200);
+	add_cap(r, "STARTTLS");
+	anom_judge(&f->a, r);
+	free(r);
+	r = smtp_rec(7, 40002, 300); /* now it is missing */
+	add_cap(r, "PIPELINING");
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_STARTTLS_CAPABILITY_MISSING), REC_SEV_HIGH + 1);
+	assert_true(r->anomalies[0].cross);
+	free(r);
+	r = smtp_rec(8, 40003, 300); /* another server: no history */
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_STARTTLS_CAPABILITY_MISSING));
+	free(r);
+	fx_free(f);
+}
+
+static void test_ehlo_downgrade(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	struct rec *r = smtp_rec(1, 40000, 100);
+	anom_judge(&f->a, r); /* EHLO accepted before */
+	free(r);
+	r = smtp_rec(1, 40001, 200);
+	r->smtp.ehlo_reply = 502;
+	r->smtp.commands[SMTP_V_HELO] = 1;
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_EHLO_DOWNGRADED), REC_SEV_HIGH + 1);
+	free(r);
+	r = smtp_rec(2, 40002, 200); /* never accepted EHLO: medium */
+	r->smtp.ehlo_reply = 500;
+	r->smtp.commands[SMTP_V_HELO] = 1;
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_EHLO_DOWNGRADED), REC_SEV_MEDIUM + 1);
+	free(r);
+	fx_free(f);
+}
+
+static void test_plaintext_fallback_window(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	struct rec *r = smtp_rec(1, 40000, 1000);
+	add_cap(r, "STARTTLS");
+	r->smtp.starttls_requested = 1;
+	r->smtp.starttls_reply = 220;
+	r->encryption = REC_ENC_STARTTLS_FAILED;
+	r->tls_valid = 1;
+	r->tls.client_hello = 1;
+	anom_judge(&f->a, r);
+	assert_true(has(r, REC_A_TLS_HANDSHAKE_FAILED));
+	free(r);
+	r = smtp_rec(1, 40001, 1010); /* 10 s later, plain text with mail */
+	r->smtp.messages = 1;
+	r->smtp.commands[SMTP_V_MAIL] = 1;
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_PLAINTEXT_FALLBACK), REC_SEV_HIGH + 1);
+	free(r);
+	r = smtp_rec(1, 40002, 1400); /* outside the window */
+	r->smtp.messages = 1;
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_PLAINTEXT_FALLBACK));
+	free(r);
+	fx_free(f);
+}
+
+static void test_tls_downgrade_and_weak(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	/* the sentinel with a 1.3-capable client on 1.2: a downgrade */
+	struct rec *r = smtp_rec(1, 40000, 100);
+	r->encryption = REC_ENC_STARTTLS;
+	r->tls_valid = 1;
+	r->tls.client_hello = r->tls.server_hello = r->tls.established = 1;
+	r->tls.version = 0x0303;
+	r->tls.client_max_version = 0x0304;
+	r->tls.cipher = 0xc02f;
+	r->tls.downgrade_sentinel = 1;
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_TLS_VERSION_DOWNGRADE), REC_SEV_HIGH + 1);
+	assert_false(has(r, REC_A_WEAK_TLS));
+	free(r);
+	/* the same sentinel for a 1.2-only client is legitimate */
+	r = smtp_rec(2, 40001, 100);
+	r->tls_valid = 1;
+	r->tls.client_hello = r->tls.server_hello = 1;
+	r->tls.version = 0x0303;
+	r->tls.client_max_version = 0x0303;
+	r->tls.cipher = 0xc02f;
+	r->tls.downgrade_sentinel = 1;
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_TLS_VERSION_DOWNGRADE));
+	free(r);
+	/* TLS 1.0 with 3DES and DH 1024: one weak_tls listing the reasons */
+	r = smtp_rec(3, 40002, 100);
+	r->tls_valid = 1;
+	r->tls.client_hello = r->tls.server_hello = 1;
+	r->tls.version = 0x0301;
+	r->tls.cipher = 0x0016; /* TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA */
+	r->tls.dh_bits = 1024;
+	anom_judge(&f->a, r);
+	assert_true(has(r, REC_A_WEAK_TLS));
+	for (int i = 0; i < r->nanomalies; i++)
+		if (r->anomalies[i].type == REC_A_WEAK_TLS) {
+			assert_non_null(strstr(r->anomalies[i].detail, "TLSv1.0"));
+			assert_non_null(strstr(r->anomalies[i].detail, "DH 1024"));
+		}
+	free(r);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_capability_corrupted),
+		cmocka_unit_test(test_command_corrupted_and_refused),
+		cmocka_unit_test(test_not_used_and_auth),
+		cmocka_unit_test(test_capability_missing_needs_history),
+		cmocka_unit_test(test_ehlo_downgrade),
+		cmocka_unit_test(test_plaintext_fallback_window),
+		cmocka_unit_test(test_tls_downgrade_and_weak),
+	};
+	return cmocka_run_group_tests_name("anomaly", tests, NULL, NULL);
+}
