@@ -3,7 +3,9 @@
 # and runs either the analysis of the bundled captures or the test suite.
 #
 #   sh setup.sh demo   Release build in build/, then analyse pcaps/
-#   sh setup.sh test   ASan+UBSan build in build-asan/, then the whole test suite
+#   sh setup.sh test   ASan+UBSan build in build-asan/, each fuzz target for a
+#                      few seconds (FUZZ_SECONDS, default 15), then the whole
+#                      test suite
 #
 # Both are idempotent: packages already installed are not fetched again and
 # the builds are incremental.
@@ -13,7 +15,7 @@ cd "$(dirname "$0")"
 mode=${1:-}
 
 BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev libmaxminddb-dev libsqlite3-dev"
-TEST_PKGS="libcmocka-dev python3 clang-format tcpreplay iproute2"
+TEST_PKGS="libcmocka-dev python3 clang-format tcpreplay iproute2 clang libclang-rt-14-dev"
 
 need_install() {
 	for p in "$@"; do
@@ -48,6 +50,8 @@ test)
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSMTPTLS_WERROR=ON \
 		-DSMTPTLS_SANITIZE=ON -DSMTPTLS_TESTS=ON >/dev/null
 	cmake --build build-asan -j "$jobs"
+	# every fuzz target for a short, bounded time (libFuzzer, clang)
+	sh tests/fuzz/run-fuzzers.sh build-fuzz "${FUZZ_SECONDS:-15}"
 	cd build-asan && ctest --output-on-failure -j "$jobs"
 	;;
 *)

@@ -107,13 +107,25 @@ static size_t sess_tls(struct sess_app *a, int dir, const uint8_t *p, size_t n)
 	return used + k;
 }
 
+static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n);
+
 static size_t sess_data(void *ctx, int dir, const uint8_t *p, size_t n)
 {
 	struct sess *s = ctx;
 	dir &= 1;
-	s->stream_bytes[dir] += n;
-	if (s->tap)
-		s->tap->data(s->tap->ctx, s->id, dir, p, n);
+	/* The reassembler offers again what was not consumed last time, then
+	 * what is new: only the new bytes are counted and shown to the tap. */
+	size_t seen = s->held[dir] <= n ? (size_t)s->held[dir] : n;
+	s->stream_bytes[dir] += n - seen;
+	if (s->tap && n > seen)
+		s->tap->data(s->tap->ctx, s->id, dir, p + seen, n - seen);
+	size_t used = sess_consume(s, dir, p, n);
+	s->held[dir] = n - used;
+	return used;
+}
+
+static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n)
+{
 	struct sess_app *a = sess_start(s);
 	if (!a)
 		return n;
@@ -170,6 +182,7 @@ static void sess_gap(void *ctx, int dir, uint64_t n)
 	struct sess *s = ctx;
 	dir &= 1;
 	s->lost_bytes[dir] += n;
+	s->held[dir] = 0; /* the held bytes are part of the gap */
 	if (s->tap)
 		s->tap->gap(s->tap->ctx, s->id, dir, n);
 	struct sess_app *a = s->app;

@@ -82,6 +82,12 @@ def main():
             failures.append(f"{name}: exit {proc.returncode}, stderr: {proc.stderr.strip()}")
             continue
         recs = [json.loads(line) for line in proc.stdout.splitlines()]
+        for r in recs:
+            # distinct in-order bytes can never exceed what crossed the wire
+            for side in ("client", "server"):
+                if r["tcp"]["stream_bytes"][side] > r["bytes"][side]:
+                    failures.append(f"{name}: {r['client']}: stream_bytes.{side} "
+                                    f"{r['tcp']['stream_bytes'][side]} > bytes {r['bytes'][side]}")
         by_key = collections.defaultdict(list)
         for r in recs:
             by_key[(rec_ep(r["client"]), rec_ep(r["server"]))].append(r)
