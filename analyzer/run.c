@@ -38,6 +38,10 @@ struct run_shared {
 	uint64_t conns_done;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	/* --jobs 1: the one worker sends records straight to the sinks (and
+	 * adds each unit's health itself); the main thread only shows progress */
+	struct run_sinks *direct;
+	struct rec *scratch;
 };
 
 /* Workers keep records as they are (struct rec holds plain values and
@@ -59,13 +63,29 @@ void run_emit(struct run_sinks *s, struct rec *r)
 		alert_final(s->alerts, r);
 	if (s->sessions) {
 		json_t *j = rec_to_json(r);
-		if (!j || json_dumpf(j, s->sessions, JSON_COMPACT | JSON_REAL_PRECISION(15)) != 0 ||
-		    fputc('\n', s->sessions) == EOF)
+		/* one string, one write: jansson's stream output makes a call
+		 * per token */
+		char *line = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+		if (!line) {
 			s->failed = 1;
+		} else {
+			size_t len = strlen(line);
+			line[len] = '\n';
+			if (fwrite(line, 1, len + 1, s->sessions) != len + 1)
+				s->failed = 1;
+			free(line);
+		}
 		json_decref(j);
 	}
 	if (s->agg)
 		agg_record(s->agg, r);
+}
+
+static void run_direct_record(void *ctx, const struct rec *r)
+{
+	struct run_shared *sh = ctx;
+	*sh->scratch = *r; /* the detectors add to the record */
+	run_emit(sh->direct, sh->scratch);
 }
 
 static void run_error(struct run_unit *u, const char *msg)
@@ -92,14 +112,18 @@ static void run_unit_work(struct run_shared *sh, struct run_unit *u)
 		free(e);
 		return;
 	}
-	u->recs = tmpfile();
-	if (!u->recs) {
-		u->setup_failed = 1;
-		eng_free(e);
-		free(e);
-		return;
+	if (sh->direct) {
+		eng_add_sink(e, run_direct_record, sh);
+	} else {
+		u->recs = tmpfile();
+		if (!u->recs) {
+			u->setup_failed = 1;
+			eng_free(e);
+			free(e);
+			return;
+		}
+		eng_add_sink(e, run_keep_record, u);
 	}
-	eng_add_sink(e, run_keep_record, u);
 	struct src_opts opts = {a->bpf, &u->prog, 1};
 	char err[512];
 	for (size_t i = 0; i < u->npaths; i++) {
@@ -115,6 +139,8 @@ static void run_unit_work(struct run_shared *sh, struct run_unit *u)
 	eng_end_input(e);
 	u->health = e->health;
 	u->health.files_failed = u->failed;
+	if (sh->direct && sh->direct->agg)
+		agg_add_health(sh->direct->agg, &u->health);
 	eng_free(e);
 	free(e);
 }
@@ -291,6 +317,15 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 	pthread_cond_init(&sh.cond, NULL);
 
 	unsigned jobs = a->jobs ? a->jobs : 1;
+	if (jobs == 1) {
+		sh.direct = sinks;
+		sh.scratch = malloc(sizeof(*sh.scratch));
+		if (!sh.scratch) {
+			free(sh.units);
+			free(paths);
+			return -1;
+		}
+	}
 	if (jobs > sh.nunits)
 		jobs = sh.nunits ? (unsigned)sh.nunits : 1;
 	pthread_t tid[64];
@@ -343,7 +378,7 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 		failed += (long)u->failed;
 		sh.bytes_read += atomic_load(&u->prog.bytes_read);
 		sh.conns_done += atomic_load(&u->prog.connections);
-		if (sinks->agg)
+		if (sinks->agg && !sh.direct)
 			agg_add_health(sinks->agg, &u->health);
 		if (u->recs)
 			fclose(u->recs);
@@ -354,6 +389,7 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 	pthread_mutex_destroy(&sh.lock);
 	pthread_cond_destroy(&sh.cond);
 	free(sh.units);
+	free(sh.scratch);
 	free(paths);
-	return broken ? -1 : failed;
+	return broken || sinks->failed ? -1 : failed;
 }

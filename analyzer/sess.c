@@ -246,6 +246,7 @@ void sess_finish(struct sess *s, struct rec *r)
 	    !m->helo_verb && (a->tls.f.records[0] || a->tls.f.records[1]))
 		a->tls_unknown_start = 1;
 	r->smtp = *m;
+	smtp_guess_software(&r->smtp);
 	int implicit = s->implicit_tls || m->client_implicit_tls;
 	r->smtp_valid = !m->not_smtp && (!implicit || a->server_plaintext) &&
 			(m->greeting_seen || m->last_reply || m->helo_verb ||

@@ -66,7 +66,7 @@ struct sess {
 	uint8_t app_failed;	    /* no memory for the dissectors: bytes only counted */
 	uint64_t stream_bytes[2];   /* in-order bytes seen, per direction */
 	uint64_t lost_bytes[2];	    /* bytes reported lost, per direction */
-	uint64_t held[2]; /* offered last time, not consumed: offered again */
+	uint64_t held[2];	    /* offered last time, not consumed: offered again */
 	const struct sess_tap *tap; /* NULL, or borrowed from the run */
 	uint32_t alerted;	    /* anomaly types already alerted (live mode) */
 	uint64_t id;

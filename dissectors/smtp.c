@@ -372,6 +372,18 @@ static size_t smtp_body(struct smtp *s, const uint8_t *p, size_t n)
 	struct smtp_dir *c = &s->d[0];
 	struct cur cu = cur_make(p, n);
 	while (cur_left(&cu)) {
+		if (c->body_st == 3) {
+			/* inside a line: only its end matters, find it at once */
+			const uint8_t *rest = cur_peek(&cu, cur_left(&cu));
+			const uint8_t *lf = memchr(rest, '\n', cur_left(&cu));
+			if (!lf) {
+				cur_skip(&cu, cur_left(&cu));
+				break;
+			}
+			cur_skip(&cu, (size_t)(lf - rest) + 1);
+			c->body_st = 0;
+			continue;
+		}
 		uint8_t b = cur_u8(&cu);
 		switch (c->body_st) {
 		case 0: /* at the start of a line */
@@ -606,12 +618,28 @@ static int smtp_contains_ci(const char *hay, const char *needle)
 	return 0;
 }
 
-const char *smtp_server_software(const struct smtp_facts *f)
+/* Index of the product in smtp_products, or -1. */
+static int smtp_software_index(const struct smtp_facts *f)
 {
 	const char *texts[2] = {f->banner, f->ehlo_greeting};
 	for (size_t k = 0; k < sizeof(smtp_products) / sizeof(smtp_products[0]); k++)
 		for (int t = 0; t < 2; t++)
 			if (texts[t][0] && smtp_contains_ci(texts[t], smtp_products[k].needle))
-				return smtp_products[k].name;
-	return NULL;
+				return smtp_products[k].name ? (int)k : -1;
+	return -1;
+}
+
+void smtp_guess_software(struct smtp_facts *f)
+{
+	int k = smtp_software_index(f);
+	f->software = (uint8_t)(k < 0 ? 255 : k + 1); /* 255: guessed, none matched */
+}
+
+const char *smtp_server_software(const struct smtp_facts *f)
+{
+	int k;
+	if (f->software == 255)
+		return NULL;
+	k = f->software ? f->software - 1 : smtp_software_index(f);
+	return k < 0 ? NULL : smtp_products[k].name;
 }

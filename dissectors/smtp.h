@@ -90,6 +90,7 @@ struct smtp_facts {
 	uint64_t injected_bytes[2]; /* plaintext sent after the STARTTLS/220 boundary */
 	uint64_t gap_bytes[2];
 	uint8_t client_implicit_tls; /* the client spoke TLS before any greeting */
+	uint8_t software;	     /* guessed product + 1 (0: not guessed yet), see below */
 	uint8_t mangled_command;     /* an 8-letter command of X or *: a masked STARTTLS */
 };
 
@@ -146,7 +147,11 @@ void smtp_server_plaintext(struct smtp *s);
 const char *smtp_verb_name(enum smtp_verb v);
 
 /* The server software guessed from the banner and the EHLO reply
- * ("Postfix", "Exim", "Microsoft Exchange", ...), or NULL. */
+ * ("Postfix", "Exim", "Microsoft Exchange", ...), or NULL. Uses the stored
+ * guess when smtp_guess_software() has run. */
 const char *smtp_server_software(const struct smtp_facts *f);
+
+/* Guesses the server software once and stores it in f->software. */
+void smtp_guess_software(struct smtp_facts *f);
 
 #endif
