@@ -36,17 +36,34 @@ install_pkgs() {
 	fi
 }
 
+# The default country database (CC0, from the npm registry), pinned so that
+# every machine maps addresses alike.
+GEO_PKG="@ip-location-db/geo-whois-asn-country-mmdb@2.3.2026061719"
+GEO_DB=/usr/local/share/smtptls/country.mmdb
+install_geo() {
+	[ -s "$GEO_DB" ] && return 0
+	command -v npm >/dev/null 2>&1 || install_pkgs npm
+	tmp=$(mktemp -d)
+	npm install --silent --no-save --no-audit --no-fund --prefix "$tmp" "$GEO_PKG"
+	mkdir -p "$(dirname "$GEO_DB")"
+	cp "$tmp/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb" "$GEO_DB.tmp"
+	mv "$GEO_DB.tmp" "$GEO_DB"
+	rm -rf "$tmp"
+}
+
 jobs=$(nproc 2>/dev/null || echo 2)
 
 case "$mode" in
 demo)
 	install_pkgs $BUILD_PKGS
+	install_geo
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSMTPTLS_WERROR=ON -DSMTPTLS_TESTS=OFF >/dev/null
 	cmake --build build -j "$jobs"
 	./build/smtptls analyze pcaps/
 	;;
 test)
 	install_pkgs $BUILD_PKGS $TEST_PKGS
+	install_geo
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSMTPTLS_WERROR=ON \
 		-DSMTPTLS_SANITIZE=ON -DSMTPTLS_TESTS=ON >/dev/null
 	cmake --build build-asan -j "$jobs"

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
@@ -103,7 +104,8 @@ void cli_usage_analyze(FILE *out)
 		"  -q, --quiet             no progress line on a terminal\n"
 		"      --top N             rows of each top-N list in the summary (default 10)\n"
 		"      --bucket hour|day   time series bucket of the statistics (default hour)\n"
-		"      --geoip FILE        country database (MaxMind DB) for the remote peer\n"
+		"      --geoip FILE|none   country database (MaxMind DB) for the remote peer\n"
+		"                          (default " CLI_DEFAULT_GEOIP " when present)\n"
 		"      --asn FILE          autonomous-system database (MaxMind DB)\n"
 		"  -j, --jobs N            analyse N files at once (same output as one)\n"
 		"      --merge-files       the inputs are one rotated capture: read them in the\n"
@@ -141,6 +143,23 @@ void cli_usage_analyze(FILE *out)
 		"output error.\n",
 		CLI_DEFAULT_MAX_FLOWS, CLI_DEFAULT_MAX_BUFFER / 1024,
 		(unsigned long long)(CLI_DEFAULT_MAX_REASSEMBLY >> 20), CLI_DEFAULT_IDLE_TIMEOUT);
+}
+
+void cli_default_geoip(struct cli_analyze *a)
+{
+	if (a->geoip && strcmp(a->geoip, "none") == 0) {
+		a->geoip = NULL;
+		return;
+	}
+	if (a->geoip)
+		return;
+	const char *env = getenv("SMTPTLS_GEOIP");
+	if (env && *env) {
+		a->geoip = strcmp(env, "none") == 0 ? NULL : env;
+		return;
+	}
+	if (access(CLI_DEFAULT_GEOIP, R_OK) == 0)
+		a->geoip = CLI_DEFAULT_GEOIP;
 }
 
 void cli_default_limits(struct eng_cfg *cfg)

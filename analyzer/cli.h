@@ -60,6 +60,13 @@ enum cli_status {
 	CLI_USAGE = 2 /* bad usage, a message was printed: exit 2 */
 };
 
+/* The country database used when --geoip is not given: $SMTPTLS_GEOIP, else
+ * CLI_DEFAULT_GEOIP when that file exists (the set-up installs it). */
+#define CLI_DEFAULT_GEOIP "/usr/local/share/smtptls/country.mmdb"
+
+/* Applies the default country database; "--geoip none" turns lookups off. */
+void cli_default_geoip(struct cli_analyze *a);
+
 /* Sets every limit of cfg to its default (ports are left alone). */
 void cli_default_limits(struct eng_cfg *cfg);
 

@@ -290,6 +290,7 @@ int live_main(int argc, char **argv)
 	}
 
 	l->e = malloc(sizeof(*l->e));
+	cli_default_geoip(a);
 	if (geo_open(&l->geo, a->geoip, a->asn, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtptls: %s\n", err);
 		free(l->e);

@@ -95,6 +95,7 @@ static int main_analyze(int argc, char **argv)
 		return 2;
 	}
 	struct geo geo;
+	cli_default_geoip(&a);
 	if (geo_open(&geo, a.geoip, a.asn, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtptls: %s\n", err);
 		free(agg);

@@ -150,10 +150,13 @@ const char *geo_country(const struct geo *g, const struct rec_ep *e, char *buf, 
 	MMDB_entry_data_s d;
 	if (MMDB_get_value(&res.entry, &d, "country", "iso_code", NULL) != MMDB_SUCCESS ||
 	    !d.has_data || d.type != MMDB_DATA_TYPE_UTF8_STRING) {
-		/* some databases carry only the registered country */
-		if (MMDB_get_value(&res.entry, &d, "registered_country", "iso_code", NULL) !=
-			    MMDB_SUCCESS ||
-		    !d.has_data || d.type != MMDB_DATA_TYPE_UTF8_STRING)
+		/* some databases carry only the registered country, others (the
+		 * CC0 ip-location-db ones) a flat country_code */
+		if ((MMDB_get_value(&res.entry, &d, "registered_country", "iso_code", NULL) !=
+			     MMDB_SUCCESS ||
+		     !d.has_data || d.type != MMDB_DATA_TYPE_UTF8_STRING) &&
+		    (MMDB_get_value(&res.entry, &d, "country_code", NULL) != MMDB_SUCCESS ||
+		     !d.has_data || d.type != MMDB_DATA_TYPE_UTF8_STRING))
 			return buf;
 	}
 	snprintf(buf, n, "%.*s", (int)d.data_size, d.utf8_string);

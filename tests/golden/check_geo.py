@@ -71,9 +71,29 @@ def main():
     dirs = {k: v["connections"] for k, v in s["by_direction"]["keys"].items()}
     if dirs != {"outbound": 3}:
         failures.append(f"by_direction {dirs}, want outbound 3 (client in --local-net)")
+    # the country database the set-up installs by default (CC0): addresses
+    # whose registry country is stable
+    default_db = "/usr/local/share/smtptls/country.mmdb"
+    if not os.path.exists(default_db):
+        failures.append(f"{default_db} missing (sh setup.sh installs it)")
+    else:
+        known = {"8.8.8.8": "US", "193.0.6.139": "NL"}
+        recs, t = [], 1700000000
+        for n, srv in enumerate(known):
+            for pk in (frame(CLIENT, srv, 41000 + n, 25, 100, 0, 0x02),
+                       frame(srv, CLIENT, 25, 41000 + n, 500, 101, 0x12),
+                       frame(srv, CLIENT, 25, 41000 + n, 501, 101, 0x18, b"220 mx ESMTP\r\n")):
+                recs.append((t, 0, len(pk), pk))
+                t += 1
+        cap2 = os.path.join(work, "geo2.pcap")
+        write_pcap(cap2, struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1), "<", recs)
+        p = subprocess.run([binary, "analyze", "-q", "--stats", "-", cap2], capture_output=True, text=True)
+        got = {k: v["connections"] for k, v in json.loads(p.stdout)["by_country"]["keys"].items()}
+        if got != {"US": 1, "NL": 1}:
+            failures.append(f"default database: by_country {got}, want US 1, NL 1")
     for f in failures:
         print("FAIL", f)
-    print(f"{3 - len(failures)} passed, {len(failures)} failed")
+    print(f"{4 - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 
