@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 mode=${1:-}
 
 BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev libmaxminddb-dev libsqlite3-dev"
-TEST_PKGS="libcmocka-dev python3 clang-format tcpreplay iproute2 clang libclang-rt-14-dev"
+TEST_PKGS="libcmocka-dev python3 clang-format tcpreplay iproute2 clang libclang-rt-14-dev tshark"
 
 need_install() {
 	for p in "$@"; do

@@ -153,6 +153,16 @@ def main():
             elif row["smtp_helo"] and not row["starttls_issued"] == "True":
                 got["encryption"] = r["encryption"]
                 want["encryption"] = "plaintext"
+            # TLS facts (tshark's ServerHello / ClientHello fields)
+            tls = r.get("tls") or {}
+            if row["sh_version"]:
+                got["tls_version"] = tls.get("version")
+                want["tls_version"] = row["sh_version"]
+                got["tls_cipher"] = tls.get("cipher")
+                want["tls_cipher"] = row["sh_cipher_name"]
+            if int(row["tls_clienthellos"] or 0):
+                got["tls_sni"] = tls.get("sni")
+                want["tls_sni"] = row["ch_sni"] or None
             exp = EXPECTED_DIFFERENCES.get((name, row["client"], row["server"]), {})
             for k in want:
                 if k == "why":
