@@ -123,6 +123,8 @@ def main():
         print(f"records: {len(recs)}; stats and metrics written; took {time.time() - t0:.1f} s")
     except RuntimeError:
         pass
+    except subprocess.CalledProcessError as e:
+        failures.append(f"setting up the test network failed: {' '.join(e.cmd)}: {e.stderr.strip()}")
     finally:
         if proc and proc.poll() is None:
             proc.kill()
