@@ -376,6 +376,7 @@ int live_main(int argc, char **argv)
 out_engine:
 	eng_free(l->e);
 	free(l->e);
+	jsonw_free(&l->sinks.line);
 	anom_free(&l->anom);
 	agg_free(&l->agg);
 out_geo:

@@ -152,8 +152,10 @@ static int main_analyze(int argc, char **argv)
 				  a.dump && rc == 0 ? dump_file.fp : NULL,
 				  a.sessions ? sess_out.fp : NULL,
 				  agg,
-				  0};
+				  0,
+				  {NULL, 0, 0, 0}};
 	long failed = rc == 0 ? run_files(&a, &files, &sinks) : -1;
+	jsonw_free(&sinks.line);
 	struct agg_health dump_health = agg->health;
 	dump_health.files_failed += files.failed;
 	if (a.dump && rc == 0 &&

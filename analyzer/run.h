@@ -18,6 +18,7 @@
 #include "stats/agg.h"
 #include "stats/alert.h"
 #include "stats/anomaly.h"
+#include "stats/jsonw.h"
 
 /* Where finished records go, in order: detectors, the session log, the
  * statistics. Any member may be NULL. */
@@ -27,7 +28,8 @@ struct run_sinks {
 	FILE *dump;	/* binary records, as finished, before the detectors */
 	FILE *sessions; /* JSON Lines */
 	struct agg *agg;
-	int failed; /* a write failed */
+	int failed;	   /* a write failed */
+	struct jsonw line; /* the record being written (owned; jsonw_free at the end) */
 };
 
 /* One finished record through every sink (the detectors may add anomalies). */
