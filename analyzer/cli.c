@@ -121,6 +121,9 @@ void cli_usage_analyze(FILE *out)
 		"                          outbound, internal or external\n"
 		"      --alerts FILE       write an alert line (JSON) per anomaly\n"
 		"      --history FILE      keep per-server history across runs (SQLite)\n"
+		"      --ca-file FILE      trust anchors (PEM) for certificate validation\n"
+		"      --ca-path DIR       hashed directory of trust anchors (default: the\n"
+		"                          system store)\n"
 		"      --dump FILE         the records in binary form, before any detector\n"
 		"      --records           the inputs are such dumps (shards of one run): they\n"
 		"                          are put together exactly as one run would be\n"
@@ -186,6 +189,8 @@ enum {
 	OPT_ALLOW_ROOT,
 	OPT_ALERTS,
 	OPT_HISTORY,
+	OPT_CA_FILE,
+	OPT_CA_PATH,
 	OPT_DUMP,
 	OPT_RECORDS,
 	OPT_ALERT_SEVERITY,
@@ -209,6 +214,8 @@ static enum cli_status cli_parse(struct cli_analyze *a, int argc, char **argv, F
 		{"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
 		{"alerts", required_argument, NULL, OPT_ALERTS},
 		{"history", required_argument, NULL, OPT_HISTORY},
+		{"ca-file", required_argument, NULL, OPT_CA_FILE},
+		{"ca-path", required_argument, NULL, OPT_CA_PATH},
 		{"dump", required_argument, NULL, OPT_DUMP},
 		{"records", no_argument, NULL, OPT_RECORDS},
 		{"alert-severity", required_argument, NULL, OPT_ALERT_SEVERITY},
@@ -299,6 +306,8 @@ static enum cli_status cli_parse(struct cli_analyze *a, int argc, char **argv, F
 			break;
 		case OPT_ALERTS: a->alerts = optarg; break;
 		case OPT_HISTORY: a->history = optarg; break;
+		case OPT_CA_FILE: a->cfg.x509.ca_file = optarg; break;
+		case OPT_CA_PATH: a->cfg.x509.ca_path = optarg; break;
 		case OPT_DUMP:
 			if (live) {
 				fprintf(err,
@@ -463,6 +472,15 @@ static enum cli_status cli_parse(struct cli_analyze *a, int argc, char **argv, F
 	    strcmp(a->stats, "-") == 0) {
 		fprintf(err, "smtptls: --sessions and --stats cannot both be standard output\n");
 		return CLI_USAGE;
+	}
+	if (a->cfg.x509.ca_file || a->cfg.x509.ca_path) {
+		char why[512];
+		struct x509_ctx *probe = x509_ctx_new(&a->cfg.x509, why, sizeof(why));
+		if (!probe) {
+			fprintf(err, "smtptls: %s\n", why);
+			return CLI_USAGE;
+		}
+		x509_ctx_free(probe);
 	}
 	a->inputs = argv + optind;
 	a->ninputs = argc - optind;

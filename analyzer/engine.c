@@ -10,6 +10,10 @@ int eng_init(struct engine *e, const struct eng_cfg *cfg)
 	e->cfg = cfg;
 	e->rsm.max_buffer = cfg->max_buffer;
 	e->rsm.max_total = cfg->max_reassembly;
+	char err[256];
+	/* The CA file was checked when the options were read; a failure here is
+	 * lack of memory, and certificates then go unanalysed. */
+	e->x509 = x509_ctx_new(&cfg->x509, err, sizeof(err));
 	return flow_table_init(&e->flows, &e->mem, cfg->max_flows);
 }
 
@@ -155,6 +159,10 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 	f->roles_from_syn = (uint8_t)from_syn;
 	f->implicit_tls = (uint8_t)eng_port_in(e->cfg->tls_ports, f->ep[FLOW_S2C].port);
 	sess_init(&f->sess, &e->cfg->sess, &e->mem, f->implicit_tls);
+	f->sess.x509 = e->x509;
+	memcpy(f->sess.server_key, f->ep[FLOW_S2C].addr, 16);
+	f->sess.server_key[16] = (uint8_t)(f->ep[FLOW_S2C].port >> 8);
+	f->sess.server_key[17] = (uint8_t)f->ep[FLOW_S2C].port;
 	f->sess.tap = e->tap;
 	f->sess.id = f->seqno;
 	*dir = is_client ? FLOW_C2S : FLOW_S2C;
@@ -207,6 +215,7 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 	f->clock_us = e->now_us; /* timestamps may go back; the run clock does not */
 
 	struct rsm_sink s = eng_rsm_sink(e, f, dir);
+	f->sess.now_us = ts;
 	int was_active = sess_active(&f->sess);
 	uint32_t seq = p.seq;
 	if (p.flags & DEC_TCP_SYN) {
@@ -300,4 +309,6 @@ void eng_free(struct engine *e)
 {
 	eng_end_input(e);
 	flow_table_free(&e->flows);
+	x509_ctx_free(e->x509);
+	e->x509 = NULL;
 }

@@ -31,6 +31,7 @@ struct eng_cfg {
 	uint64_t max_reassembly; /* reassembly bytes held by all flows together */
 	uint64_t idle_timeout_us;
 	struct sess_cfg sess; /* dissector limits */
+	struct x509_cfg x509; /* trust anchors, certificate cache */
 };
 
 static inline int eng_port_in(const uint8_t *bitmap, uint16_t port)
@@ -62,6 +63,7 @@ struct engine {
 	struct eng_sink sinks[ENG_MAX_SINKS];
 	int nsinks;
 	const struct sess_tap *tap; /* optional stream observer, borrowed */
+	struct x509_ctx *x509;	    /* certificate analysis (owned), NULL if it failed */
 	struct {
 		/* Called after a payload packet of a connection whose SMTP
 		 * dialogue or TLS handshake is still being read, with the record

@@ -15,6 +15,34 @@ void sess_init(struct sess *s, const struct sess_cfg *cfg, struct mem *mem, int 
 	s->implicit_tls = (uint8_t)(implicit_tls != 0);
 }
 
+/* The name the certificate should cover: the SNI the client asked for, else
+ * the name the server gave in its greeting (RFC 6125 reference identity). */
+static const char *sess_cert_name(const struct sess_app *a, enum cert_name_src *src)
+{
+	if (a->tls.f.sni[0]) {
+		*src = CERT_NAME_SNI;
+		return a->tls.f.sni;
+	}
+	if (a->smtp.f.server_name[0]) {
+		*src = CERT_NAME_BANNER;
+		return a->smtp.f.server_name;
+	}
+	*src = CERT_NAME_NONE;
+	return NULL;
+}
+
+/* The server's chain, while the TLS dissector holds it (TLS <= 1.2). */
+static void sess_on_chain(void *ctx, const struct tls_chain *chain)
+{
+	struct sess *s = ctx;
+	struct sess_app *a = s->app;
+	if (!s->x509 || !a || a->cert.present)
+		return;
+	enum cert_name_src src;
+	const char *name = sess_cert_name(a, &src);
+	x509_analyze(s->x509, chain, s->now_us, name, src, s->server_key, &a->cert);
+}
+
 /* Allocates the dissectors at the first payload byte. */
 static struct sess_app *sess_start(struct sess *s)
 {
@@ -27,6 +55,8 @@ static struct sess_app *sess_start(struct sess *s)
 	}
 	smtp_init(&a->smtp, &s->cfg->smtp, s->midstream);
 	tls_init(&a->tls, &s->cfg->tls, s->mem);
+	a->tls.on_chain = sess_on_chain;
+	a->tls.chain_ctx = s;
 	if (s->implicit_tls)
 		a->mode[0] = a->mode[1] = SESS_M_TLS;
 	s->app = a;
@@ -268,6 +298,16 @@ void sess_finish(struct sess *s, struct rec *r)
 	r->tls_valid = t->client_hello || t->server_hello || t->not_tls[0] || t->not_tls[1] ||
 		       a->tls_fed[0] || a->tls_fed[1];
 	r->encryption = (uint8_t)sess_outcome(s, a);
+
+	/* The certificate: seen in clear, else (TLS 1.3, resumption) the one
+	 * this server showed before, marked as inferred. */
+	if (a->cert.present) {
+		r->cert = a->cert;
+	} else if (s->x509 && t->server_hello && !t->server_certs) {
+		enum cert_name_src src;
+		const char *name = sess_cert_name(a, &src);
+		x509_infer(s->x509, s->server_key, r->ts_us, name, src, &r->cert);
+	}
 
 	char d[120];
 	if (m->injected_bytes[0]) {

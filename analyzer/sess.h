@@ -20,6 +20,7 @@
 #include "analyzer/rsm.h"
 #include "dissectors/smtp.h"
 #include "dissectors/tls.h"
+#include "dissectors/x509.h"
 
 struct rec;
 
@@ -55,6 +56,7 @@ struct sess_app {
 	uint64_t srv_skip;	   /* ... to skip as injected */
 	uint64_t tls_fed[2];	   /* bytes consumed by the TLS dissector */
 	uint64_t counted[2];	   /* bytes counted after the handshake */
+	struct cert_facts cert;	   /* the certificate seen in clear, if any */
 };
 
 struct sess {
@@ -70,6 +72,9 @@ struct sess {
 	const struct sess_tap *tap; /* NULL, or borrowed from the run */
 	uint32_t alerted;	    /* anomaly types already alerted (live mode) */
 	uint64_t id;
+	struct x509_ctx *x509;	/* certificate analysis of the run (borrowed), or NULL */
+	uint64_t now_us;	/* capture time of the packet being processed */
+	uint8_t server_key[18]; /* server address and port, for certificate inference */
 };
 
 /* Prepares a session; nothing is allocated until data arrives. */

@@ -54,7 +54,22 @@ static const char *const agg_srv_names[AGG_SRV_COUNT] = {
 	X(ja4, "tls.ja4")                                                                          \
 	X(software, "smtp.server_software")                                                        \
 	X(anomalies, "anomalies")                                                                  \
-	X(anomalies_cross, "anomalies_cross")
+	X(anomalies_cross, "anomalies_cross")                                                      \
+	X(cert_keys, "cert.key_types")                                                             \
+	X(cert_sigalgs, "cert.signature_algorithms")                                               \
+	X(cert_issuers, "cert.issuers")                                                            \
+	X(cert_validation, "cert.validation")
+
+/* Per distinct certificate (keyed by its SHA-256). */
+enum {
+	AGG_CERT_CONNECTIONS,
+	AGG_CERT_SELF_SIGNED,
+	AGG_CERT_VALID,
+	AGG_CERT_EXPIRED,
+	AGG_CERT_COUNT
+};
+static const char *const agg_cert_names[AGG_CERT_COUNT] = {"connections", "self_signed", "valid",
+							   "expired"};
 
 static const char *const agg_out_names[AGG_OUT_COUNT] = {
 	"connections",	    "unknown",	       "plaintext",	    "starttls",	 "implicit_tls",
@@ -71,6 +86,7 @@ void agg_init(struct agg *a, struct mem *mem, const struct agg_cfg *cfg)
 	agg_map_init(&a->by_country, mem, cfg->max_keys, AGG_OUT_COUNT, agg_out_names);
 	agg_map_init(&a->by_as, mem, cfg->max_keys, AGG_OUT_COUNT, agg_out_names);
 	agg_map_init(&a->by_direction, mem, 4, AGG_OUT_COUNT, agg_out_names);
+	agg_map_init(&a->certs, mem, cfg->max_keys, AGG_CERT_COUNT, agg_cert_names);
 #define AGG_INIT_MAP(f, path) agg_map_init(&a->f, mem, cfg->max_keys, 1, NULL);
 	AGG_MAPS(AGG_INIT_MAP)
 #undef AGG_INIT_MAP
@@ -87,6 +103,7 @@ void agg_free(struct agg *a)
 	agg_map_free(&a->by_country);
 	agg_map_free(&a->by_as);
 	agg_map_free(&a->by_direction);
+	agg_map_free(&a->certs);
 }
 
 /* Calls fn for every scalar counter: its path in the snapshot, its address,
@@ -161,6 +178,14 @@ static void agg_visit(struct agg *a, agg_visit_fn fn, void *ctx)
 	fn(ctx, "tls.fallback_scsv", &a->tls_fallback_scsv, AGG_SUM);
 	fn(ctx, "tls.downgrade_sentinel", &a->tls_downgrade_sentinel, AGG_SUM);
 	fn(ctx, "tls.certificate_visible", &a->tls_cert_visible, AGG_SUM);
+	fn(ctx, "cert.observed", &a->cert_observed, AGG_SUM);
+	fn(ctx, "cert.inferred", &a->cert_inferred, AGG_SUM);
+	fn(ctx, "cert.unseen", &a->cert_unseen, AGG_SUM);
+	fn(ctx, "cert.self_signed", &a->cert_self_signed, AGG_SUM);
+	fn(ctx, "cert.chain_valid", &a->cert_valid, AGG_SUM);
+	fn(ctx, "cert.expired", &a->cert_expired, AGG_SUM);
+	fn(ctx, "cert.hostname_mismatch", &a->cert_mismatch, AGG_SUM);
+	fn(ctx, "cert.weak_key_or_signature", &a->cert_weak, AGG_SUM);
 }
 
 /* Calls fn for every distribution. */
@@ -175,6 +200,7 @@ static void agg_visit_maps(struct agg *a, void (*fn)(void *, const char *, struc
 	fn(ctx, "by_country", &a->by_country);
 	fn(ctx, "by_as", &a->by_as);
 	fn(ctx, "by_direction", &a->by_direction);
+	fn(ctx, "cert.distinct", &a->certs);
 }
 
 static int agg_has_cap(const struct smtp_facts *f, const char *name)
@@ -271,6 +297,43 @@ void agg_record(struct agg *a, const struct rec *r)
 		if (t->dh_bits) {
 			snprintf(key, sizeof(key), "%u", (unsigned)t->dh_bits);
 			agg_map_add(&a->dh_bits, key, 0, 1);
+		}
+	}
+	if (r->tls_valid && t->server_hello) {
+		const struct cert_facts *c = &r->cert;
+		if (!c->present) {
+			a->cert_unseen++;
+		} else {
+			if (c->source == CERT_SRC_INFERRED)
+				a->cert_inferred++;
+			else
+				a->cert_observed++;
+			int valid = strcmp(c->validation, "valid") == 0;
+			a->cert_self_signed += c->self_signed == 1;
+			a->cert_valid += (uint64_t)valid;
+			a->cert_expired += c->expired;
+			a->cert_mismatch += c->hostname_match == 0;
+			a->cert_weak += c->weak_sig || (strncmp(c->key_type, "RSA", 3) == 0 &&
+							c->key_bits && c->key_bits < 2048);
+			snprintf(key, sizeof(key), "%s %u",
+				 c->key_type[0] ? c->key_type : "unknown", (unsigned)c->key_bits);
+			agg_map_add(&a->cert_keys, key, 0, 1);
+			agg_map_add(&a->cert_sigalgs, c->sig_alg[0] ? c->sig_alg : "unknown", 0, 1);
+			agg_map_add(&a->cert_issuers,
+				    c->issuer_org[0] ? c->issuer_org
+						     : (c->issuer[0] ? c->issuer : "unknown"),
+				    0, 1);
+			agg_map_add(&a->cert_validation,
+				    c->validation[0] ? c->validation : "unknown", 0, 1);
+			if (c->sha256[0]) {
+				agg_map_add(&a->certs, c->sha256, AGG_CERT_CONNECTIONS, 1);
+				if (c->self_signed == 1)
+					agg_map_add(&a->certs, c->sha256, AGG_CERT_SELF_SIGNED, 1);
+				if (valid)
+					agg_map_add(&a->certs, c->sha256, AGG_CERT_VALID, 1);
+				if (c->expired)
+					agg_map_add(&a->certs, c->sha256, AGG_CERT_EXPIRED, 1);
+			}
 		}
 	}
 	for (int i = 0; i < r->nanomalies; i++)
@@ -547,6 +610,24 @@ json_t *agg_to_json(const struct agg *a)
 		"forward_secrecy", agg_ratio(a->tls_fs, a->tls_negotiated), "tls_established",
 		agg_ratio(a->tls_established, a->tls_negotiated), "auth_before_tls",
 		agg_ratio(a->auth_before_tls, a->auth_seen));
+	uint64_t with_cert = a->cert_observed + a->cert_inferred;
+	uint64_t distinct = 0, d_self = 0, d_valid = 0;
+	for (uint32_t i = 0; i < a->certs.nslots; i++) {
+		const struct agg_map_ent *e = &a->certs.slots[i];
+		if (!e->key)
+			continue;
+		distinct++;
+		d_self += e->v[AGG_CERT_SELF_SIGNED] != 0;
+		d_valid += e->v[AGG_CERT_VALID] != 0;
+	}
+	json_object_set_new(ratios, "self_signed", agg_ratio(a->cert_self_signed, with_cert));
+	json_object_set_new(ratios, "chain_valid", agg_ratio(a->cert_valid, with_cert));
+	json_object_set_new(ratios, "cert_expired", agg_ratio(a->cert_expired, with_cert));
+	json_object_set_new(ratios, "hostname_mismatch", agg_ratio(a->cert_mismatch, with_cert));
+	json_object_set_new(ratios, "certificate_unseen",
+			    agg_ratio(a->cert_unseen, a->tls_negotiated));
+	json_object_set_new(ratios, "distinct_self_signed", agg_ratio(d_self, distinct));
+	json_object_set_new(ratios, "distinct_chain_valid", agg_ratio(d_valid, distinct));
 	json_object_set_new(root, "ratios", ratios);
 	json_object_set_new(json_object_get(root, "time"), "bucket",
 			    json_string(a->bucket_us >= 86400000000ull ? "day" : "hour"));
@@ -685,6 +766,12 @@ void agg_print_text(const struct agg *a, FILE *out, unsigned top)
 		"  servers            %" PRIu64 ", %" PRIu64 " offer STARTTLS, %" PRIu64
 		" seen only in plain text\n",
 		servers, offering, never);
+	uint64_t with_cert = a->cert_observed + a->cert_inferred;
+	fprintf(out,
+		"  self-signed certs  %5.1f%% of TLS connections with a certificate (%" PRIu64
+		" of %" PRIu64 "; %" PRIu64 " valid chains)\n",
+		agg_pct(a->cert_self_signed, with_cert), a->cert_self_signed, with_cert,
+		a->cert_valid);
 	fprintf(out, "  plain-text mail    %" PRIu64 " messages, %" PRIu64 " bytes\n",
 		a->plain_messages, a->plain_message_bytes);
 	fprintf(out, "  outcome            ");

@@ -124,6 +124,10 @@ struct agg {
 	struct agg_map versions, ciphers, grades, groups, dh_bits, alerts, ja3, ja4, client_max;
 	struct agg_map software, anomalies, anomalies_cross, servers;
 	struct agg_map time, by_country, by_as, by_direction;
+	/* certificates, per connection with a negotiated TLS */
+	uint64_t cert_observed, cert_inferred, cert_unseen;
+	uint64_t cert_self_signed, cert_valid, cert_expired, cert_mismatch, cert_weak;
+	struct agg_map cert_keys, cert_sigalgs, cert_issuers, cert_validation, certs;
 	uint64_t bucket_us;
 	const struct geo *geo;
 };

@@ -2,6 +2,7 @@
 #include "stats/anomaly.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dissectors/ciphers.h"
@@ -13,12 +14,14 @@ void anom_init(struct anom *a, const struct anom_cfg *cfg, struct mem *mem)
 	a->cfg = cfg;
 	agg_map_init(&a->hosts, mem, cfg->max_hosts, HIST_COUNT, NULL);
 	agg_map_init(&a->attempts, mem, cfg->max_hosts, 1, NULL);
+	agg_map_init(&a->spki, mem, cfg->max_hosts, 2, NULL);
 }
 
 void anom_free(struct anom *a)
 {
 	agg_map_free(&a->hosts);
 	agg_map_free(&a->attempts);
+	agg_map_free(&a->spki);
 }
 
 /* Capabilities of exactly eight letters that exist (RFC 3207, 6152, 3030,
@@ -188,6 +191,14 @@ static void anom_per_connection(struct rec *r)
 		if (t->dh_bits && t->dh_bits < 2048 && k < sizeof(reasons))
 			k += (size_t)snprintf(reasons + k, sizeof(reasons) - k, "DH %u bits; ",
 					      (unsigned)t->dh_bits);
+		const struct cert_facts *c = &r->cert;
+		if (c->present && strncmp(c->key_type, "RSA", 3) == 0 && c->key_bits &&
+		    c->key_bits < 2048 && k < sizeof(reasons))
+			k += (size_t)snprintf(reasons + k, sizeof(reasons) - k, "RSA %u-bit key; ",
+					      (unsigned)c->key_bits);
+		if (c->present && c->weak_sig && k < sizeof(reasons))
+			k += (size_t)snprintf(reasons + k, sizeof(reasons) - k, "%s signature; ",
+					      c->sig_alg);
 		if (k > 2 && k < sizeof(reasons)) {
 			reasons[k - 2] = '\0';
 			rec_add_anomaly(r, REC_A_WEAK_TLS, REC_SEV_MEDIUM, reasons);
@@ -252,6 +263,27 @@ static void anom_cross_connection(struct anom *a, struct rec *r, int update)
 			 "TLS 1.3 before",
 			 suite_version_name(t->version, v, sizeof(v)));
 		anom_cross(rec_add_anomaly(r, REC_A_TLS_VERSION_DOWNGRADE, REC_SEV_HIGH, d));
+	}
+
+	/* certificate_changed: the server's key (SPKI) differs from the one it
+	 * showed before; worse when it goes from a valid chain to an invalid one. */
+	if (r->cert.present && r->cert.source == CERT_SRC_OBSERVED && r->cert.spki_sha256[0]) {
+		uint64_t *spki = agg_map_values(&a->spki, key);
+		uint64_t now = strtoull(r->cert.spki_sha256 + 48, NULL, 16) | 1; /* last 64 bits */
+		int valid = strcmp(r->cert.validation, "valid") == 0;
+		if (spki && spki[0] && spki[0] != now && update) {
+			snprintf(d, sizeof(d), "key %.16s... replaces the one seen before (%s)",
+				 r->cert.spki_sha256,
+				 spki[1] && !valid ? "was valid, now invalid"
+						   : "validity unchanged");
+			anom_cross(rec_add_anomaly(
+				r, REC_A_CERTIFICATE_CHANGED,
+				spki[1] && !valid ? REC_SEV_HIGH : REC_SEV_MEDIUM, d));
+		}
+		if (spki && update) {
+			spki[0] = now;
+			spki[1] = (uint64_t)valid;
+		}
 	}
 
 	/* plaintext_fallback: a failed TLS attempt, then plain-text mail from the

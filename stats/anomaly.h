@@ -27,6 +27,7 @@ struct anom {
 	const struct anom_cfg *cfg;
 	struct agg_map hosts;	 /* server -> what it did before */
 	struct agg_map attempts; /* client>server -> end of the last failed TLS attempt */
+	struct agg_map spki;	 /* server -> key (SPKI) last seen, and whether it was valid */
 	struct hist *db;	 /* --history file, or NULL (borrowed) */
 	uint64_t db_errors;	 /* history reads or writes that failed */
 };

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "stats/rec_cert.h"
 #include "stats/rec_tls.h"
 
 static const char *const rec_end_names[REC_END_COUNT] = {
@@ -205,7 +206,8 @@ json_t *rec_to_json(const struct rec *r)
 				 ? json_null()
 				 : json_string(rec_absent_name(r->smtp_absent));
 	/* clang-format off */
-	return json_pack("{s:s,s:f,s:o,s:o,s:o,s:o,s:b,s:I,s:s,s:o,s:s,s:o,s:o,s:o,s:o}",
+	json_t *cert = r->cert.present ? rec_cert_json(&r->cert) : json_null();
+	return json_pack("{s:s,s:f,s:o,s:o,s:o,s:o,s:b,s:I,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o}",
 			 "ts", ts,
 			 "duration", (double)dur / 1e6,
 			 "client", rec_ep_json(&r->client),
@@ -220,6 +222,7 @@ json_t *rec_to_json(const struct rec *r)
 			 "smtp", smtp,
 			 "smtp_absent", absent,
 			 "tls", tls,
+			 "cert", cert,
 			 "anomalies", rec_anomalies_json(r));
 	/* clang-format on */
 }

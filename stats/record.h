@@ -13,6 +13,7 @@
 
 #include "dissectors/smtp.h"
 #include "dissectors/tls.h"
+#include "dissectors/x509.h"
 
 #define REC_SCHEMA_VERSION 2
 
@@ -116,6 +117,7 @@ struct rec {
 	struct smtp_facts smtp;
 	uint8_t tls_valid; /* TLS was seen: tls holds its facts */
 	struct tls_facts tls;
+	struct cert_facts cert; /* present == 0: no certificate seen or inferred */
 	uint8_t nanomalies;
 	struct rec_anomaly anomalies[REC_MAX_ANOMALIES];
 	uint32_t alerted; /* anomaly types already alerted while the connection ran */

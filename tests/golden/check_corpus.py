@@ -39,6 +39,7 @@ FACTS = {
     "tls.sni": "tls.sni",
     "tls.resumed": "tls.resumed",
     "cert.self_signed": "cert.self_signed",
+    "cert.valid_against_corpus_ca": None,
     "cert.expired": "cert.expired",
     "cert.hostname_match": "cert.hostname_match",
     "cert.key_type": "cert.key_type",
@@ -74,7 +75,9 @@ def main():
         with open(tpath) as f:
             truth = json.load(f)
         cap = os.path.join(repo, "pcaps", truth["capture"])
-        args = [binary, "analyze", "-q", "--sessions", "-"]
+        # the corpus CA is the trust anchor of its certificates
+        args = [binary, "analyze", "-q", "--sessions", "-",
+                "--ca-file", os.path.join(repo, "pcaps", "ca", "corpus-ca.pem")]
         args += truth.get("analyze_args", [])
         proc = subprocess.run(args + [cap], capture_output=True, text=True)
         name = truth["capture"]
@@ -104,7 +107,12 @@ def main():
                 want = get(conn, tp)
                 if want is MISSING:
                     continue
-                if tp == "tcp.fin_seen":
+                if tp == "cert.valid_against_corpus_ca":
+                    if conn.get("cert", {}).get("visible") is False:
+                        continue
+                    # the truth ignores dates: an expired chain is still signed right
+                    got = get(r, "cert.validation") in ("valid", "expired")
+                elif tp == "tcp.fin_seen":
                     got = r["tcp"]["fin"]["client"] or r["tcp"]["fin"]["server"]
                 elif tp.startswith("cert.") and conn.get("cert", {}).get("visible") is False:
                     continue

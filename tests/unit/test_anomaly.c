@@ -273,6 +273,47 @@ static void test_tls_downgrade_and_weak(void **state)
 	fx_free(f);
 }
 
+static struct rec *tls_rec(uint64_t ts, const char *spki, int valid)
+{
+	struct rec *r = smtp_rec(9, (uint16_t)(40000 + ts), ts);
+	r->encryption = REC_ENC_STARTTLS;
+	r->tls_valid = 1;
+	r->tls.client_hello = r->tls.server_hello = r->tls.established = 1;
+	r->tls.version = 0x0303;
+	r->tls.cipher = 0xc02f;
+	r->cert.present = 1;
+	r->cert.source = CERT_SRC_OBSERVED;
+	snprintf(r->cert.spki_sha256, sizeof(r->cert.spki_sha256), "%s", spki);
+	snprintf(r->cert.validation, sizeof(r->cert.validation), "%s",
+		 valid ? "valid" : "self_signed");
+	return r;
+}
+
+static void test_certificate_changed(void **state)
+{
+	(void)state;
+	static const char k1[] = "1111111111111111111111111111111111111111111111111111111111111111";
+	static const char k2[] = "2222222222222222222222222222222222222222222222222222222222222222";
+	struct fx *f = fx_new();
+	struct rec *r = tls_rec(100, k1, 1);
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_CERTIFICATE_CHANGED));
+	free(r);
+	r = tls_rec(200, k1, 1); /* same key */
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_CERTIFICATE_CHANGED));
+	free(r);
+	r = tls_rec(300, k2, 0); /* new key, and self-signed: high */
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
+	free(r);
+	r = tls_rec(400, k1, 1); /* back to the first, valid again: medium */
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_CERTIFICATE_CHANGED), REC_SEV_MEDIUM + 1);
+	free(r);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_ehlo_downgrade),
 		cmocka_unit_test(test_plaintext_fallback_window),
 		cmocka_unit_test(test_tls_downgrade_and_weak),
+		cmocka_unit_test(test_certificate_changed),
 	};
 	return cmocka_run_group_tests_name("anomaly", tests, NULL, NULL);
 }
