@@ -44,6 +44,8 @@ RSS_LIMIT = {
     "long_lines": 24 * MIB,  # lines of 32 MB
     "ehlo_huge": 24 * MIB,  # a 100 MB reply
     "tls_oversize": 32 * MIB,
+    "tls_oversize/max-reassembly": 32 * MIB,
+    "overlaps/max-buffer": 32 * MIB,
     "certs": 32 * MIB,
     "overlaps": 32 * MIB,
     "seq_wrap": 32 * MIB,
@@ -191,6 +193,10 @@ class Checker:
             errors.append("stderr not empty: %r" % r.stderr.strip()[:200])
         if r.stats is None and not r.timed_out:
             errors.append("no statistics snapshot written")
+        peak = r.health("reassembly", "peak_bytes")
+        max_total = spec.get("max_total", 128 << 20)
+        if peak > max_total:
+            errors.append("reassembly.peak_bytes %d over --max-reassembly %d" % (peak, max_total))
         return r, errors, limit
 
     def report(self, name, r, errors, key, limit):
@@ -247,12 +253,10 @@ class Checker:
             else:
                 # The capture kept snaplen bytes of each frame: what was cut
                 # is a gap, never bytes invented or lost from the count.
-                cut = [0, 0]
                 got["gaps_consistent"] = rec["gaps"] == (
                     rec["bytes"]["client"] + rec["bytes"]["server"] -
                     rec["tcp"]["stream_bytes"]["client"] - rec["tcp"]["stream_bytes"]["server"])
                 want["gaps_consistent"] = True
-                del cut
             for k in want:
                 if got[k] != want[k]:
                     errors.append("%s: %s is %r, expected %r" % (what, k, got[k], want[k]))
@@ -399,7 +403,12 @@ class Checker:
                     errors.append("%s: tls.problems %r names none of %s" % (a["what"], pr, want))
                 if rec["encryption"] == "starttls":
                     errors.append("%s: counted as an established STARTTLS" % a["what"])
-            return "problems " + " ".join("%s=%d" % kv for kv in sorted(seen.items()))
+            refused = r.health("reassembly", "refused_bytes")
+            if "max_total" in spec and refused < 1:
+                errors.append("200 parked records of 16 KB under --max-reassembly 1M, but "
+                              "reassembly.refused_bytes is 0")
+            return "problems " + " ".join("%s=%d" % kv for kv in sorted(seen.items())) + \
+                " peak=%d refused=%d" % (r.health("reassembly", "peak_bytes"), refused)
 
         self.simple(d, man, fn)
 
@@ -446,6 +455,10 @@ class Checker:
                     if oc[side] != cnt:
                         errors.append("%s: tcp.overlap_conflicts.%s is %d, expected %d" %
                                       (a["what"], side, oc[side], cnt))
+                if a["client"][1] == 40041 and "max_buffer" in spec:
+                    if rec["tcp"]["overflow_bytes"]["client"] < 1:
+                        errors.append("%s: 200 KB ahead of a hole under --max-buffer 64k, but "
+                                      "tcp.overflow_bytes.client is 0" % a["what"])
                 if a["client"][1] == 40040:
                     if oc["server"] < 1:
                         errors.append("%s: tcp.overlap_conflicts.server is 0" % a["what"])
@@ -504,10 +517,10 @@ class Checker:
 
     def table(self):
         print()
-        print("%-22s %7s %9s %8s %8s  %-6s %s" % ("case", "wall s", "RSS MiB", "limit",
+        print("%-28s %7s %9s %8s %8s  %-6s %s" % ("case", "wall s", "RSS MiB", "limit",
                                                  "records", "result", "key counters"))
         for name, wall, rss, lim, count, key, res in self.rows:
-            print("%-22s %7.1f %9.1f %8.0f %8d  %-6s %s" % (name, wall, rss, lim, count, res, key))
+            print("%-28s %7.1f %9.1f %8.0f %8d  %-6s %s" % (name, wall, rss, lim, count, res, key))
         print()
         print("%d passed, %d failed" % (self.passed, self.failed))
 

@@ -755,7 +755,9 @@ def case_tls_oversize(d, scale, rnd):
     nm.pair()
     w.close()
     return finish_case(d, "tls_oversize", ["tls_oversize.pcap"], nm, {"conns": conns},
-                       [{"name": "tls_oversize", "args": []}])
+                       [{"name": "tls_oversize", "args": []},
+                        {"name": "tls_oversize/max-reassembly",
+                         "args": ["--max-reassembly", "1M"], "max_total": 1 << 20}])
 
 
 def tls12_tail(c, rnd):
@@ -919,7 +921,9 @@ def case_overlaps(d, scale, rnd):
     nm.pair()
     w.close()
     return finish_case(d, "overlaps", ["overlaps.pcap"], nm, {"conns": conns},
-                       [{"name": "overlaps", "args": []}])
+                       [{"name": "overlaps", "args": []},
+                        {"name": "overlaps/max-buffer", "args": ["--max-buffer", "64k"],
+                         "max_buffer": 65536}])
 
 
 def case_seq_wrap(d, scale, rnd):

@@ -163,6 +163,18 @@ def main():
             if int(row["tls_clienthellos"] or 0):
                 got["tls_sni"] = tls.get("sni")
                 want["tls_sni"] = row["ch_sni"] or None
+            # certificate facts (python-cryptography on the DER tshark extracted)
+            if row["leaf_subject"] and r.get("cert"):
+                got["cert_subject"] = r["cert"]["subject"]
+                want["cert_subject"] = row["leaf_subject"]
+                got["cert_issuer"] = r["cert"]["issuer"]
+                want["cert_issuer"] = row["leaf_issuer"]
+                got["cert_self_signed"] = r["cert"]["self_signed"]
+                want["cert_self_signed"] = (row["leaf_subject_eq_issuer"] == "True"
+                                            and row["leaf_self_signature_verifies"] == "True")
+            elif row["leaf_subject"]:
+                got["cert_subject"] = None
+                want["cert_subject"] = row["leaf_subject"]
             exp = EXPECTED_DIFFERENCES.get((name, row["client"], row["server"]), {})
             for k in want:
                 if k == "why":

@@ -47,7 +47,8 @@ def main():
             print(f"FAIL {case}: capture {cap} missing")
             failed += 1
             continue
-        proc = subprocess.run([binary, *spec["args"], cap], capture_output=True, text=True)
+        args = [resolve(a, repo) if a.startswith(("repo:", "shared:")) else a for a in spec["args"]]
+        proc = subprocess.run([binary, *args, cap], capture_output=True, text=True)
         exp_path = os.path.join(gdir, case, spec["expected"])
         if regen:
             with open(exp_path, "w") as f:
