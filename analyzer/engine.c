@@ -123,6 +123,15 @@ static int eng_evict(struct engine *e)
 	f = flow_oldest(&e->flows, FLOW_ACTIVE);
 	if (!f)
 		return 0;
+	/* Among the least recently active flows, one that never carried a
+	 * byte (a half-open flood) goes before a connection with a dialogue:
+	 * a SYN flood must not push real mail out. The look is bounded. */
+	struct flow *g = f;
+	for (int i = 0; g && i < ENG_EVICT_SCAN; i++, g = g->next)
+		if (!g->sess.app) {
+			f = g;
+			break;
+		}
 	e->health.flows_evicted++;
 	eng_finish(e, f, REC_END_EVICTED);
 	return 1;

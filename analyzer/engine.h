@@ -23,6 +23,10 @@
  * time); the same delay Zeek uses (tcp_close_delay, tcp_reset_delay). */
 #define ENG_CLOSE_LINGER_US (5u * 1000000u)
 
+/* How many of the least recently active flows eviction looks at to find one
+ * that carried no payload. */
+#define ENG_EVICT_SCAN 64
+
 struct eng_cfg {
 	uint8_t mail_ports[8192]; /* bitmap: ports whose connections we analyse */
 	uint8_t tls_ports[8192];  /* bitmap: implicit-TLS ports (subset of the above) */

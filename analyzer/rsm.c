@@ -115,10 +115,56 @@ static void rsm_deliver(struct rsm_dir *d, const struct rsm_sink *s, const uint8
 	rsm_budget_give(s, k);
 }
 
+/* A cheap digest of a segment's first and last 64 bytes and its length: a
+ * resend with other bytes almost always differs in those. */
+static uint64_t rsm_digest(const uint8_t *p, uint32_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	uint32_t head = n < 64 ? n : 64;
+	uint32_t tail = n < 128 ? n - head : 64;
+	for (int part = 0; part < 2; part++) {
+		const uint8_t *q = part ? p + n - tail : p;
+		uint32_t m = part ? tail : head;
+		for (uint32_t i = 0; i < m; i += 8) {
+			uint64_t w = 0;
+			memcpy(&w, q + i, m - i < 8 ? m - i : 8);
+			h = (h ^ w) * 0x100000001b3ull;
+			h ^= h >> 29;
+		}
+	}
+	return h;
+}
+
+static void rsm_remember(struct rsm_dir *d, uint32_t seq, const uint8_t *p, uint32_t cap,
+			 uint32_t len)
+{
+	if (cap != len || !len)
+		return;
+	unsigned i = d->recent_pos++ % RSM_RECENT;
+	d->recent[i].seq = seq;
+	d->recent[i].len = len;
+	d->recent[i].digest = rsm_digest(p, len);
+}
+
+/* A full resend of delivered bytes: compared with the copy delivered. */
+static void rsm_check_resend(struct rsm_dir *d, uint32_t seq, const uint8_t *p, uint32_t cap,
+			     uint32_t len)
+{
+	if (cap != len || !len)
+		return;
+	for (unsigned i = 0; i < RSM_RECENT; i++)
+		if (d->recent[i].len == len && d->recent[i].seq == seq) {
+			if (d->recent[i].digest != rsm_digest(p, len))
+				d->overlap_conflicts++;
+			return;
+		}
+}
+
 /* Delivers a segment that starts exactly at d->next. */
 static void rsm_deliver_seg(struct rsm_dir *d, const struct rsm_sink *s, const uint8_t *data,
 			    uint32_t cap, uint32_t len)
 {
+	rsm_remember(d, d->next, data, cap, len);
 	rsm_deliver(d, s, data, cap);
 	if (len > cap) /* the snap length cut the segment: the rest is lost */
 		rsm_gap(d, s, len - cap);
@@ -280,6 +326,7 @@ void rsm_segment(struct rsm_dir *d, const struct rsm_sink *s, uint32_t seq, cons
 		uint32_t end = seq + len;
 		if (rsm_seq_le(end, d->next)) {
 			d->retransmitted++;
+			rsm_check_resend(d, seq, data, cap, len);
 			break;
 		}
 		if (rsm_seq_lt(seq, d->next)) { /* partly seen before */

@@ -43,6 +43,8 @@ struct rsm_budget {
 
 struct rsm_seg; /* queued out-of-order segment (rsm.c) */
 
+#define RSM_RECENT 8
+
 struct rsm_dir {
 	uint32_t next;	    /* next sequence number expected, once synced */
 	uint32_t fin_seq;   /* sequence number of the FIN, once seen */
@@ -54,6 +56,14 @@ struct rsm_dir {
 	uint8_t acked_valid;
 	uint8_t midstream; /* synced from data, without a SYN */
 
+	/* The last segments delivered (sequence number, length, a digest of
+	 * their first and last 64 bytes): a resend of the same range with other
+	 * bytes is a conflicting overlap even after delivery. */
+	struct {
+		uint32_t seq, len;
+		uint64_t digest;
+	} recent[RSM_RECENT];
+	uint8_t recent_pos;
 	struct rsm_seg *queue; /* out-of-order segments, sorted, non-overlapping */
 	uint32_t queued;       /* bytes of data held in the queue */
 	uint8_t *pend;	       /* the consumer's unconsumed tail */

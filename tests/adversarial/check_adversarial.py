@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_adversarial as mk  # noqa: E402
 
@@ -59,7 +60,7 @@ RSS_LIMIT = {
 # the allocator's quarantine of freed blocks (kept small by ASAN_OPTIONS
 # below). Its limit is SANITIZER_RSS_FACTOR times the limit plus
 # SANITIZER_RSS_BASE.
-SANITIZER_RSS_FACTOR = 3
+SANITIZER_RSS_FACTOR = 2
 SANITIZER_RSS_BASE = 96 * MIB
 SANITIZER_ENV = "quarantine_size_mb=32"
 

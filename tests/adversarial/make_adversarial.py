@@ -1094,7 +1094,7 @@ CASES = {
 def make(workdir, name, scale, seed=20240501):
     d = os.path.join(workdir, name)
     os.makedirs(d, exist_ok=True)
-    rnd = random.Random("%s/%d/%s" % (name, seed, scale))
+    rnd = random.Random("%s/%d" % (name, seed))
     return CASES[name](d, scale, rnd)
 
 

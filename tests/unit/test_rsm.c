@@ -176,6 +176,21 @@ static void test_retransmission_and_overlap(void **state)
 	fx_free(f);
 }
 
+static void test_conflicting_resend_of_delivered_bytes(void **state)
+{
+	(void)state;
+	struct fixture *f = fx_new(65536);
+	rsm_syn(&f->d, 0);
+	seg(f, 1, "MAIL FROM:<a@example.org>\r\n");
+	seg(f, 1, "MAIL FROM:<a@example.org>\r\n"); /* a plain retransmission */
+	assert_int_equal(f->d.overlap_conflicts, 0);
+	seg(f, 1, "MAIL FROM:<z@example.net>\r\n"); /* same range, other bytes */
+	assert_int_equal(f->d.overlap_conflicts, 1);
+	assert_int_equal(f->d.retransmitted, 2);
+	assert_string_equal(f->got.buf, "MAIL FROM:<a@example.org>\r\n"); /* first copy kept */
+	fx_free(f);
+}
+
 static void test_gap_declared_at_flush_and_by_ack(void **state)
 {
 	(void)state;
@@ -310,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_in_order_and_every_split),
 		cmocka_unit_test(test_out_of_order_every_permutation_with_wrap),
 		cmocka_unit_test(test_retransmission_and_overlap),
+		cmocka_unit_test(test_conflicting_resend_of_delivered_bytes),
 		cmocka_unit_test(test_gap_declared_at_flush_and_by_ack),
 		cmocka_unit_test(test_midstream_pickup_and_snaplen),
 		cmocka_unit_test(test_buffer_limit_declares_holes),
