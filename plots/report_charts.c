@@ -1,0 +1,926 @@
+/* report_charts.c — the charts of the report and their data files (see
+ * report_charts.h). The drawing itself is in plots/charts/NAME.gp. */
+#include "plots/report_charts.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plots/report_snap.h"
+
+/* Okabe & Ito colour-blind-safe palette, as 0xRRGGBB for the data files. */
+#define RC_GREEN     0x009E73
+#define RC_BLUE	     0x0072B2
+#define RC_SKYBLUE   0x56B4E9
+#define RC_ORANGE    0xE69F00
+#define RC_VERMILION 0xD55E00
+#define RC_PURPLE    0xCC79A7
+#define RC_GREY	     0x999999
+
+/* At most this many bars in the charts over time, and rows in the charts by
+ * country and AS. */
+#define RC_MAX_PERIODS 200
+#define RC_MAX_GROUPS  15
+
+static const struct report_anomaly_info rc_anomalies[] = {
+	{"starttls_command_injection", "high",
+	 "the client sent bytes after STARTTLS and before the handshake (command injection)"},
+	{"starttls_response_injection", "high",
+	 "the server sent bytes after its 220 to STARTTLS and before the handshake"},
+	{"plaintext_after_starttls", "high",
+	 "STARTTLS was accepted, but the client carried on in plain text"},
+	{"smtp_line_too_long", "low", "a command or reply line longer than 4096 bytes"},
+	{"starttls_capability_corrupted", "high",
+	 "the STARTTLS capability was mangled in the EHLO reply (stripping)"},
+	{"starttls_command_corrupted", "high", "the client's STARTTLS reached the server mangled"},
+	{"ehlo_downgraded", "medium",
+	 "the server rejected EHLO and the client fell back to HELO: no STARTTLS possible"},
+	{"starttls_capability_missing", "high",
+	 "a server that offered STARTTLS in an earlier connection no longer did"},
+	{"starttls_refused", "medium", "the client asked for STARTTLS and the server refused"},
+	{"starttls_not_used", "info", "STARTTLS was offered, but the client stayed in plain text"},
+	{"tls_handshake_failed", "medium", "TLS was agreed, but the handshake did not complete"},
+	{"plaintext_fallback", "high",
+	 "a failed or refused TLS attempt was followed by a plain-text retry"},
+	{"tls_version_downgrade", "high", "signs that the TLS version was pushed down"},
+	{"auth_in_plaintext", "high",
+	 "AUTH before TLS: the credentials crossed the network in clear"},
+	{"weak_tls", "medium", "an old TLS version, or a weak or insecure cipher suite"},
+	{"certificate_changed", "medium", "the server presented a different certificate key"},
+};
+
+struct report_anomaly_info report_charts_anomaly(const char *name)
+{
+	for (size_t i = 0; i < sizeof(rc_anomalies) / sizeof(rc_anomalies[0]); i++)
+		if (strcmp(rc_anomalies[i].name, name) == 0)
+			return rc_anomalies[i];
+	struct report_anomaly_info none = {name, "", ""};
+	return none;
+}
+
+static unsigned rc_severity_colour(const char *severity)
+{
+	if (strcmp(severity, "high") == 0)
+		return RC_VERMILION;
+	if (strcmp(severity, "medium") == 0)
+		return RC_ORANGE;
+	if (strcmp(severity, "low") == 0)
+		return RC_SKYBLUE;
+	return RC_GREY;
+}
+
+/* A data file being written; the first error sticks. */
+struct rc_file {
+	FILE *fp;
+	char path[4096];
+	int err;
+};
+
+static int rc_open(struct rc_file *f, const char *dir, const char *name, char *err, size_t errlen)
+{
+	int n = snprintf(f->path, sizeof(f->path), "%s/%s.tsv", dir, name);
+	f->err = 0;
+	if (n < 0 || (size_t)n >= sizeof(f->path)) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		return -1;
+	}
+	f->fp = fopen(f->path, "w");
+	if (!f->fp) {
+		snprintf(err, errlen, "%s: %s", f->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int rc_close(struct rc_file *f, char *err, size_t errlen)
+{
+	int bad = f->err || ferror(f->fp);
+	if (fclose(f->fp) != 0)
+		bad = 1;
+	f->fp = NULL;
+	if (bad) {
+		snprintf(err, errlen, "%s: write failed", f->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* A label field: tabs, line breaks and double quotes would break the
+ * columns, and a leading '#' would make gnuplot skip the row. */
+static void rc_label(struct rc_file *f, const char *s)
+{
+	if (*s == '#')
+		fputc(' ', f->fp);
+	for (const char *c = s; *c; c++) {
+		if (*c == '\t' || *c == '\n' || *c == '\r')
+			fputc(' ', f->fp);
+		else if (*c == '"')
+			fputc('\'', f->fp);
+		else
+			fputc(*c, f->fp);
+	}
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void
+rc_printf(struct rc_file *f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (vfprintf(f->fp, fmt, ap) < 0)
+		f->err = 1;
+	va_end(ap);
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void
+rc_text(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/* "1 TLS connection" / "32 TLS connections". */
+static const char *rc_plural(long long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* ---- charts over time ------------------------------------------------ */
+
+/* The counters of one period, in the column order of encryption_time.gp. */
+enum {
+	RC_T_STARTTLS,
+	RC_T_IMPLICIT,
+	RC_T_TLS_UNKNOWN_START,
+	RC_T_FAILED,
+	RC_T_REFUSED,
+	RC_T_PLAINTEXT,
+	RC_T_UNKNOWN,
+	RC_T_ANOMALIES,
+	RC_T_N
+};
+
+static const char *const rc_t_fields[RC_T_N] = {
+	"starttls",	    "implicit_tls", "tls_unknown_start", "starttls_failed",
+	"starttls_refused", "plaintext",    "unknown",		 "anomalies",
+};
+
+static const char *const rc_t_titles[RC_T_ANOMALIES] = {
+	"STARTTLS",	    "Implicit TLS", "TLS, start unseen", "STARTTLS failed",
+	"STARTTLS refused", "Plain text",   "Unknown",
+};
+
+struct rc_period {
+	long long key; /* period number in the chosen unit */
+	long long v[RC_T_N];
+};
+
+enum rc_unit { RC_HOUR, RC_DAY, RC_MONTH, RC_YEAR };
+
+static long long rc_floor_div(long long a, long long b)
+{
+	return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+static long long rc_period_key(long long secs, enum rc_unit u)
+{
+	int y, m, d, h;
+	switch (u) {
+	case RC_HOUR: return rc_floor_div(secs, 3600);
+	case RC_DAY: return rc_floor_div(secs, 86400);
+	case RC_MONTH: report_snap_civil(secs, &y, &m, &d, &h); return (long long)y * 12 + m - 1;
+	case RC_YEAR: report_snap_civil(secs, &y, &m, &d, &h); return y;
+	}
+	return 0;
+}
+
+static void rc_period_label(long long key, enum rc_unit u, char *buf, size_t len)
+{
+	int y, m, d, h;
+	switch (u) {
+	case RC_HOUR:
+		report_snap_civil(key * 3600, &y, &m, &d, &h);
+		snprintf(buf, len, "%04d-%02d-%02d %02d:00", y, m, d, h);
+		return;
+	case RC_DAY:
+		report_snap_civil(key * 86400, &y, &m, &d, &h);
+		snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
+		return;
+	case RC_MONTH:
+		snprintf(buf, len, "%04lld-%02lld", rc_floor_div(key, 12),
+			 key - rc_floor_div(key, 12) * 12 + 1);
+		return;
+	case RC_YEAR: snprintf(buf, len, "%04lld", key); return;
+	}
+}
+
+static const char *const rc_unit_names[] = {"hour", "day", "month", "year"};
+
+/* The periods of the time section, in one unit, for both charts over time.
+ * dense: every period from the first to the last is listed (empty ones too);
+ * otherwise only periods with connections are (a corpus of unrelated
+ * captures years apart would otherwise be a few bars lost in a long axis). */
+struct rc_series {
+	struct rc_period *p;
+	size_t n;
+	enum rc_unit unit;
+	int dense;
+	long long total[RC_T_N];
+	long long other_connections; /* in buckets the snapshot could not key */
+	long long unparsed;	     /* keys that were not a time */
+};
+
+/* Groups raw (sorted by key in unit `from`) into unit u; returns the count. */
+static size_t rc_group(const struct rc_period *raw, size_t nraw, enum rc_unit from, enum rc_unit u,
+		       struct rc_period *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < nraw; i++) {
+		long long secs = from == RC_HOUR ? raw[i].key * 3600 : raw[i].key * 86400;
+		long long k = rc_period_key(secs, u);
+		if (n == 0 || out[n - 1].key != k) {
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].key = k;
+			n++;
+		}
+		for (int c = 0; c < RC_T_N; c++)
+			out[n - 1].v[c] += raw[i].v[c];
+	}
+	return n;
+}
+
+static int rc_period_cmp(const void *a, const void *b)
+{
+	const struct rc_period *x = a, *y = b;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int rc_series_build(json_t *time, struct rc_series *s)
+{
+	memset(s, 0, sizeof(*s));
+	struct report_kvs kvs;
+	if (report_snap_dist(time, "connections", &kvs) != 0)
+		return -1;
+	const char *bucket = json_string_value(json_object_get(time, "bucket"));
+	enum rc_unit from = (bucket && strcmp(bucket, "day") == 0) ? RC_DAY : RC_HOUR;
+	struct rc_period *raw = calloc(kvs.n ? kvs.n : 1, sizeof(*raw));
+	struct rc_period *grp = calloc(kvs.n ? kvs.n : 1, sizeof(*grp));
+	if (!raw || !grp) {
+		free(raw);
+		free(grp);
+		report_kvs_free(&kvs);
+		return -1;
+	}
+	size_t nraw = 0;
+	for (size_t i = 0; i < kvs.n; i++) {
+		long long secs;
+		if (report_snap_time(kvs.v[i].key, &secs) != 0) {
+			s->unparsed += kvs.v[i].n;
+			continue;
+		}
+		raw[nraw].key = rc_period_key(secs, from);
+		for (int c = 0; c < RC_T_N; c++)
+			raw[nraw].v[c] = report_snap_count(kvs.v[i].val, rc_t_fields[c]);
+		nraw++;
+	}
+	report_kvs_free(&kvs);
+	qsort(raw, nraw, sizeof(*raw), rc_period_cmp);
+	for (size_t i = 0; i < nraw; i++)
+		for (int c = 0; c < RC_T_N; c++)
+			s->total[c] += raw[i].v[c];
+	s->other_connections = report_snap_count(time, "other.connections");
+
+	/* The finest unit that gives a readable chart: every period when there
+	 * are few enough; only the periods with connections when the time line
+	 * is mostly empty; else a coarser unit. */
+	size_t ngrp = 0;
+	enum rc_unit u = from;
+	for (;; u = (enum rc_unit)(u + 1)) {
+		ngrp = u == from ? nraw : rc_group(raw, nraw, from, u, grp);
+		if (u == from)
+			memcpy(grp, raw, nraw * sizeof(*raw));
+		long long span = ngrp ? grp[ngrp - 1].key - grp[0].key + 1 : 0;
+		if (span <= RC_MAX_PERIODS) {
+			s->dense = 1;
+			break;
+		}
+		if (ngrp <= RC_MAX_PERIODS && (long long)ngrp * 4 < span)
+			break;
+		if (u == RC_YEAR)
+			break;
+	}
+	s->unit = u;
+	free(raw);
+	if (s->dense && ngrp) {
+		size_t span = (size_t)(grp[ngrp - 1].key - grp[0].key + 1);
+		struct rc_period *d = calloc(span, sizeof(*d));
+		if (!d) {
+			free(grp);
+			return -1;
+		}
+		for (size_t i = 0; i < span; i++)
+			d[i].key = grp[0].key + (long long)i;
+		for (size_t i = 0; i < ngrp; i++)
+			d[grp[i].key - grp[0].key] = grp[i];
+		free(grp);
+		s->p = d;
+		s->n = span;
+	} else {
+		/* Past the last unit a huge sparse corpus keeps its last periods. */
+		if (ngrp > RC_MAX_PERIODS) {
+			memmove(grp, grp + (ngrp - RC_MAX_PERIODS), RC_MAX_PERIODS * sizeof(*grp));
+			ngrp = RC_MAX_PERIODS;
+		}
+		s->p = grp;
+		s->n = ngrp;
+	}
+	return 0;
+}
+
+static void rc_series_xtitle(const struct rc_series *s, char *buf, size_t len)
+{
+	static const char *const units[] = {"Hour", "Day", "Month", "Year"};
+	rc_text(buf, len, "%s the connection started in (UTC)%s", units[s->unit],
+		s->dense ? "" : "; periods without connections left out");
+}
+
+static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *enc,
+			  struct report_chart *anom, char *err, size_t errlen)
+{
+	json_t *time = json_object_get(snap, "time");
+	if (!json_is_object(time)) {
+		enc->state = anom->state = REPORT_CHART_ABSENT;
+		rc_text(enc->empty, sizeof(enc->empty),
+			"Not measured: this snapshot has no time section (it was written by an "
+			"older smtptls).");
+		rc_text(anom->empty, sizeof(anom->empty), "%s", enc->empty);
+		return 0;
+	}
+	struct rc_series s;
+	if (rc_series_build(time, &s) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	long long conns = 0;
+	for (int c = 0; c < RC_T_ANOMALIES; c++)
+		conns += s.total[c];
+	rc_series_xtitle(&s, enc->xtitle, sizeof(enc->xtitle));
+	rc_text(anom->xtitle, sizeof(anom->xtitle), "%s", enc->xtitle);
+	char extra[256] = "";
+	if (s.other_connections > 0 || s.unparsed > 0)
+		rc_text(extra, sizeof(extra),
+			" %lld connections fell in periods the snapshot could not keep apart "
+			"(its time distribution is full) and are not drawn.",
+			s.other_connections + s.unparsed);
+	char n1[32];
+	report_snap_thousands(conns, n1, sizeof(n1));
+	rc_text(enc->note, sizeof(enc->note), "n = %s %s, by %s of start (UTC)", n1,
+		rc_plural(conns, "connection", "connections"), rc_unit_names[s.unit]);
+	rc_text(enc->caption, sizeof(enc->caption),
+		"Connections per %s, stacked by how they were protected: green and blue are "
+		"encrypted (STARTTLS, implicit TLS), orange and pink are TLS attempts that were "
+		"refused or failed, vermilion is plain text.%s%s",
+		rc_unit_names[s.unit],
+		s.dense ? ""
+			: " Only periods with connections are shown: the capture has long gaps.",
+		extra);
+	char n2[32];
+	report_snap_thousands(s.total[RC_T_ANOMALIES], n2, sizeof(n2));
+	rc_text(anom->note, sizeof(anom->note), "n = %s %s in %s %s", n2,
+		rc_plural(s.total[RC_T_ANOMALIES], "anomaly", "anomalies"), n1,
+		rc_plural(conns, "connection", "connections"));
+	rc_text(anom->caption, sizeof(anom->caption),
+		"Anomalies found per %s, all types together (the history-based ones are not "
+		"split by time in the snapshot).",
+		rc_unit_names[s.unit]);
+
+	int rc = 0;
+	if (conns == 0 || s.n == 0) {
+		enc->state = anom->state = REPORT_CHART_EMPTY;
+		rc_text(enc->empty, sizeof(enc->empty), "No connections in this snapshot.");
+		rc_text(anom->empty, sizeof(anom->empty), "No connections in this snapshot.");
+		goto done;
+	}
+	enc->state = REPORT_CHART_DATA;
+	anom->state = s.total[RC_T_ANOMALIES] > 0 ? REPORT_CHART_DATA : REPORT_CHART_EMPTY;
+	if (anom->state == REPORT_CHART_EMPTY)
+		rc_text(anom->empty, sizeof(anom->empty), "No anomalies in %s %s.", n1,
+			rc_plural(conns, "connection", "connections"));
+
+	struct rc_file f;
+	char label[64];
+	if (rc_open(&f, dir, enc->name, err, errlen) != 0) {
+		rc = -1;
+		goto done;
+	}
+	rc_printf(&f, "period");
+	for (int c = 0; c < RC_T_ANOMALIES; c++)
+		rc_printf(&f, "\t%s", rc_t_titles[c]);
+	rc_printf(&f, "\n");
+	for (size_t i = 0; i < s.n; i++) {
+		rc_period_label(s.p[i].key, s.unit, label, sizeof(label));
+		rc_printf(&f, "%s", label);
+		for (int c = 0; c < RC_T_ANOMALIES; c++)
+			rc_printf(&f, "\t%lld", s.p[i].v[c]);
+		rc_printf(&f, "\n");
+	}
+	if (rc_close(&f, err, errlen) != 0) {
+		rc = -1;
+		goto done;
+	}
+	if (anom->state == REPORT_CHART_DATA) {
+		if (rc_open(&f, dir, anom->name, err, errlen) != 0) {
+			rc = -1;
+			goto done;
+		}
+		rc_printf(&f, "period\tAnomalies\n");
+		for (size_t i = 0; i < s.n; i++) {
+			rc_period_label(s.p[i].key, s.unit, label, sizeof(label));
+			rc_printf(&f, "%s\t%lld\n", label, s.p[i].v[RC_T_ANOMALIES]);
+		}
+		rc = rc_close(&f, err, errlen);
+	}
+done:
+	free(s.p);
+	return rc;
+}
+
+/* ---- horizontal bars ------------------------------------------------- */
+
+struct rc_bar {
+	char label[160];
+	long long n;
+	unsigned colour;
+	char text[96];
+};
+
+static int rc_write_bars(const char *dir, struct report_chart *c, const struct rc_bar *bars,
+			 size_t n, char *err, size_t errlen)
+{
+	struct rc_file f;
+	if (rc_open(&f, dir, c->name, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		rc_label(&f, bars[i].label);
+		rc_printf(&f, "\t%lld\t%u\t", bars[i].n, bars[i].colour);
+		rc_label(&f, bars[i].text);
+		rc_printf(&f, "\n");
+	}
+	c->height = 90 + 30 * (int)n;
+	c->state = REPORT_CHART_DATA;
+	return rc_close(&f, err, errlen);
+}
+
+static void rc_bar_set(struct rc_bar *b, const char *label, long long n, long long den,
+		       unsigned colour)
+{
+	char pct[16], num[32];
+	snprintf(b->label, sizeof(b->label), "%s", label);
+	b->n = n;
+	b->colour = colour;
+	report_snap_pct(n, den, pct, sizeof(pct));
+	report_snap_thousands(n, num, sizeof(num));
+	snprintf(b->text, sizeof(b->text), "%s (%s)", num, pct);
+}
+
+static const struct {
+	const char *key, *label;
+	unsigned colour;
+} rc_versions[] = {
+	{"TLSv1.3", "TLS 1.3", RC_GREEN},   {"TLSv1.2", "TLS 1.2", RC_BLUE},
+	{"TLSv1.1", "TLS 1.1", RC_ORANGE},  {"TLSv1.0", "TLS 1.0", RC_ORANGE},
+	{"SSLv3", "SSL 3.0", RC_VERMILION}, {"SSLv2", "SSL 2.0", RC_VERMILION},
+};
+
+static const struct {
+	const char *key, *label;
+	unsigned colour;
+} rc_grades[] = {
+	{"modern", "modern", RC_GREEN},		{"strong", "strong", RC_BLUE},
+	{"other", "other", RC_SKYBLUE},		{"weak", "weak", RC_ORANGE},
+	{"insecure", "insecure", RC_VERMILION}, {"unknown", "unknown suite", RC_GREY},
+};
+
+#define RC_MAX_BARS 16
+
+/* A distribution drawn as bars: the known keys first in the given order, then
+ * the others by count (at most RC_MAX_BARS rows; the rest is one row). */
+static int rc_dist_chart(json_t *dist, long long den, const char *const *keys,
+			 const char *const *labels, const unsigned *colours, size_t nknown,
+			 const char *dir, struct report_chart *c, char *err, size_t errlen)
+{
+	struct report_kvs kvs;
+	struct rc_bar bars[RC_MAX_BARS + 1];
+	size_t nb = 0;
+	if (report_snap_dist(dist, NULL, &kvs) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t k = 0; k < nknown && nb < RC_MAX_BARS; k++)
+		for (size_t i = 0; i < kvs.n; i++)
+			if (strcmp(kvs.v[i].key, keys[k]) == 0 && kvs.v[i].n > 0)
+				rc_bar_set(&bars[nb++], labels[k], kvs.v[i].n, den, colours[k]);
+	long long rest = 0;
+	for (size_t i = 0; i < kvs.n; i++) {
+		int known = 0;
+		for (size_t k = 0; k < nknown; k++)
+			known |= strcmp(kvs.v[i].key, keys[k]) == 0;
+		if (known || kvs.v[i].n == 0)
+			continue;
+		if (nb < RC_MAX_BARS)
+			rc_bar_set(&bars[nb++], kvs.v[i].key, kvs.v[i].n, den, RC_GREY);
+		else
+			rest += kvs.v[i].n;
+	}
+	rest += report_snap_count(dist, "other");
+	if (rest > 0)
+		rc_bar_set(&bars[nb++], "all others", rest, den, RC_GREY);
+	report_kvs_free(&kvs);
+	if (nb == 0) {
+		c->state = REPORT_CHART_EMPTY;
+		return 0;
+	}
+	return rc_write_bars(dir, c, bars, nb, err, errlen);
+}
+
+static int rc_tls_charts(json_t *snap, const char *dir, struct report_chart *ver,
+			 struct report_chart *grade, char *err, size_t errlen)
+{
+	json_t *tls = json_object_get(snap, "tls");
+	long long neg = report_snap_int(snap, "tls.negotiated");
+	if (!json_is_object(tls) || neg < 0) {
+		ver->state = grade->state = REPORT_CHART_ABSENT;
+		rc_text(ver->empty, sizeof(ver->empty), "Not measured: no tls section.");
+		rc_text(grade->empty, sizeof(grade->empty), "Not measured: no tls section.");
+		return 0;
+	}
+	char n[32];
+	report_snap_thousands(neg, n, sizeof(n));
+	rc_text(ver->note, sizeof(ver->note), "n = %s TLS %s with a ServerHello", n,
+		rc_plural(neg, "connection", "connections"));
+	rc_text(grade->note, sizeof(grade->note), "%s", ver->note);
+	rc_text(ver->caption, sizeof(ver->caption),
+		"The TLS version each connection negotiated (from the ServerHello). TLS 1.3 and "
+		"1.2 are current; 1.1 and 1.0 are deprecated (RFC 8996); SSL is broken.");
+	rc_text(grade->caption, sizeof(grade->caption),
+		"The grade of the negotiated cipher suite: modern = TLS 1.3; strong = forward "
+		"secrecy and authenticated encryption; weak = no forward secrecy, 3DES, or old "
+		"CBC; insecure = RC4, export, NULL or anonymous suites (docs/ciphers.md).");
+	if (neg == 0) {
+		ver->state = grade->state = REPORT_CHART_EMPTY;
+		rc_text(ver->empty, sizeof(ver->empty),
+			"No TLS connections: no connection of this capture negotiated TLS.");
+		rc_text(grade->empty, sizeof(grade->empty), "%s", ver->empty);
+		return 0;
+	}
+	const char *keys[8], *labels[8];
+	unsigned colours[8];
+	size_t nv = sizeof(rc_versions) / sizeof(rc_versions[0]);
+	for (size_t i = 0; i < nv; i++) {
+		keys[i] = rc_versions[i].key;
+		labels[i] = rc_versions[i].label;
+		colours[i] = rc_versions[i].colour;
+	}
+	if (rc_dist_chart(json_object_get(tls, "versions"), neg, keys, labels, colours, nv, dir,
+			  ver, err, errlen) != 0)
+		return -1;
+	size_t ng = sizeof(rc_grades) / sizeof(rc_grades[0]);
+	for (size_t i = 0; i < ng; i++) {
+		keys[i] = rc_grades[i].key;
+		labels[i] = rc_grades[i].label;
+		colours[i] = rc_grades[i].colour;
+	}
+	if (rc_dist_chart(json_object_get(tls, "grades"), neg, keys, labels, colours, ng, dir,
+			  grade, err, errlen) != 0)
+		return -1;
+	if (ver->state == REPORT_CHART_EMPTY)
+		rc_text(ver->empty, sizeof(ver->empty), "The snapshot lists no versions.");
+	if (grade->state == REPORT_CHART_EMPTY)
+		rc_text(grade->empty, sizeof(grade->empty), "The snapshot lists no cipher grades.");
+	return 0;
+}
+
+/* The first of several names a counter has had; -1 when none is present. */
+static long long rc_first(json_t *o, const char *a, const char *b)
+{
+	long long v = report_snap_int(o, a);
+	if (v < 0 && b)
+		v = report_snap_int(o, b);
+	return v;
+}
+
+static void rc_of_text(struct rc_bar *b, const char *label, long long n, long long den,
+		       unsigned colour)
+{
+	char num[32], d[32];
+	snprintf(b->label, sizeof(b->label), "%s", label);
+	b->n = n;
+	b->colour = colour;
+	report_snap_thousands(n, num, sizeof(num));
+	report_snap_thousands(den, d, sizeof(d));
+	snprintf(b->text, sizeof(b->text), "%s of %s", num, d);
+}
+
+static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st,
+			  struct report_chart *keys, char *err, size_t errlen)
+{
+	json_t *cert = json_object_get(snap, "cert");
+	if (!json_is_object(cert)) {
+		st->state = keys->state = REPORT_CHART_ABSENT;
+		rc_text(st->empty, sizeof(st->empty),
+			"Not measured: this snapshot has no certificate section.");
+		rc_text(keys->empty, sizeof(keys->empty), "%s", st->empty);
+		return 0;
+	}
+	long long conns = rc_first(cert, "connections", NULL);
+	if (conns < 0)
+		conns = report_snap_count(snap, "tls.negotiated");
+	long long observed = report_snap_count(cert, "observed");
+	long long inferred = report_snap_count(cert, "inferred");
+	long long with = observed + inferred;
+	long long unseen = rc_first(cert, "unseen", NULL);
+	long long unseen13 = report_snap_int(cert, "unseen_tls13");
+	if (unseen < 0 && unseen13 >= 0)
+		unseen = unseen13;
+	if (unseen < 0 && conns >= with)
+		unseen = conns - with;
+
+	char n[32], w[32];
+	report_snap_thousands(conns, n, sizeof(n));
+	report_snap_thousands(with, w, sizeof(w));
+	rc_text(st->note, sizeof(st->note), "n = %s TLS %s; %s with a known certificate", n,
+		rc_plural(conns, "connection", "connections"), w);
+	rc_text(st->caption, sizeof(st->caption),
+		"Certificate checks, per connection with a known certificate (seen in clear, or "
+		"inferred from an earlier connection to the same server for TLS 1.3 and "
+		"resumption). A connection can count in several rows. \"No certificate known\" "
+		"is out of all TLS connections: TLS 1.3 hides the certificate.");
+	if (conns == 0) {
+		st->state = keys->state = REPORT_CHART_EMPTY;
+		rc_text(st->empty, sizeof(st->empty),
+			"No TLS connections: no certificates to check.");
+		rc_text(keys->empty, sizeof(keys->empty), "%s", st->empty);
+		return 0;
+	}
+	struct rc_bar bars[6];
+	size_t nb = 0;
+	long long v;
+	if ((v = rc_first(cert, "valid", "chain_valid")) >= 0)
+		rc_of_text(&bars[nb++], "chain valid", v, with, RC_GREEN);
+	if ((v = rc_first(cert, "self_signed", NULL)) >= 0)
+		rc_of_text(&bars[nb++], "self-signed", v, with, RC_VERMILION);
+	if ((v = rc_first(cert, "expired", NULL)) >= 0)
+		rc_of_text(&bars[nb++], "expired", v, with, RC_ORANGE);
+	if ((v = rc_first(cert, "hostname_mismatch", "mismatch")) >= 0)
+		rc_of_text(&bars[nb++], "name mismatch", v, with, RC_PURPLE);
+	if (unseen >= 0)
+		rc_of_text(&bars[nb++], "no certificate known", unseen, conns, RC_GREY);
+	if (nb == 0) {
+		st->state = REPORT_CHART_EMPTY;
+		rc_text(st->empty, sizeof(st->empty), "The certificate section holds no counters.");
+	} else if (rc_write_bars(dir, st, bars, nb, err, errlen) != 0) {
+		return -1;
+	}
+
+	json_t *dist = json_object_get(cert, "key_sizes");
+	if (!json_is_object(dist))
+		dist = json_object_get(cert, "key_types");
+	long long total = report_snap_dist_total(dist);
+	char t[32];
+	report_snap_thousands(total < 0 ? 0 : total, t, sizeof(t));
+	rc_text(keys->note, sizeof(keys->note), "n = %s %s with a known certificate key", t,
+		rc_plural(total, "connection", "connections"));
+	rc_text(keys->caption, sizeof(keys->caption),
+		"The server's certificate key, per connection: type and size. RSA below 2048 "
+		"bits (vermilion) is weak; elliptic-curve keys (green) are strong at 256 bits.");
+	if (total <= 0) {
+		keys->state = total < 0 ? REPORT_CHART_ABSENT : REPORT_CHART_EMPTY;
+		rc_text(keys->empty, sizeof(keys->empty),
+			total < 0 ? "Not measured: the snapshot has no key sizes."
+				  : "No certificate key was seen (TLS 1.3 hides certificates).");
+		return 0;
+	}
+	struct report_kvs kvs;
+	if (report_snap_dist(dist, NULL, &kvs) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct rc_bar kb[RC_MAX_BARS + 1];
+	size_t nk = 0;
+	long long rest = report_snap_count(dist, "other");
+	for (size_t i = 0; i < kvs.n; i++) {
+		if (kvs.v[i].n == 0)
+			continue;
+		if (nk == RC_MAX_BARS) {
+			rest += kvs.v[i].n;
+			continue;
+		}
+		const char *k = kvs.v[i].key;
+		unsigned colour = RC_SKYBLUE;
+		if (strncmp(k, "RSA", 3) == 0) {
+			const char *sp = strchr(k, ' ');
+			long bits = sp ? strtol(sp + 1, NULL, 10) : 0;
+			colour = bits > 0 && bits < 2048 ? RC_VERMILION : RC_BLUE;
+		} else if (strncmp(k, "EC", 2) == 0 || strncmp(k, "Ed", 2) == 0 ||
+			   strncmp(k, "ED", 2) == 0) {
+			colour = RC_GREEN;
+		}
+		rc_bar_set(&kb[nk++], k, kvs.v[i].n, total, colour);
+	}
+	if (rest > 0)
+		rc_bar_set(&kb[nk++], "all others", rest, total, RC_GREY);
+	report_kvs_free(&kvs);
+	return rc_write_bars(dir, keys, kb, nk, err, errlen);
+}
+
+/* ---- shares by country and AS ---------------------------------------- */
+
+static int rc_share_chart(json_t *snap, const char *key, const char *what, const char *dir,
+			  struct report_chart *c, char *err, size_t errlen)
+{
+	json_t *sec = json_object_get(snap, key);
+	/* Without a database the section may be there but hold nothing. */
+	if (!json_is_object(sec) || (report_snap_count(sec, "other.connections") == 0 &&
+				     json_object_size(json_object_get(sec, "keys")) == 0 &&
+				     report_snap_count(snap, "connections.total") > 0)) {
+		c->state = REPORT_CHART_ABSENT;
+		rc_text(c->empty, sizeof(c->empty),
+			"Not measured: run smtptls analyze with %s to add it.",
+			strcmp(key, "by_country") == 0
+				? "--geoip (a GeoLite2/GeoIP2 country database)"
+				: "--asn (a GeoLite2/GeoIP2 ASN database)");
+		return 0;
+	}
+	struct report_kvs kvs;
+	if (report_snap_dist(sec, "connections", &kvs) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	size_t groups = 0;
+	long long known_total = 0;
+	for (size_t i = 0; i < kvs.n; i++) {
+		long long known = kvs.v[i].n - report_snap_count(kvs.v[i].val, "unknown");
+		if (known > 0) {
+			groups++;
+			known_total += known;
+		}
+	}
+	char n[32];
+	report_snap_thousands(known_total, n, sizeof(n));
+	rc_text(c->note, sizeof(c->note), "n = %s %s with a known outcome", n,
+		rc_plural(known_total, "connection", "connections"));
+	rc_text(c->caption, sizeof(c->caption),
+		"How the connections of each %s were protected, as shares of its connections "
+		"whose outcome is known; the figure after each bar is the encrypted share and "
+		"the group's connections. %s shown, largest first.",
+		what, groups > RC_MAX_GROUPS ? "The 15 largest groups are" : "Every group is");
+	if (groups == 0) {
+		c->state = REPORT_CHART_EMPTY;
+		rc_text(c->empty, sizeof(c->empty), "No connections with a known outcome.");
+		report_kvs_free(&kvs);
+		return 0;
+	}
+	struct rc_file f;
+	if (rc_open(&f, dir, c->name, err, errlen) != 0) {
+		report_kvs_free(&kvs);
+		return -1;
+	}
+	size_t rows = 0;
+	for (size_t i = 0; i < kvs.n && rows < RC_MAX_GROUPS; i++) {
+		json_t *v = kvs.v[i].val;
+		long long known = kvs.v[i].n - report_snap_count(v, "unknown");
+		if (known <= 0)
+			continue;
+		long long enc =
+			report_snap_count(v, "starttls") + report_snap_count(v, "implicit_tls");
+		long long bad = report_snap_count(v, "starttls_refused") +
+				report_snap_count(v, "starttls_failed");
+		long long plain = report_snap_count(v, "plaintext");
+		long long mid = report_snap_count(v, "tls_unknown_start");
+		double k = (double)known;
+		char pct[16], kn[32];
+		report_snap_pct(enc, known, pct, sizeof(pct));
+		report_snap_thousands(known, kn, sizeof(kn));
+		rc_label(&f, strcmp(kvs.v[i].key, "unknown") == 0 ? "(unknown)" : kvs.v[i].key);
+		rc_printf(&f, "\t%.3f\t%.3f\t%.3f\t%.3f\t%s of %s\n", 100.0 * (double)enc / k,
+			  100.0 * (double)bad / k, 100.0 * (double)plain / k,
+			  100.0 * (double)mid / k, pct, kn);
+		rows++;
+	}
+	report_kvs_free(&kvs);
+	c->height = 150 + 30 * (int)rows;
+	c->state = REPORT_CHART_DATA;
+	return rc_close(&f, err, errlen);
+}
+
+/* ---- anomalies by type ----------------------------------------------- */
+
+static int rc_anomaly_chart(json_t *snap, const char *dir, struct report_chart *c, char *err,
+			    size_t errlen)
+{
+	json_t *per = json_object_get(snap, "anomalies");
+	json_t *cross = json_object_get(snap, "anomalies_cross");
+	if (!json_is_object(per) && !json_is_object(cross)) {
+		c->state = REPORT_CHART_ABSENT;
+		rc_text(c->empty, sizeof(c->empty), "Not measured: no anomalies section.");
+		return 0;
+	}
+	long long conns = report_snap_count(snap, "connections.total");
+	char n[32];
+	report_snap_thousands(conns, n, sizeof(n));
+	rc_text(c->note, sizeof(c->note), "n = %s %s; each counted once per type", n,
+		rc_plural(conns, "connection", "connections"));
+	rc_text(c->caption, sizeof(c->caption),
+		"Connections with each anomaly (docs/anomalies.md), coloured by severity: "
+		"vermilion high, orange medium, blue low, grey informational. \"(history)\" "
+		"marks detections that compare a connection with earlier ones to the same "
+		"server.");
+	struct report_kvs a, b;
+	if (report_snap_dist(per, NULL, &a) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (report_snap_dist(cross, NULL, &b) != 0) {
+		report_kvs_free(&a);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct rc_bar bars[2 * RC_MAX_BARS + 1];
+	size_t nb = 0;
+	size_t ia = 0, ib = 0;
+	long long rest = report_snap_count(per, "other") + report_snap_count(cross, "other");
+	/* Merge the two sorted lists, largest first. */
+	while (ia < a.n || ib < b.n) {
+		int from_a = ib >= b.n || (ia < a.n && a.v[ia].n >= b.v[ib].n);
+		const struct report_kv *kv = from_a ? &a.v[ia++] : &b.v[ib++];
+		if (kv->n == 0)
+			continue;
+		if (nb == 2 * RC_MAX_BARS) {
+			rest += kv->n;
+			continue;
+		}
+		struct report_anomaly_info info = report_charts_anomaly(kv->key);
+		char label[160];
+		snprintf(label, sizeof(label), "%s%s", kv->key, from_a ? "" : " (history)");
+		rc_bar_set(&bars[nb], label, kv->n, conns, rc_severity_colour(info.severity));
+		report_snap_thousands(kv->n, bars[nb].text, sizeof(bars[nb].text));
+		nb++;
+	}
+	if (rest > 0) {
+		rc_bar_set(&bars[nb], "other types", rest, conns, RC_GREY);
+		report_snap_thousands(rest, bars[nb].text, sizeof(bars[nb].text));
+		nb++;
+	}
+	report_kvs_free(&a);
+	report_kvs_free(&b);
+	if (nb == 0) {
+		c->state = REPORT_CHART_EMPTY;
+		rc_text(c->empty, sizeof(c->empty), "No anomalies in %s %s.", n,
+			rc_plural(conns, "connection", "connections"));
+		return 0;
+	}
+	return rc_write_bars(dir, c, bars, nb, err, errlen);
+}
+
+int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *charts, char *err,
+			  size_t errlen)
+{
+	static const struct {
+		const char *name, *title;
+	} defs[REPORT_NCHARTS] = {
+		{"encryption_time", "Encryption over time"},
+		{"tls_versions", "TLS versions"},
+		{"cipher_grades", "Cipher strength"},
+		{"cert_status", "Certificate status"},
+		{"key_sizes", "Certificate keys"},
+		{"country_share", "Encryption by country"},
+		{"as_share", "Encryption by network (AS)"},
+		{"anomaly_types", "Anomalies by type"},
+		{"anomalies_time", "Anomalies over time"},
+	};
+	for (size_t i = 0; i < REPORT_NCHARTS; i++) {
+		memset(&charts[i], 0, sizeof(charts[i]));
+		charts[i].name = defs[i].name;
+		charts[i].title = defs[i].title;
+		charts[i].state = REPORT_CHART_EMPTY;
+	}
+	if (rc_time_charts(snap, dir, &charts[0], &charts[8], err, errlen) != 0 ||
+	    rc_tls_charts(snap, dir, &charts[1], &charts[2], err, errlen) != 0 ||
+	    rc_cert_charts(snap, dir, &charts[3], &charts[4], err, errlen) != 0 ||
+	    rc_share_chart(snap, "by_country", "country (of the remote peer)", dir, &charts[5], err,
+			   errlen) != 0 ||
+	    rc_share_chart(snap, "by_as", "autonomous system (of the remote peer)", dir, &charts[6],
+			   err, errlen) != 0 ||
+	    rc_anomaly_chart(snap, dir, &charts[7], err, errlen) != 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,51 @@
+/* report_charts.h — the charts of the report: which exist, what each shows,
+ * and their data files.
+ *
+ * report_charts_prepare() looks at a snapshot, decides for every chart
+ * whether there is something to draw, writes the data file of each chart
+ * that has (NAME.tsv in a folder the caller owns), and fills in the texts
+ * the page and the chart files carry: title, caption, denominator.
+ */
+#ifndef SMTPTLS_REPORT_CHARTS_H
+#define SMTPTLS_REPORT_CHARTS_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+enum report_chart_state {
+	REPORT_CHART_DATA,   /* data file written: draw it */
+	REPORT_CHART_EMPTY,  /* measured, but nothing to draw (e.g. no TLS at all) */
+	REPORT_CHART_ABSENT, /* the snapshot does not measure it */
+};
+
+struct report_chart {
+	const char *name;  /* file stem of the chart, its script and its data */
+	const char *title; /* short title */
+	char caption[640]; /* what it shows and how to read it (plain text) */
+	char note[200];	   /* the denominator, e.g. "n = 32 TLS connections" */
+	char empty[240];   /* why there is nothing to draw (states EMPTY, ABSENT) */
+	char xtitle[120];  /* axis title for the charts over time, else "" */
+	int height;	   /* pixels at 96 dpi; 0 for the default */
+	enum report_chart_state state;
+};
+
+#define REPORT_NCHARTS 9
+
+/* Fills charts[0..REPORT_NCHARTS-1], in the order the report shows them,
+ * and writes the data files into dir. Returns 0, or -1 with a message in
+ * err when a file cannot be written or memory runs out. */
+int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *charts, char *err,
+			  size_t errlen);
+
+/* What the anomaly catalogue (docs/anomalies.md) says about a type. */
+struct report_anomaly_info {
+	const char *name;
+	const char *severity; /* "high", "medium", "low", "info"; "" when unknown */
+	const char *what;     /* one line; "" when unknown */
+};
+
+/* The catalogue entry for name; an entry with empty texts for an unknown type. */
+struct report_anomaly_info report_charts_anomaly(const char *name);
+
+#endif

@@ -1,0 +1,466 @@
+#!/usr/bin/env python3
+"""The HTML report and the chart files (smtptls report), end to end:
+
+1. a real snapshot (the binary over pcaps/) renders to one HTML page that is
+   well-formed, self-contained (no external URL in src/href, no script, no
+   stylesheet link, no url() other than in-page references) and carries
+   every section and chart;
+2. headless Chromium opens the page from disk: a screenshot is taken, the
+   DOM it built has every expected chart with plotted elements, and the
+   browser's net log shows no request made by the page (a canary page with
+   an external image checks that such a request would be seen);
+3. an empty snapshot (a capture without packets) and a snapshot without TLS
+   render sensibly: empty-state text instead of broken charts;
+4. --plots DIR --format svg|png|pdf writes every chart file, plus the data
+   of each chart with data;
+5. bad input (not JSON, another format, another version) fails with exit 2
+   and one clear line; a missing gnuplot still gives the page (exit 0) and
+   makes --plots fail (exit 1); a hanging gnuplot is stopped at --timeout;
+6. the same snapshot gives the same page, byte for byte.
+
+Usage: check_report.py BINARY WORKDIR
+Needs gnuplot (Debian gnuplot-nox) and chromium (Debian chromium).
+"""
+import html.parser
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CHARTS = ["encryption_time", "tls_versions", "cipher_grades", "cert_status", "key_sizes",
+          "country_share", "as_share", "anomaly_types", "anomalies_time"]
+# The Okabe-Ito colours the charts draw data in (gnuplot writes them lower case).
+PALETTE = {"#009e73", "#0072b2", "#56b4e9", "#e69f00", "#d55e00", "#cc79a7", "#999999"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
+failures = []
+passed = 0
+
+
+def check(cond, what):
+    global passed
+    if cond:
+        passed += 1
+    else:
+        failures.append(what)
+        print("FAIL", what)
+    return cond
+
+
+def run(args, timeout=120):
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+
+
+class Page(html.parser.HTMLParser):
+    """Checks nesting and collects what the checks need."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack = []
+        self.errors = []
+        self.tags = {}
+        self.urls = []          # (tag, attribute, value) of every src/href
+        self.figures = {}       # chart name -> {"state", "plotted", "svg", "text"}
+        self.fig = None
+        self.text = []
+        self.styles = []
+        self.in_style = False
+        self.ids = []
+        self.svg_depth = 0
+
+    def _attrs(self, tag, attrs):
+        if not self.svg_depth:  # the page's own elements, not the charts'
+            self.tags[tag] = self.tags.get(tag, 0) + 1
+        for k, v in attrs:
+            if k in ("src", "href", "xlink:href", "action", "poster", "data", "srcset"):
+                self.urls.append((tag, k, v or ""))
+            if k == "style" and v:
+                self.styles.append(v)
+            if k == "id" and v:
+                self.ids.append(v)
+        a = dict(attrs)
+        if tag == "figure" and "data-chart" in a:
+            self.fig = {"state": a.get("data-state"), "plotted": 0, "svg": 0, "text": ""}
+            self.figures[a["data-chart"]] = self.fig
+        if self.fig is not None:
+            if tag == "svg":
+                self.fig["svg"] += 1
+            # gnuplot draws bars and boxes as polygons filled in a palette colour
+            if tag in ("polygon", "path", "rect") and colour(a.get("fill")) in PALETTE and \
+                    (a.get("points") or a.get("d") or a.get("width")):
+                self.fig["plotted"] += 1
+
+    def handle_starttag(self, tag, attrs):
+        self._attrs(tag, attrs)
+        if tag == "svg":
+            self.svg_depth += 1
+        if tag == "style":
+            self.in_style = True
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self._attrs(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if tag == "svg":
+            self.svg_depth -= 1
+        if tag == "style":
+            self.in_style = False
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else '-'}>"
+                               f" at line {self.getpos()[0]}")
+            if tag in self.stack:
+                while self.stack and self.stack.pop() != tag:
+                    pass
+            return
+        self.stack.pop()
+        if tag == "figure":
+            self.fig = None
+
+    def handle_data(self, data):
+        if self.in_style:
+            self.styles.append(data)
+        self.text.append(data)
+        if self.fig is not None:
+            self.fig["text"] += data
+
+
+def colour(fill):
+    """'rgb(  0, 158, 115)' or '#009E73' as '#009e73'."""
+    f = (fill or "").strip().lower()
+    m = re.match(r"rgb\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)", f)
+    return "#%02x%02x%02x" % tuple(int(x) for x in m.groups()) if m else f
+
+
+# Filled shapes a chart draws besides its data (legend swatches).
+LEGEND = {"encryption_time": 7, "country_share": 4, "as_share": 4}
+
+
+def parse(text):
+    p = Page()
+    p.feed(text)
+    p.close()
+    if p.stack:
+        p.errors.append("unclosed: " + " ".join(p.stack))
+    return p
+
+
+def external(url):
+    u = url.strip().lower()
+    return u.startswith("http:") or u.startswith("https:") or u.startswith("//") or \
+        u.startswith("ftp:") or (":" in u.split("/")[0] and not u.startswith("#"))
+
+
+def check_static(name, text):
+    """Well-formed and self-contained."""
+    p = parse(text)
+    check(not p.errors, f"{name}: HTML nesting: {p.errors[:3]}")
+    check(text.startswith("<!DOCTYPE html>"), f"{name}: doctype")
+    for t in ("html", "head", "body", "title", "main"):
+        check(p.tags.get(t) == 1, f"{name}: exactly one <{t}> (got {p.tags.get(t)})")
+    for t in ("script", "link", "iframe", "object", "embed", "img", "base"):
+        check(t not in p.tags, f"{name}: no <{t}>")
+    bad = [u for u in p.urls if external(u[2])]
+    check(not bad, f"{name}: external URLs in src/href: {bad[:3]}")
+    bad = [u for u in p.urls if not u[2].startswith("#")]
+    check(not bad, f"{name}: only in-page references in src/href: {bad[:3]}")
+    css = "\n".join(p.styles)
+    check("@import" not in css, f"{name}: no @import")
+    check(all(m.startswith("#") for m in re.findall(r"url\(\s*['\"]?([^)'\"]*)", text)),
+          f"{name}: url() only to in-page ids")
+    check(len(p.ids) == len(set(p.ids)), f"{name}: ids unique "
+          f"({[i for i in set(p.ids) if p.ids.count(i) > 1][:3]})")
+    for sec in ("summary", "capture", "charts", "tables"):
+        check(f'<section id="{sec}">' in text, f"{name}: section {sec}")
+    check(set(p.figures) == set(CHARTS), f"{name}: one figure per chart: {sorted(p.figures)}")
+    return p
+
+
+def chromium_env(work):
+    prof = tempfile.mkdtemp(prefix="profile-", dir=work)
+    return ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--user-data-dir=" + prof, "--host-resolver-rules=MAP * ~NOTFOUND"], prof
+
+
+def page_requests(netlog):
+    """URLs the page asked for (not the browser's own background requests,
+    whose initiator is 'not an origin'), other than file: and data:."""
+    with open(netlog, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    try:
+        log = json.loads(text)
+    except ValueError:
+        # a log cut short: close it, keeping the whole events
+        cut = text.rfind("},\n")
+        log = json.loads(text[:cut + 1] + "]}") if cut > 0 else {"events": [], "constants": {}}
+    types = {v: k for k, v in log.get("constants", {}).get("logEventTypes", {}).items()}
+    urls = []
+    for e in log.get("events", []):
+        p = e.get("params") or {}
+        if types.get(e.get("type")) != "URL_REQUEST_START_JOB" or "url" not in p:
+            continue
+        if p.get("initiator") == "not an origin":
+            continue
+        if p["url"].startswith(("file:", "data:", "about:", "chrome:")):
+            continue
+        urls.append(p["url"])
+    return urls
+
+
+def browse(work, html_path, tag):
+    """Screenshot, DOM, and the page's network requests."""
+    shot = os.path.join(work, tag + ".png")
+    netlog = os.path.join(work, tag + ".netlog.json")
+    base, prof = chromium_env(work)
+    url = "file://" + os.path.abspath(html_path)
+    try:
+        r = run(base + ["--hide-scrollbars", "--screenshot=" + shot, "--window-size=1280,2400",
+                        url], timeout=120)
+        check(r.returncode == 0 and os.path.exists(shot) and os.path.getsize(shot) > 20000,
+              f"{tag}: chromium screenshot ({r.returncode}, {r.stderr[-300:]})")
+        if os.path.exists(shot):
+            with open(shot, "rb") as f:
+                head = f.read(24)
+            w, h = struct.unpack(">II", head[16:24])
+            check(head[:8] == b"\x89PNG\r\n\x1a\n" and (w, h) == (1280, 2400),
+                  f"{tag}: screenshot is a 1280x2400 PNG ({w}x{h})")
+    finally:
+        shutil.rmtree(prof, ignore_errors=True)
+    base, prof = chromium_env(work)
+    try:
+        r = run(base + ["--log-net-log=" + netlog, "--dump-dom", url], timeout=120)
+        check(r.returncode == 0 and "<html" in r.stdout, f"{tag}: chromium --dump-dom")
+    finally:
+        shutil.rmtree(prof, ignore_errors=True)
+    reqs = page_requests(netlog) if os.path.exists(netlog) else None
+    check(reqs is not None, f"{tag}: chromium wrote a net log")
+    return r.stdout, shot, reqs or []
+
+
+def figure_states(p):
+    return {k: v["state"] for k, v in p.figures.items()}
+
+
+def snapshot(binary, work, name, inputs):
+    out = os.path.join(work, name + ".json")
+    r = run([binary, "analyze", "-q", "--stats", out] + inputs, timeout=600)
+    if not check(r.returncode in (0, 1) and os.path.exists(out),
+                 f"analyze for the {name} snapshot: exit {r.returncode}: {r.stderr[-300:]}"):
+        raise SystemExit(1)
+    with open(out) as f:
+        return out, json.load(f)
+
+
+def render(binary, snap, out, extra=()):
+    r = run([binary, "report", snap, "-o", out] + list(extra))
+    return r
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    binary, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    os.makedirs(work, exist_ok=True)
+    if not shutil.which("chromium"):
+        print("FAIL chromium is not installed: the set-up installs it (apt-get install chromium)")
+        return 1
+    if not shutil.which("gnuplot"):
+        print("FAIL gnuplot is not installed: the set-up installs it (apt-get install gnuplot-nox)")
+        return 1
+
+    # -- 0. the detector of page requests sees one when there is one
+    canary = os.path.join(work, "canary.html")
+    with open(canary, "w") as f:
+        f.write('<!DOCTYPE html><html><body><img src="http://report-canary.invalid/x.png">'
+                '</body></html>')
+    base, prof = chromium_env(work)
+    netlog = os.path.join(work, "canary.netlog.json")
+    run(base + ["--log-net-log=" + netlog, "--dump-dom", "file://" + canary], timeout=120)
+    shutil.rmtree(prof, ignore_errors=True)
+    check(any("report-canary.invalid" in u for u in page_requests(netlog)),
+          "canary: an external image of a page shows in the net log")
+
+    # -- 1. the corpus
+    pcaps = sorted(os.path.join(REPO, "pcaps", f) for f in os.listdir(os.path.join(REPO, "pcaps"))
+                   if f.endswith(".pcap"))
+    snap, s = snapshot(binary, work, "corpus", pcaps)
+    page = os.path.join(work, "corpus.html")
+    r = render(binary, snap, page)
+    check(r.returncode == 0 and r.stderr == "", f"corpus: report exit {r.returncode}: {r.stderr}")
+    text = open(page, encoding="utf-8").read()
+    p = check_static("corpus", text)
+    st = figure_states(p)
+    def grouped(key):
+        return any(v.get("connections", 0) > 0 for v in s.get(key, {}).get("keys", {}).values())
+
+    want = {"encryption_time": "drawn" if "time" in s else "absent",
+            "tls_versions": "drawn", "cipher_grades": "drawn", "anomaly_types": "drawn",
+            "anomalies_time": "drawn" if "time" in s else "absent",
+            "cert_status": "drawn" if "cert" in s else "absent",
+            "country_share": "drawn" if grouped("by_country") else "absent",
+            "as_share": "drawn" if grouped("by_as") else "absent"}
+    for k, v in want.items():
+        check(st.get(k) == v, f"corpus: chart {k} is {st.get(k)}, expected {v}")
+    for k, f in p.figures.items():
+        if f["state"] == "drawn":
+            check(f["svg"] == 1 and f["plotted"] > LEGEND.get(k, 0),
+                  f"corpus: chart {k} has an SVG with plotted data ({f['svg']} svg, "
+                  f"{f['plotted']} data elements)")
+            check(re.search(r"n = \d", f["text"]) is not None, f"corpus: chart {k} states n")
+        elif f["state"] == "absent":
+            check("Not measured" in f["text"] and f["svg"] == 0,
+                  f"corpus: chart {k} says it is not measured")
+    enc = s["ratios"]["encrypted_connections"]
+    pct = round(100 * enc["num"] / enc["den"])
+    lead = re.search(r'<p class="lead">(.*?)</p>', text, re.S)
+    check(lead and f"{pct}%" in lead.group(1) and f"{enc['den']} SMTP connections" in
+          lead.group(1), f"corpus: headline sentence with the encrypted share "
+          f"({lead.group(1) if lead else None})")
+    t13 = s["ratios"]["tls13"]
+    check(lead and f"{t13['num']} of {t13['den']} TLS connections used TLS 1.3" in lead.group(1),
+          "corpus: headline sentence with the TLS 1.3 share")
+    check('id="servers-never"' in text and 'id="anomalies"' in text,
+          "corpus: servers and anomalies tables")
+    for k in s.get("anomalies", {}).get("keys", {}):
+        if s["anomalies"]["keys"][k] > 0:
+            check(f">{k}<" in text, f"corpus: anomaly {k} in the table")
+    check(("not measured" in text) == ("cert" not in s) or "cert" in s,
+          "corpus: certificate tiles say not measured without cert data")
+
+    dom, shot, reqs = browse(work, page, "corpus")
+    check(not reqs, f"corpus: the page made no network request ({reqs[:3]})")
+    d = parse(dom)
+    for k, f in d.figures.items():
+        if st.get(k) == "drawn":
+            check(f["svg"] == 1 and f["plotted"] > LEGEND.get(k, 0),
+                  f"corpus DOM: chart {k} rendered with data ({f['plotted']})")
+    check(set(d.figures) == set(CHARTS), "corpus DOM: every chart figure is in the DOM")
+
+    r2 = render(binary, snap, os.path.join(work, "corpus2.html"))
+    check(r2.returncode == 0 and open(os.path.join(work, "corpus2.html")).read() == text,
+          "corpus: the same snapshot gives the same page, byte for byte")
+
+    # -- 2. an empty snapshot: a capture without packets
+    empty_pcap = os.path.join(work, "empty.pcap")
+    with open(empty_pcap, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    esnap, es = snapshot(binary, work, "empty", [empty_pcap])
+    epage = os.path.join(work, "empty.html")
+    r = render(binary, esnap, epage)
+    check(r.returncode == 0 and r.stderr == "", f"empty: report exit {r.returncode}: {r.stderr}")
+    etext = open(epage, encoding="utf-8").read()
+    ep = check_static("empty", etext)
+    check("holds no SMTP connections" in etext, "empty: says there are no connections")
+    check(all(v in ("empty", "absent") for v in figure_states(ep).values()),
+          f"empty: no chart drawn: {figure_states(ep)}")
+    check("<svg" not in etext, "empty: no SVG")
+    check(all(f["text"].strip() for f in ep.figures.values()), "empty: every figure explains")
+    _, eshot, ereqs = browse(work, epage, "empty")
+    check(not ereqs, f"empty: no network request ({ereqs[:3]})")
+
+    # -- 3. a snapshot without TLS
+    nsnap, ns = snapshot(binary, work, "notls",
+                         [os.path.join(REPO, "pcaps", "plaintext-no-starttls.pcap")])
+    check(ns["tls"]["negotiated"] == 0, "notls: the capture has no TLS")
+    npage = os.path.join(work, "notls.html")
+    r = render(binary, nsnap, npage)
+    check(r.returncode == 0 and r.stderr == "", f"notls: report exit {r.returncode}: {r.stderr}")
+    ntext = open(npage, encoding="utf-8").read()
+    np_ = check_static("notls", ntext)
+    nst = figure_states(np_)
+    check(nst["tls_versions"] == "empty" and nst["cipher_grades"] == "empty",
+          f"notls: TLS charts are empty states: {nst}")
+    check("No TLS connections" in np_.figures["tls_versions"]["text"],
+          "notls: the TLS chart says there is no TLS")
+    check(nst["encryption_time"] == ("drawn" if "time" in ns else "absent"),
+          "notls: the chart over time is drawn")
+    check("None</strong> of the" in ntext, "notls: headline says none was encrypted")
+    browse(work, npage, "notls")
+
+    # -- 4. chart files
+    for fmt, magic in (("svg", b"<"), ("png", b"\x89PNG"), ("pdf", b"%PDF")):
+        d = os.path.join(work, "plots-" + fmt)
+        shutil.rmtree(d, ignore_errors=True)
+        r = run([binary, "report", snap, "--plots", d, "--format", fmt])
+        check(r.returncode == 0 and r.stderr == "", f"--plots {fmt}: exit {r.returncode}: "
+              f"{r.stderr}")
+        for c in CHARTS:
+            path = os.path.join(d, f"{c}.{fmt}")
+            ok = os.path.exists(path) and os.path.getsize(path) > 500
+            if ok:
+                with open(path, "rb") as f:
+                    head = f.read(200)
+                ok = head.startswith(magic) and (fmt != "svg" or b"<svg" in head)
+            check(ok, f"--plots {fmt}: {c}.{fmt} written")
+            if st.get(c) == "drawn":
+                check(os.path.exists(os.path.join(d, c + ".tsv")), f"--plots {fmt}: {c}.tsv")
+        check(not [f for f in os.listdir(d) if f.startswith(".")], f"--plots {fmt}: no leftovers")
+    d = os.path.join(work, "plots-empty")
+    shutil.rmtree(d, ignore_errors=True)
+    r = run([binary, "report", esnap, "--plots", d])
+    check(r.returncode == 0 and sorted(os.listdir(d)) == sorted(c + ".svg" for c in CHARTS),
+          f"--plots of the empty snapshot: a placeholder per chart ({r.stderr})")
+
+    # -- 5. bad input and a missing gnuplot
+    bad = os.path.join(work, "bad")
+    os.makedirs(bad, exist_ok=True)
+    cases = {"notjson": "{not json", "format": '{"format": "something", "version": 2}',
+             "version": '{"format": "smtptls-stats", "version": 1}', "array": "[1, 2]"}
+    for name, body in cases.items():
+        path = os.path.join(bad, name + ".json")
+        with open(path, "w") as f:
+            f.write(body)
+        out = os.path.join(bad, name + ".html")
+        r = render(binary, path, out)
+        check(r.returncode == 2 and r.stderr.count("\n") == 1 and path in r.stderr
+              and not os.path.exists(out), f"bad input {name}: exit 2, one line: {r.stderr!r}")
+    r = render(binary, os.path.join(bad, "missing.json"), os.path.join(bad, "m.html"))
+    check(r.returncode == 2 and "missing.json" in r.stderr, f"missing snapshot: {r.stderr!r}")
+    r = run([binary, "report", snap])
+    check(r.returncode == 2 and "-o" in r.stderr, "no output named: exit 2")
+    r = run([binary, "report", snap, "-o", os.path.join(bad, "x.html"), "--format", "gif"])
+    check(r.returncode == 2, "unknown --format: exit 2")
+
+    nog = os.path.join(work, "nognuplot.html")
+    r = render(binary, snap, nog, ["--gnuplot", "/nonexistent/gnuplot"])
+    check(r.returncode == 0 and "gnuplot" in r.stderr and os.path.exists(nog),
+          f"no gnuplot: page written, exit 0, warned ({r.returncode}, {r.stderr!r})")
+    if os.path.exists(nog):
+        ntext = open(nog, encoding="utf-8").read()
+        q = check_static("nognuplot", ntext)
+        check("gnuplot-nox" in ntext and "<svg" not in ntext and 'id="servers-never"' in ntext,
+              "no gnuplot: notice, no charts, tables kept")
+    r = run([binary, "report", snap, "--plots", os.path.join(work, "plots-nog"),
+             "--gnuplot", "/nonexistent/gnuplot"])
+    check(r.returncode == 1 and "gnuplot" in r.stderr, f"no gnuplot with --plots: exit 1 "
+          f"({r.returncode}, {r.stderr!r})")
+
+    # a gnuplot that hangs is stopped at the time limit
+    slow = os.path.join(work, "slow-gnuplot")
+    with open(slow, "w") as f:
+        f.write("#!/bin/sh\nexec sleep 30\n")
+    os.chmod(slow, 0o755)
+    r = run([binary, "report", snap, "-o", os.path.join(work, "slow.html"), "--gnuplot", slow,
+             "--timeout", "1"], timeout=100)
+    check(r.returncode == 1 and "longer than" in r.stderr and
+          os.path.exists(os.path.join(work, "slow.html")),
+          f"hanging gnuplot: stopped, page written, exit 1 ({r.returncode}, {r.stderr[:200]!r})")
+
+    print(f"screenshot: {shot}")
+    print(f"{passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
