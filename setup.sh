@@ -14,8 +14,8 @@ set -eu
 cd "$(dirname "$0")"
 mode=${1:-}
 
-BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev libmaxminddb-dev libsqlite3-dev"
-TEST_PKGS="libcmocka-dev python3 clang-format tcpreplay iproute2 clang libclang-rt-14-dev tshark"
+BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev libmaxminddb-dev libsqlite3-dev gnuplot-nox"
+TEST_PKGS="libcmocka-dev python3 clang-format tcpreplay iproute2 clang libclang-rt-14-dev tshark chromium slurm-wlm munge"
 
 need_install() {
 	for p in "$@"; do
@@ -59,7 +59,10 @@ demo)
 	install_geo
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSMTPTLS_WERROR=ON -DSMTPTLS_TESTS=OFF >/dev/null
 	cmake --build build -j "$jobs"
+	./build/smtptls analyze -q --stats build/corpus-stats.json pcaps/
+	./build/smtptls report build/corpus-stats.json -o build/report.html
 	./build/smtptls analyze pcaps/
+	echo "report: $(pwd)/build/report.html"
 	;;
 test)
 	install_pkgs $BUILD_PKGS $TEST_PKGS

@@ -1,4 +1,6 @@
 /* main.c — the smtptls command: subcommand dispatch and `analyze`. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "analyzer/engine.h"
 #include "analyzer/live.h"
 #include "analyzer/run.h"
+#include "plots/report.h"
 #include "analyzer/source.h"
 #include "stats/agg.h"
 #include "stats/history.h"
@@ -39,6 +42,8 @@ static void main_usage(FILE *out)
 		     "  merge SNAPSHOT...     add statistics snapshots of shards together\n"
 		     "  live -i IFACE         sniff an interface, alert on stripped STARTTLS\n"
 		     "  history FILE          what a history file knows about each server\n"
+		     "  report STATS.json -o FILE  the HTML report (charts, tables)\n"
+		     "  cluster slurm ...     analyse a corpus on a Slurm cluster\n"
 		     "  help [COMMAND]        show help\n"
 		     "\n"
 		     "Options:\n"
@@ -338,6 +343,30 @@ static int main_merge(int argc, char **argv)
 	return rc;
 }
 
+/* `smtptls cluster ...`: runs smtptls-cluster (docs/cluster.md), found beside
+ * this binary (build tree) or in SMTPTLS_LIBEXECDIR, with SMTPTLS_BIN set. */
+static int main_cluster(char **argv) /* argv[0] == "cluster" */
+{
+	char self[PATH_MAX], script[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "smtptls cluster: cannot find the smtptls binary: %s\n",
+			strerror(errno));
+		return 2;
+	}
+	self[n] = '\0';
+	const char *slash = strrchr(self, '/');
+	snprintf(script, sizeof(script), "%.*s/smtptls-cluster", (int)(slash ? slash - self : 0),
+		 self);
+	if (access(script, X_OK) != 0)
+		snprintf(script, sizeof(script), "%s/smtptls-cluster", SMTPTLS_LIBEXECDIR);
+	setenv("SMTPTLS_BIN", self, 0); /* a wrapper given by the caller wins */
+	argv[0] = script;
+	execv(script, argv);
+	fprintf(stderr, "smtptls cluster: %s: %s\n", script, strerror(errno));
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -373,6 +402,10 @@ int main(int argc, char **argv)
 		return live_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "history") == 0)
 		return main_history(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return report_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "cluster") == 0)
+		return main_cluster(argv + 1);
 	fprintf(stderr, "smtptls: unknown command '%s'\n", cmd);
 	main_usage(stderr);
 	return 2;

@@ -13,8 +13,8 @@
  * the entry at its capture time, so a hit and a miss give the same result:
  *
  *   non-time error?  -> its name
- *   ts < max(notBefore) -> "not_yet_valid"
- *   ts > min(notAfter)  -> "expired"
+ *   ts <  max(notBefore) -> "not_yet_valid"
+ *   ts >= min(notAfter)  -> "expired"
  *   otherwise           -> "valid"
  *
  * The per-server memory for x509_infer() keeps, per server address and port,
@@ -666,7 +666,7 @@ static struct x509_entry *x509_cache_put(struct x509_ctx *c, const uint8_t key[3
 		X509_free(c->ent[i].leaf);
 		c->k.evictions++;
 	}
-	c->ent[i] = *e;
+	memcpy(&c->ent[i], e, sizeof(*e));
 	return &c->ent[i];
 }
 
@@ -764,19 +764,22 @@ static void x509_judge(const struct x509_entry *e, uint64_t ts_us, const char *n
 	char buf[32];
 	int64_t ts = (int64_t)(ts_us / 1000000u);
 	const char *verdict;
-	*out = e->base;
+	memcpy(out, &e->base, sizeof(*out)); /* padding too: facts compare with memcmp */
 	out->source = source;
 	if (e->v.err != X509_V_OK)
 		verdict = x509_verr_name(e->v.err, buf, sizeof(buf));
 	else if (ts < e->v.nb_max)
 		verdict = "not_yet_valid";
-	else if (ts > e->v.na_min)
+	else if (ts >= e->v.na_min)
 		verdict = "expired";
 	else
 		verdict = "valid";
 	x509_set_text(out->validation, sizeof(out->validation), verdict);
-	/* RFC 5280 §4.1.2.5: notAfter is the last second of validity. */
-	out->expired = (uint8_t)(e->leaf && out->not_after < ts);
+	/* RFC 5280 §4.1.2.5 counts the notAfter second as valid; OpenSSL's
+	 * X509_cmp_time() does not (equal is expired), and the verdict follows
+	 * OpenSSL, as every OpenSSL-based mail client does. So does the flag,
+	 * so that the two never disagree. */
+	out->expired = (uint8_t)(e->leaf && out->not_after <= ts);
 	out->hostname_match = -1;
 	out->hostname_source = CERT_NAME_NONE;
 	if (name && name[0]) {

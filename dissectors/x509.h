@@ -95,7 +95,7 @@ struct cert_facts {
 			       -1 issuer == subject but the signature could not be checked */
 	uint8_t self_issued_bad_sig; /* issuer == subject but the self-signature does not verify */
 	char validation[48];	     /* "valid" or the reason (docs/certificates.md) */
-	uint8_t expired;	     /* leaf not_after < capture time */
+	uint8_t expired;	     /* leaf not_after <= capture second (as OpenSSL judges) */
 	char hostname_checked[256];  /* the name checked, "" if none */
 	uint8_t hostname_source;     /* enum cert_name_src */
 	int8_t hostname_match;	     /* 1, 0, or -1 when no name could be checked */
