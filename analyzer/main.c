@@ -21,15 +21,6 @@
 #include "stats/out.h"
 #include "stats/record.h"
 
-/* JSON numbers: 15 significant digits keep microseconds exact for durations
- * below 10^9 seconds and print 0.25 as 0.25. */
-#define MAIN_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
-
-struct main_writer {
-	FILE *fp;
-	int failed;
-};
-
 static void main_usage(FILE *out)
 {
 	fprintf(out, "Usage: smtptls COMMAND [OPTIONS] ...\n"
@@ -181,7 +172,7 @@ static int main_analyze(int argc, char **argv)
 		out_abort(&alert_file);
 		failed = -1;
 	}
-	struct main_writer writer = {sess_out.fp, failed < 0};
+	int run_failed = failed < 0; /* includes a failed write of the records */
 	if (failed > 0 || files.failed)
 		rc = 1;
 	if (failed >= 0)
@@ -190,8 +181,8 @@ static int main_analyze(int argc, char **argv)
 		rc = 2;
 
 	if (a.sessions) {
-		if (writer.failed || out_commit(&sess_out, err, sizeof(err)) != 0) {
-			if (writer.failed)
+		if (run_failed || out_commit(&sess_out, err, sizeof(err)) != 0) {
+			if (run_failed)
 				snprintf(err, sizeof(err), "%s: write failed", a.sessions);
 			fprintf(stderr, "smtptls: %s\n", err);
 			out_abort(&sess_out);
