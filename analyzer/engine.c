@@ -247,8 +247,6 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 		struct rsm_dir *o = &f->dir[!dir];
 		struct rsm_sink so = eng_rsm_sink(e, f, !dir);
 		rsm_ack(o, &so, p.ack);
-		if (o->fin_seen && rsm_seq_le(o->fin_seq + 1, p.ack))
-			f->fin_acked[!dir] = 1;
 	}
 	if (e->event.provisional && p.paylen && (was_active || sess_active(&f->sess))) {
 		/* Live alerting: judge the connection as it stands, while its
@@ -261,10 +259,10 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 		f->rst_seen = 1;
 		flow_set_closing(&e->flows, f, e->now_us);
 	} else if (f->dir[0].fin_seen && f->dir[1].fin_seen) {
-		if (f->fin_acked[0] && f->fin_acked[1])
-			eng_finish(e, f, REC_END_FIN); /* the last ACK of the close */
-		else
-			flow_set_closing(&e->flows, f, e->now_us);
+		/* Closed either way, it lingers like a reset connection does: the
+		 * records leave in the order the connections closed, which is the
+		 * order the cross-connection detectors judge them in. */
+		flow_set_closing(&e->flows, f, e->now_us);
 	}
 	if (e->budget.peak > h->rsm_peak_bytes)
 		h->rsm_peak_bytes = e->budget.peak;
@@ -300,14 +298,18 @@ void eng_end_input(struct engine *e)
 			eng_finish(e, f, REC_END_EOF);
 		goto done;
 	}
+	/* The closed connections first, in the order they closed (as the
+	 * linger would have let them go), then the ones the input cut short, in
+	 * the order they began. */
+	struct flow *f;
+	while ((f = flow_oldest(&e->flows, FLOW_CLOSING)))
+		eng_finish(e, f, eng_close_reason(f));
 	uint32_t k = 0;
-	for (int l = 0; l < 2; l++)
-		for (struct flow *f = e->flows.head[l]; f; f = f->next)
-			all[k++] = f;
+	for (f = e->flows.head[FLOW_ACTIVE]; f; f = f->next)
+		all[k++] = f;
 	qsort(all, k, sizeof(*all), eng_by_seqno);
 	for (uint32_t i = 0; i < k; i++)
-		eng_finish(e, all[i],
-			   all[i]->list == FLOW_CLOSING ? eng_close_reason(all[i]) : REC_END_EOF);
+		eng_finish(e, all[i], REC_END_EOF);
 	free(all);
 done:
 	e->health.rsm_refused_bytes = e->budget.refused;

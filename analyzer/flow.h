@@ -40,7 +40,6 @@ struct flow {
 	uint8_t synack_seen;	  /* server's SYN-ACK */
 	uint8_t rst_seen;
 	uint8_t implicit_tls; /* server port is an implicit-TLS port */
-	uint8_t fin_acked[2]; /* the FIN of this sender was acknowledged */
 	uint32_t client_isn;  /* sequence number of the client's SYN */
 	uint32_t hash;
 	struct flow_ep ep[2];	    /* [FLOW_C2S] = client, [FLOW_S2C] = server */

@@ -94,6 +94,8 @@ install_packages() {
     command -v tshark >/dev/null || need+=(tshark)
     command -v mergecap >/dev/null || need+=(wireshark-common)
     command -v ethtool >/dev/null || need+=(ethtool)
+    command -v nft >/dev/null || need+=(nftables)
+    perl -MNet::SSLeay -e1 2>/dev/null || need+=(libnet-ssleay-perl)   # swaks's TLS (a Recommends)
     command -v ping >/dev/null || need+=(iputils-ping)
     command -v openssl >/dev/null || need+=(openssl)
     $PY -c 'import scapy' 2>/dev/null || need+=(python3-scapy)
@@ -251,7 +253,7 @@ truth() {
 source "$HERE/lib/scenarios.sh"
 
 # ---------------------------------------------------------------- main
-ALL_SCENARIOS=(plaintext starttls_tls13 tls12_certs weak_tls starttls_unused mitm starttls_454
+ALL_SCENARIOS=(plaintext starttls_tls13 tls12_certs weak_tls starttls_unused mitm transparent_strip starttls_454
                tls_fail_retry submission implicit_tls pipelining ipv6 resumption derived)
 main() {
     local list=("$@")

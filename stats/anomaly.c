@@ -14,7 +14,7 @@ void anom_init(struct anom *a, const struct anom_cfg *cfg, struct mem *mem)
 	a->cfg = cfg;
 	agg_map_init(&a->hosts, mem, cfg->max_hosts, HIST_COUNT, NULL);
 	agg_map_init(&a->attempts, mem, cfg->max_hosts, 1, NULL);
-	agg_map_init(&a->spki, mem, cfg->max_hosts, 2, NULL);
+	agg_map_init(&a->spki, mem, cfg->max_hosts, ANOM_KEY_COUNT, NULL);
 }
 
 void anom_free(struct anom *a)
@@ -212,6 +212,58 @@ static void anom_cross(struct rec_anomaly *x)
 		x->cross = 1;
 }
 
+/* A key's short form in memory: the last 64 bits of its SHA-256, never 0. */
+static uint64_t anom_key_id(const char *spki_hex)
+{
+	size_t n = strlen(spki_hex);
+	return strtoull(spki_hex + (n > 16 ? n - 16 : 0), NULL, 16) | 1;
+}
+
+/* The server's two most recent keys, from memory or (the first time the run
+ * meets the server) from the history file. */
+static void anom_key(struct anom *a, struct rec *r, const char *key, int update)
+{
+	char d[120];
+	uint64_t local[ANOM_KEY_COUNT] = {0};
+	uint64_t *k = agg_map_values(&a->spki, key);
+	if (!k)
+		k = local; /* table full: judged against the file only */
+	if (a->db && !k[ANOM_KEY_LOADED]) {
+		struct hist_key hk[2];
+		int n = hist_load_keys(a->db, key, hk, 2);
+		if (n < 0)
+			a->db_errors++;
+		if (n > 0) {
+			k[ANOM_KEY_LAST] = anom_key_id(hk[0].spki);
+			k[ANOM_KEY_LAST_VALID] = strcmp(hk[0].validation, "valid") == 0;
+		}
+		if (n > 1)
+			k[ANOM_KEY_PREVIOUS] = anom_key_id(hk[1].spki);
+		k[ANOM_KEY_LOADED] = 1;
+	}
+	uint64_t now = anom_key_id(r->cert.spki_sha256);
+	int valid = strcmp(r->cert.validation, "valid") == 0;
+	if (!update)
+		return; /* provisional: the certificate is judged once, at the end */
+	if (k[ANOM_KEY_LAST] && now != k[ANOM_KEY_LAST] && now != k[ANOM_KEY_PREVIOUS]) {
+		int worse = k[ANOM_KEY_LAST_VALID] && !valid;
+		snprintf(d, sizeof(d), "key %.16s... replaces the one seen before (%s)",
+			 r->cert.spki_sha256,
+			 worse ? "was valid, now invalid"
+			       : (valid ? "still valid" : "validity unchanged"));
+		anom_cross(rec_add_anomaly(r, REC_A_CERTIFICATE_CHANGED,
+					   worse ? REC_SEV_HIGH : REC_SEV_MEDIUM, d));
+	}
+	if (now != k[ANOM_KEY_LAST]) {
+		k[ANOM_KEY_PREVIOUS] = k[ANOM_KEY_LAST];
+		k[ANOM_KEY_LAST] = now;
+	}
+	k[ANOM_KEY_LAST_VALID] = (uint64_t)valid;
+	if (a->db && hist_add_key(a->db, key, r->cert.spki_sha256, r->ts_us, r->cert.validation,
+				  r->cert.not_before, r->cert.not_after) != 0)
+		a->db_errors++;
+}
+
 static void anom_cross_connection(struct anom *a, struct rec *r, int update)
 {
 	const struct smtp_facts *m = &r->smtp;
@@ -265,26 +317,12 @@ static void anom_cross_connection(struct anom *a, struct rec *r, int update)
 		anom_cross(rec_add_anomaly(r, REC_A_TLS_VERSION_DOWNGRADE, REC_SEV_HIGH, d));
 	}
 
-	/* certificate_changed: the server's key (SPKI) differs from the one it
-	 * showed before; worse when it goes from a valid chain to an invalid one. */
-	if (r->cert.present && r->cert.source == CERT_SRC_OBSERVED && r->cert.spki_sha256[0]) {
-		uint64_t *spki = agg_map_values(&a->spki, key);
-		uint64_t now = strtoull(r->cert.spki_sha256 + 48, NULL, 16) | 1; /* last 64 bits */
-		int valid = strcmp(r->cert.validation, "valid") == 0;
-		if (spki && spki[0] && spki[0] != now && update) {
-			snprintf(d, sizeof(d), "key %.16s... replaces the one seen before (%s)",
-				 r->cert.spki_sha256,
-				 spki[1] && !valid ? "was valid, now invalid"
-						   : "validity unchanged");
-			anom_cross(rec_add_anomaly(
-				r, REC_A_CERTIFICATE_CHANGED,
-				spki[1] && !valid ? REC_SEV_HIGH : REC_SEV_MEDIUM, d));
-		}
-		if (spki && update) {
-			spki[0] = now;
-			spki[1] = (uint64_t)valid;
-		}
-	}
+	/* certificate_changed: the server shows a key (SPKI) that is neither the
+	 * one it showed last nor the one before (a server with an RSA and an
+	 * ECDSA certificate alternates between two); worse when it goes from a
+	 * valid chain to an invalid one. */
+	if (r->cert.present && r->cert.source == CERT_SRC_OBSERVED && r->cert.spki_sha256[0])
+		anom_key(a, r, key, update);
 
 	/* plaintext_fallback: a failed TLS attempt, then plain-text mail from the
 	 * same client to the same server within the window. */

@@ -23,11 +23,20 @@ struct anom_cfg {
 	uint32_t max_hosts;	     /* servers (and client/server pairs) remembered */
 };
 
+/* What the spki map keeps per server. */
+enum anom_key_val {
+	ANOM_KEY_LAST,	     /* the key (SPKI) it showed last, short form */
+	ANOM_KEY_LAST_VALID, /* whether that connection's chain was valid */
+	ANOM_KEY_PREVIOUS,   /* the key it showed before that one */
+	ANOM_KEY_LOADED,     /* the history file was consulted */
+	ANOM_KEY_COUNT
+};
+
 struct anom {
 	const struct anom_cfg *cfg;
 	struct agg_map hosts;	 /* server -> what it did before */
 	struct agg_map attempts; /* client>server -> end of the last failed TLS attempt */
-	struct agg_map spki;	 /* server -> key (SPKI) last seen, and whether it was valid */
+	struct agg_map spki;	 /* server -> its recent keys (enum anom_key_val) */
 	struct hist *db;	 /* --history file, or NULL (borrowed) */
 	uint64_t db_errors;	 /* history reads or writes that failed */
 };

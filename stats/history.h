@@ -1,8 +1,10 @@
 /* history.h — the host history kept across runs in SQLite (--history FILE).
  *
  * Per server: first and last seen, connections, how often STARTTLS was
- * offered and used, EHLO accepted, TLS 1.3 negotiated, the TLS versions seen;
- * per client/server pair: the last failed TLS attempt. Writes are grouped in
+ * offered and used, EHLO accepted, TLS 1.3 negotiated, the TLS versions seen,
+ * and the certificate keys (SPKI) it showed, each with first and last seen,
+ * connections, validation and validity period; per client/server pair: the
+ * last failed TLS attempt. Writes are grouped in
  * transactions (committed every HIST_BATCH records and at the end) on a WAL
  * journal, so a crash or a kill leaves the last committed state readable.
  * The schema is versioned; hist_open() migrates older files forward.
@@ -15,7 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HIST_SCHEMA_VERSION 1
+#define HIST_SCHEMA_VERSION 2
 #define HIST_BATCH	    1000
 
 /* The per-server values, in the order anomaly.c keeps them. */
@@ -44,6 +46,23 @@ int hist_store_server(struct hist *h, const char *server, const uint64_t v[HIST_
 
 /* Counts one more connection of server with TLS version `version`. */
 int hist_add_version(struct hist *h, const char *server, const char *version);
+
+/* One certificate key a server showed (table server_keys). */
+struct hist_key {
+	char spki[65];			/* SHA-256 of the SubjectPublicKeyInfo, hex */
+	char validation[48];		/* of the last connection that showed it */
+	uint64_t first_seen, last_seen; /* µs since the epoch, capture time */
+};
+
+/* Counts one connection of server showing the key spki (hex): first/last
+ * seen widened to ts_us, validation and validity period (seconds since the
+ * epoch) those of this connection. 0 or -1. */
+int hist_add_key(struct hist *h, const char *server, const char *spki, uint64_t ts_us,
+		 const char *validation, int64_t not_before, int64_t not_after);
+
+/* The server's most recently seen keys, newest first, at most n. Returns how
+ * many (0 when none) or -1. */
+int hist_load_keys(struct hist *h, const char *server, struct hist_key *out, int n);
 
 /* The last failed TLS attempt of a client/server pair (0 when none). */
 int hist_load_attempt(struct hist *h, const char *pair, uint64_t *ts_us);

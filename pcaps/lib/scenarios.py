@@ -170,6 +170,21 @@ SCENARIOS["mitm-overwrite-starttls"] = dict(
              how="proxy's connection to Postfix mx1, which offers STARTTLS"),
     ])
 
+_TS = ("mx1 reached directly at first, then through an nftables redirect (on the path between client and server) "
+       "to lib/mitm_proxy.py in strip mode, which relays to mx1 from 203.0.113.80; ")
+SCENARIOS["transparent-strip-starttls"] = dict(
+    description="The same server address, first reached directly (STARTTLS offered and used, TLS 1.3), then through a transparent on-path proxy that removes 250-STARTTLS: the clients deliver in plaintext to what looks like the same server. Client-side view only.",
+    connections=[
+        conn(C_PF, S_MX1, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.3", T13, None),
+             host="mx1.example.net", how=_TS + "Postfix relay (smtp_tls_security_level=may), direct"),
+        conn(C_SWAKS, S_MX1, 25, "starttls", smtp("Postfix", True, True, 220), tls("TLSv1.3", T13, None),
+             host="mx1.example.net", how=_TS + "swaks --tls-optional, direct"),
+        conn(C_PF, S_MX1, 25, "plaintext", smtp("Postfix", False), anomalies=["starttls_capability_missing"],
+             how=_TS + "Postfix relay (level may), intercepted: no STARTTLS in the EHLO reply, so plaintext"),
+        conn(C_SWAKS, S_MX1, 25, "plaintext", smtp("Postfix", False), anomalies=["starttls_capability_missing"],
+             how=_TS + "swaks --tls-optional, intercepted: no STARTTLS seen, so plaintext"),
+    ])
+
 SCENARIOS["starttls-454"] = dict(
     description="Exim mx3 offers STARTTLS but answers it with 454 (its key file is unusable); the clients go on in plaintext.",
     connections=[

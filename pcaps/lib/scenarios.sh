@@ -149,6 +149,43 @@ scn_mitm() {
     kill "$ppid" 2>/dev/null || true
 }
 
+# ---------------------------------------------------------------- 6b
+# An on-path stripper, transparent to the client: the first deliveries reach
+# mx1 directly and see STARTTLS; then the client's route to mx1 is sent
+# through the MITM namespace, where an nftables redirect hands port 25 to
+# mitm_proxy.py (strip mode), which relays to the real mx1. The client keeps
+# talking to 198.51.100.25 and only the missing STARTTLS shows. Captured on
+# the client's two interfaces (c0 direct, cm intercepted).
+scn_transparent_strip() {
+    ip netns exec "$NS_M" $PY "$HERE/lib/mitm_proxy.py" "$M_FRONT:2525:strip" \
+        --upstream "$S_MX1:25" --source "$M_BACK" >"$WORK/mitm-transparent.log" 2>&1 &
+    local ppid=$!; PIDS+=($ppid)
+    sleep 1
+    grep -q listening "$WORK/mitm-transparent.log" || die "transparent proxy did not start"
+    capture_start transparent-strip-starttls "$NS_C" c0 "$NS_C" cm
+    pf_send tls13@example.net "direct, before the interception"
+    pf_wait_empty 30
+    swaks_run "$S_MX1" direct@example.net "swaks direct, before the interception" --tls-optional
+    sleep 3   # Postfix's cached connection (if any) is closed by now
+    ip netns exec "$NS_M" nft -f - <<NFT
+table ip smtptls_strip {
+    chain prerouting {
+        type nat hook prerouting priority dstnat;
+        ip daddr $S_MX1 tcp dport 25 redirect to :2525
+    }
+}
+NFT
+    ip -n "$NS_C" route add "$S_MX1/32" via "$M_FRONT" dev cm onlink
+    pf_send tls13@example.net "intercepted, STARTTLS stripped"
+    pf_wait_empty 30
+    swaks_run "$S_MX1" stripped@example.net "swaks intercepted" --tls-optional
+    capture_stop
+    ip -n "$NS_C" route del "$S_MX1/32" via "$M_FRONT" dev cm onlink
+    ip netns exec "$NS_M" nft delete table ip smtptls_strip
+    kill "$ppid" 2>/dev/null || true
+    truth transparent-strip-starttls
+}
+
 # ---------------------------------------------------------------- 7
 scn_starttls_454() {
     capture_start starttls-454 "$NS_S" s0

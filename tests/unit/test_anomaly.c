@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -289,11 +290,13 @@ static struct rec *tls_rec(uint64_t ts, const char *spki, int valid)
 	return r;
 }
 
+static const char k1[] = "1111111111111111111111111111111111111111111111111111111111111111";
+static const char k2[] = "2222222222222222222222222222222222222222222222222222222222222222";
+static const char k3[] = "3333333333333333333333333333333333333333333333333333333333333333";
+
 static void test_certificate_changed(void **state)
 {
 	(void)state;
-	static const char k1[] = "1111111111111111111111111111111111111111111111111111111111111111";
-	static const char k2[] = "2222222222222222222222222222222222222222222222222222222222222222";
 	struct fx *f = fx_new();
 	struct rec *r = tls_rec(100, k1, 1);
 	anom_judge(&f->a, r);
@@ -307,11 +310,87 @@ static void test_certificate_changed(void **state)
 	anom_judge(&f->a, r);
 	assert_int_equal(has(r, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
 	free(r);
-	r = tls_rec(400, k1, 1); /* back to the first, valid again: medium */
+	r = tls_rec(400, k1, 1); /* back to the one before: two keys, no change */
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_CERTIFICATE_CHANGED));
+	free(r);
+	r = tls_rec(450, k2, 0); /* and back again */
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_CERTIFICATE_CHANGED));
+	free(r);
+	r = tls_rec(500, k3, 1); /* a third key, valid after invalid: medium */
 	anom_judge(&f->a, r);
 	assert_int_equal(has(r, REC_A_CERTIFICATE_CHANGED), REC_SEV_MEDIUM + 1);
 	free(r);
+	r = tls_rec(600, k1, 0); /* k1 is now older than the last two: high */
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
+	free(r);
 	fx_free(f);
+}
+
+/* The keys outlive the run in the history file: a later run judges against
+ * them, and the file lists each key with its first and last sighting. */
+static void test_certificate_changed_history(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/smtptls-test-hist-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	char err[256];
+	struct fx *f = fx_new();
+	f->a.db = hist_open(path, err, sizeof(err));
+	assert_non_null(f->a.db);
+	struct rec *r = tls_rec(100, k1, 1);
+	anom_judge(&f->a, r);
+	free(r);
+	r = tls_rec(200, k2, 1);
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_CERTIFICATE_CHANGED), REC_SEV_MEDIUM + 1);
+	free(r);
+	r = tls_rec(300, k2, 1);
+	anom_judge(&f->a, r);
+	free(r);
+	assert_int_equal(hist_close(f->a.db), 0);
+	fx_free(f);
+
+	/* a new run: k1 is the key before the last, k3 is new */
+	f = fx_new();
+	f->a.db = hist_open(path, err, sizeof(err));
+	assert_non_null(f->a.db);
+	struct hist_key hk[3];
+	assert_int_equal(hist_load_keys(f->a.db, "198.51.100.9:25", hk, 3), 2);
+	assert_string_equal(hk[0].spki, k2);
+	assert_int_equal(hk[0].first_seen, 200000000u);
+	assert_int_equal(hk[0].last_seen, 300000000u);
+	assert_string_equal(hk[1].spki, k1);
+	assert_string_equal(hk[1].validation, "valid");
+	r = tls_rec(400, k1, 1);
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_CERTIFICATE_CHANGED));
+	free(r);
+	r = tls_rec(500, k3, 0);
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
+	free(r);
+	assert_int_equal(f->a.db_errors, 0);
+	assert_int_equal(hist_close(f->a.db), 0);
+	fx_free(f);
+
+	char buf[8192] = "";
+	FILE *out = fmemopen(buf, sizeof(buf) - 1, "w");
+	assert_int_equal(hist_print(path, "198.51.100.9", out, err, sizeof(err)), 0);
+	fclose(out);
+	assert_non_null(strstr(buf, "  key 1111"));
+	assert_non_null(strstr(buf, "  key 3333"));
+	assert_non_null(strstr(buf, "self_signed"));
+	char wal[64];
+	unlink(path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", path);
+	unlink(wal);
 }
 
 int main(void)
@@ -325,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_plaintext_fallback_window),
 		cmocka_unit_test(test_tls_downgrade_and_weak),
 		cmocka_unit_test(test_certificate_changed),
+		cmocka_unit_test(test_certificate_changed_history),
 	};
 	return cmocka_run_group_tests_name("anomaly", tests, NULL, NULL);
 }

@@ -83,16 +83,21 @@ static void conversation(struct fx *f, uint64_t t, uint16_t cport, int close)
 	}
 }
 
-static void test_fin_close_emits_at_last_ack(void **state)
+static void test_fin_close_lingers_then_ends(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new(100);
 	conversation(f, 1000000, 40000, 1);
-	assert_int_equal(f->recs.n, 1); /* before the end of input */
+	assert_int_equal(f->recs.n, 0); /* closed, lingering */
+	tx(f, 1000000 + ENG_CLOSE_LINGER_US - 1, 1, 40000, 1010, 5024, ACK, NULL); /* absorbed */
+	assert_int_equal(f->recs.n, 0);
+	/* capture time passes the linger: the record leaves before the end of input */
+	tx(f, 1000008 + ENG_CLOSE_LINGER_US, 1, 40099, 7000, 0, SYN, NULL);
+	assert_int_equal(f->recs.n, 1);
 	const struct rec *r = &f->recs.r[0];
 	assert_int_equal(r->end, REC_END_FIN);
 	assert_true(r->complete);
-	assert_int_equal(r->packets[0], 5);
+	assert_int_equal(r->packets[0], 6);
 	assert_int_equal(r->packets[1], 4);
 	assert_int_equal(r->bytes[0], 8);
 	assert_int_equal(r->bytes[1], 22);
@@ -101,7 +106,7 @@ static void test_fin_close_emits_at_last_ack(void **state)
 	assert_int_equal(r->server.port, 25);
 	assert_memory_equal(r->client.addr, C, 4);
 	assert_int_equal(r->ts_us, 1000000);
-	assert_int_equal(r->end_us, 1000008);
+	assert_int_equal(r->end_us, 1000000 + ENG_CLOSE_LINGER_US - 1);
 	assert_int_equal(r->gap_bytes, 0);
 	fx_free(f);
 }
@@ -115,10 +120,37 @@ static void test_rst_lingers_then_ends(void **state)
 	tx(f, 20, 1, 40001, 1009, 0, RST, NULL); /* absorbed by the linger */
 	assert_int_equal(f->recs.n, 0);
 	conversation(f, ENG_CLOSE_LINGER_US + 20, 40002, 1); /* time moves on */
-	assert_int_equal(f->recs.n, 2);
+	assert_int_equal(f->recs.n, 1);
 	assert_int_equal(f->recs.r[0].end, REC_END_RST);
 	assert_int_equal(f->recs.r[0].packets[0], 4);
 	assert_true(f->recs.r[0].complete);
+	fx_free(f);
+}
+
+/* Records leave in the order the connections closed, however they closed: a
+ * connection reset first is not overtaken by one closed with FIN after it. */
+static void test_records_in_close_order(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(100);
+	conversation(f, 0, 40006, 0);  /* begins first, still open at the end */
+	conversation(f, 50, 40005, 0); /* begins second, closes last */
+	conversation(f, 100, 40003, 0);
+	tx(f, 110, 0, 40003, 5023, 1009, RST | ACK, NULL);
+	conversation(f, 200, 40004, 1);
+	tx(f, 300, 1, 40005, 1009, 5023, FIN | ACK, NULL);
+	tx(f, 301, 0, 40005, 5023, 1010, FIN | ACK, NULL); /* last ACK never seen */
+	assert_int_equal(f->recs.n, 0);
+	eng_end_input(&f->e);
+	assert_int_equal(f->recs.n, 4);
+	assert_int_equal(f->recs.r[0].client.port, 40003);
+	assert_int_equal(f->recs.r[0].end, REC_END_RST);
+	assert_int_equal(f->recs.r[1].client.port, 40004);
+	assert_int_equal(f->recs.r[1].end, REC_END_FIN);
+	assert_int_equal(f->recs.r[2].client.port, 40005);
+	assert_int_equal(f->recs.r[2].end, REC_END_FIN);
+	assert_int_equal(f->recs.r[3].client.port, 40006);
+	assert_int_equal(f->recs.r[3].end, REC_END_EOF);
 	fx_free(f);
 }
 
@@ -232,7 +264,8 @@ static void test_allocation_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fin_close_emits_at_last_ack),
+		cmocka_unit_test(test_fin_close_lingers_then_ends),
+		cmocka_unit_test(test_records_in_close_order),
 		cmocka_unit_test(test_rst_lingers_then_ends),
 		cmocka_unit_test(test_idle_timeout_and_eof_order),
 		cmocka_unit_test(test_eviction),
