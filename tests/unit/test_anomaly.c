@@ -393,6 +393,139 @@ static void test_certificate_changed_history(void **state)
 	unlink(wal);
 }
 
+static const char *detail_of(const struct rec *r, enum rec_anom t)
+{
+	for (int i = 0; i < r->nanomalies; i++)
+		if (r->anomalies[i].type == t)
+			return r->anomalies[i].detail;
+	return "";
+}
+
+static void test_handshake_failed(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	/* an alert from the server: named in the detail */
+	struct rec *r = smtp_rec(1, 40000, 100);
+	r->encryption = REC_ENC_STARTTLS_FAILED;
+	r->tls_valid = 1;
+	r->tls.client_hello = 1;
+	r->tls.alerts_n[1] = 1;
+	r->tls.alerts[1][0][0] = 2;
+	r->tls.alerts[1][0][1] = 70;
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_TLS_HANDSHAKE_FAILED), REC_SEV_MEDIUM + 1);
+	assert_non_null(
+		strstr(detail_of(r, REC_A_TLS_HANDSHAKE_FAILED), "server protocol_version"));
+	free(r);
+	/* implicit TLS reset before the ServerHello */
+	r = smtp_rec(2, 40001, 100);
+	r->server.port = 465;
+	r->smtp_valid = 0;
+	r->encryption = REC_ENC_IMPLICIT_TLS;
+	r->tls_valid = 1;
+	r->tls.client_hello = 1;
+	r->tcp.rst = 1;
+	anom_judge(&f->a, r);
+	assert_non_null(strstr(detail_of(r, REC_A_TLS_HANDSHAKE_FAILED), "reset"));
+	free(r);
+	/* a completed handshake, and a STARTTLS that never got a ClientHello */
+	r = smtp_rec(3, 40002, 100);
+	r->encryption = REC_ENC_STARTTLS;
+	r->tls_valid = 1;
+	r->tls.client_hello = r->tls.server_hello = r->tls.established = 1;
+	r->tls.version = 0x0304;
+	r->tls.cipher = 0x1302;
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_TLS_HANDSHAKE_FAILED));
+	free(r);
+	r = smtp_rec(4, 40003, 100);
+	r->encryption = REC_ENC_STARTTLS_FAILED;
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_TLS_HANDSHAKE_FAILED));
+	free(r);
+	fx_free(f);
+}
+
+static void test_downgrade_signals(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	/* TLS_FALLBACK_SCSV alone: the client says it retried lower (low) */
+	struct rec *r = smtp_rec(1, 40000, 100);
+	r->tls_valid = 1;
+	r->tls.client_hello = 1;
+	r->tls.fallback_scsv = 1;
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_TLS_VERSION_DOWNGRADE), REC_SEV_LOW + 1);
+	assert_non_null(strstr(detail_of(r, REC_A_TLS_VERSION_DOWNGRADE), "TLS_FALLBACK_SCSV"));
+	free(r);
+	/* inappropriate_fallback (86): high */
+	r = smtp_rec(1, 40001, 101);
+	r->tls_valid = 1;
+	r->tls.client_hello = 1;
+	r->tls.alerts_n[1] = 1;
+	r->tls.alerts[1][0][0] = 2;
+	r->tls.alerts[1][0][1] = 86;
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_TLS_VERSION_DOWNGRADE), REC_SEV_HIGH + 1);
+	free(r);
+	/* a server that negotiated 1.3 now gives a 1.3-capable client 1.2 */
+	r = smtp_rec(5, 40002, 200);
+	r->tls_valid = 1;
+	r->tls.client_hello = r->tls.server_hello = r->tls.established = 1;
+	r->tls.version = 0x0304;
+	r->tls.client_max_version = 0x0304;
+	r->tls.cipher = 0x1302;
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_TLS_VERSION_DOWNGRADE));
+	free(r);
+	r = smtp_rec(5, 40003, 300);
+	r->tls_valid = 1;
+	r->tls.client_hello = r->tls.server_hello = r->tls.established = 1;
+	r->tls.version = 0x0303;
+	r->tls.client_max_version = 0x0304;
+	r->tls.cipher = 0xc02f;
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_TLS_VERSION_DOWNGRADE), REC_SEV_HIGH + 1);
+	assert_non_null(strstr(detail_of(r, REC_A_TLS_VERSION_DOWNGRADE), "TLS 1.3 before"));
+	free(r);
+	/* the same 1.2 for a client that offered only 1.2: nothing */
+	r = smtp_rec(5, 40004, 400);
+	r->tls_valid = 1;
+	r->tls.client_hello = r->tls.server_hello = r->tls.established = 1;
+	r->tls.version = 0x0303;
+	r->tls.client_max_version = 0x0303;
+	r->tls.cipher = 0xc02f;
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_TLS_VERSION_DOWNGRADE));
+	free(r);
+	fx_free(f);
+}
+
+static void test_weak_certificate(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	struct rec *r = tls_rec(100, k1, 1);
+	snprintf(r->cert.key_type, sizeof(r->cert.key_type), "RSA");
+	r->cert.key_bits = 1024;
+	r->cert.weak_sig = 1;
+	snprintf(r->cert.sig_alg, sizeof(r->cert.sig_alg), "sha1WithRSAEncryption");
+	anom_judge(&f->a, r);
+	assert_int_equal(has(r, REC_A_WEAK_TLS), REC_SEV_MEDIUM + 1);
+	assert_string_equal(detail_of(r, REC_A_WEAK_TLS),
+			    "RSA 1024-bit key; sha1WithRSAEncryption signature");
+	free(r);
+	r = tls_rec(200, k1, 1); /* 2048 bits, SHA-256: not weak */
+	snprintf(r->cert.key_type, sizeof(r->cert.key_type), "RSA");
+	r->cert.key_bits = 2048;
+	anom_judge(&f->a, r);
+	assert_false(has(r, REC_A_WEAK_TLS));
+	free(r);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +538,9 @@ int main(void)
 		cmocka_unit_test(test_tls_downgrade_and_weak),
 		cmocka_unit_test(test_certificate_changed),
 		cmocka_unit_test(test_certificate_changed_history),
+		cmocka_unit_test(test_handshake_failed),
+		cmocka_unit_test(test_downgrade_signals),
+		cmocka_unit_test(test_weak_certificate),
 	};
 	return cmocka_run_group_tests_name("anomaly", tests, NULL, NULL);
 }
