@@ -679,7 +679,16 @@ static void agg_read_fn(void *ctx, const char *path, uint64_t *v, enum agg_kind 
 		r->bad = 1;
 		return;
 	}
-	agg_combine(v, (uint64_t)json_integer_value(x), k);
+	uint64_t n = (uint64_t)json_integer_value(x);
+	/* A sum past what a JSON integer holds would be written as a negative
+	 * count, which no merge reads back. */
+	if (k == AGG_SUM && n > (uint64_t)INT64_MAX - *v) {
+		if (!r->bad)
+			snprintf(r->err, r->errlen, "%s: count too large to add", path);
+		r->bad = 1;
+		return;
+	}
+	agg_combine(v, n, k);
 }
 
 static void agg_read_map(void *ctx, const char *path, struct agg_map *m)
@@ -690,7 +699,8 @@ static void agg_read_map(void *ctx, const char *path, struct agg_map *m)
 		return;
 	if (agg_map_add_json(m, x) != 0) {
 		if (!r->bad)
-			snprintf(r->err, r->errlen, "%s: not a distribution", path);
+			snprintf(r->err, r->errlen,
+				 "%s: not a distribution, or a count too large to add", path);
 		r->bad = 1;
 	}
 }

@@ -188,22 +188,47 @@ json_t *agg_map_json(const struct agg_map *m)
 			 "truncated", m->truncated);
 }
 
+/* The largest count a snapshot can hold: jansson's integers are signed 64-bit,
+ * so a counter past it would be written as a negative number. */
+#define AGG_MAP_COUNT_MAX ((uint64_t)INT64_MAX)
+
+/* A count as agg_map_json() writes it: an integer, never negative. */
+static int agg_map_json_count(const json_t *x, uint64_t *v)
+{
+	if (!json_is_integer(x) || json_integer_value(x) < 0)
+		return -1;
+	*v = (uint64_t)json_integer_value(x);
+	return 0;
+}
+
 static int agg_map_json_vals(const struct agg_map *m, const json_t *j, uint64_t *v)
 {
 	memset(v, 0, sizeof(uint64_t) * AGG_MAP_MAX_VALS);
-	if (json_is_integer(j)) {
-		v[0] = (uint64_t)json_integer_value(j);
-		return 0;
-	}
+	if (json_is_integer(j))
+		return agg_map_json_count(j, &v[0]);
 	if (!json_is_object(j) || !m->val_names)
 		return -1;
 	for (unsigned i = 0; i < m->nvals; i++) {
 		const json_t *x = json_object_get(j, m->val_names[i]);
-		if (x && !json_is_integer(x))
+		if (x && agg_map_json_count(x, &v[i]) != 0)
 			return -1;
-		v[i] = x ? (uint64_t)json_integer_value(x) : 0;
 	}
 	return 0;
+}
+
+/* Whether adding v to key keeps every counter it may land in within
+ * AGG_MAP_COUNT_MAX: the key's own, or `other` for a key not yet in the map
+ * (it goes there when the map is full or memory is short). Without this,
+ * merged snapshots with huge counts were written with negative counts that
+ * no merge reads back. */
+static int agg_map_fits(const struct agg_map *m, const char *key, const uint64_t *v)
+{
+	const struct agg_map_ent *e = key ? agg_map_find(m, key) : NULL;
+	const uint64_t *to = e && e->key ? e->v : m->other;
+	for (unsigned i = 0; i < m->nvals; i++)
+		if (v[i] > AGG_MAP_COUNT_MAX - to[i])
+			return 0;
+	return 1;
 }
 
 int agg_map_add_json(struct agg_map *m, const json_t *j)
@@ -218,13 +243,13 @@ int agg_map_add_json(struct agg_map *m, const json_t *j)
 	const json_t *val;
 	json_object_foreach((json_t *)(uintptr_t)keys, k, val)
 	{
-		if (agg_map_json_vals(m, val, v) != 0)
+		if (agg_map_json_vals(m, val, v) != 0 || !agg_map_fits(m, k, v))
 			return -1;
 		for (unsigned i = 0; i < m->nvals; i++)
 			if (v[i])
 				agg_map_add(m, k, i, v[i]);
 	}
-	if (agg_map_json_vals(m, other, v) != 0)
+	if (agg_map_json_vals(m, other, v) != 0 || !agg_map_fits(m, NULL, v))
 		return -1;
 	for (unsigned i = 0; i < m->nvals; i++)
 		m->other[i] += v[i];

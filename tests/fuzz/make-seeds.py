@@ -5,17 +5,21 @@ Every seed is built here from scratch: Ethernet, 802.1Q/QinQ, PPPoE, MPLS,
 Linux SLL/SLL2, raw IP and BSD loopback frames carrying IPv4/IPv6 TCP on the
 mail ports; pcap and pcapng files of whole SMTP exchanges (STARTTLS and a
 made-up TLS handshake, reordered, retransmitted, cut by the snap length);
-reassembly scripts for the rsm target; TLS byte streams for the tls target.
-No capture is copied from anywhere. The output is the same on every run.
+reassembly scripts for the rsm target; TLS byte streams for the tls target;
+statistics snapshots (JSON, as `smtptls analyze --stats` writes them) for the
+snapshot target. No capture is copied from anywhere. The output is the same
+on every run.
 
 Usage: make-seeds.py [corpus-dir]   (default: corpus/ beside this script)
-Existing files of the four corpora are replaced; other files are left alone.
+Existing files of the corpora it writes are replaced; other files are left alone.
 """
 import itertools
+import json
 import os
 import shutil
 import struct
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -529,6 +533,317 @@ def pipeline_seeds():
     return files
 
 
+# --------------------------------------------------- statistics snapshots
+
+# The layout agg_to_json() (stats/agg.c) writes: every counter by its dotted
+# path, in the order agg_visit() lists them, then the distributions.
+SNAP_ENC = ["unknown", "plaintext", "starttls", "implicit_tls", "starttls_refused",
+            "starttls_failed", "tls_unknown_start"]
+SNAP_SCALARS = (
+    ["span.first_us", "span.last_us"]
+    + ["health." + k for k in ("files", "files_failed", "packets", "wire_bytes",
+                               "captured_bytes", "tcp_packets", "mail_packets",
+                               "timestamps_backwards")]
+    + ["health.skipped." + k for k in ("link_unsupported", "not_ip", "ipv4_fragment",
+                                       "ipv6_fragment", "not_tcp")]
+    + ["health.malformed." + k for k in ("link_truncated", "vlan_too_deep", "ipv4_truncated",
+                                         "ipv4_invalid", "ipv6_truncated", "ipv6_invalid",
+                                         "tcp_truncated", "tcp_invalid", "payload_truncated")]
+    + ["health.flows_evicted", "health.flow_alloc_failed", "health.reassembly.refused_bytes",
+       "health.reassembly.peak_bytes", "connections.total", "connections.complete",
+       "connections.midstream"]
+    + ["connections.by_end." + k for k in ("fin", "rst", "timeout", "evicted", "eof", "reused")]
+    + ["connections.with_gaps", "connections.gap_bytes", "connections.packets.client",
+       "connections.packets.server", "connections.bytes.client", "connections.bytes.server"]
+    + [f"encryption.{w}.{e}" for e in SNAP_ENC for w in ("connections", "bytes")]
+    + ["smtp." + k for k in ("connections", "ehlo_ok", "starttls_offered",
+                             "starttls_offered_and_used", "starttls_requested",
+                             "plaintext_messages", "plaintext_message_bytes")]
+    + ["smtp.capabilities." + k for k in ("STARTTLS", "REQUIRETLS", "SMTPUTF8", "CHUNKING",
+                                          "PIPELINING", "8BITMIME", "SIZE", "AUTH", "DSN",
+                                          "ENHANCEDSTATUSCODES")]
+    + ["smtp.auth", "smtp.auth_before_tls"]
+    + ["tls." + k for k in ("connections", "negotiated", "established", "forward_secrecy",
+                            "aead", "resumed", "fallback_scsv", "downgrade_sentinel",
+                            "certificate_visible")]
+    + ["cert." + k for k in ("observed", "inferred", "unseen", "self_signed", "chain_valid",
+                             "expired", "hostname_mismatch", "weak_key_or_signature")])
+SNAP_OUT = ["connections"] + SNAP_ENC + ["anomalies"]
+SNAP_MAPS = (
+    [(p, None) for p in ("tls.versions", "tls.client_max_versions", "tls.ciphers", "tls.grades",
+                         "tls.groups", "tls.dh_bits", "tls.alerts", "tls.ja3", "tls.ja4",
+                         "smtp.server_software", "anomalies", "anomalies_cross",
+                         "cert.key_types", "cert.signature_algorithms", "cert.issuers",
+                         "cert.validation")]
+    + [("servers", ["connections", "plaintext", "starttls", "implicit_tls", "starttls_refused",
+                    "starttls_failed", "starttls_offered", "tls13", "weak_or_insecure_cipher",
+                    "plaintext_messages"])]
+    + [(p, SNAP_OUT) for p in ("time", "by_country", "by_as", "by_direction")]
+    + [("cert.distinct", ["connections", "self_signed", "valid", "expired"])])
+
+
+def snap_ts(us):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(us // 10**6)) + ".%06dZ" % (us % 10**6)
+
+
+def snapshot(counts, maps=None, truncated=(), other=None, bucket="hour"):
+    """A statistics snapshot as `smtptls analyze --stats` writes it, with the
+    counters in counts (path -> n; absent ones are 0), the keys of each
+    distribution in maps (path -> {key: n, or for a distribution of several
+    counters {key: {counter: n}}}), `other` in other (path -> n or
+    {counter: n}) and the distributions named in truncated marked so. The
+    ratios are left out: they are derived, and never read back."""
+    maps, other = maps or {}, other or {}
+    assert set(counts) <= set(SNAP_SCALARS) and set(maps) | set(other) <= dict(SNAP_MAPS).keys()
+    root = {"format": "smtptls-stats", "version": 2}
+
+    def put(path, value):
+        *parents, leaf = path.split(".")
+        o = root
+        for p in parents:
+            o = o.setdefault(p, {})
+        o[leaf] = value
+
+    for p in SNAP_SCALARS:
+        put(p, counts.get(p, 0))
+    for p, names in SNAP_MAPS:
+        keys, oth = maps.get(p, {}), other.get(p, 0 if names is None else {})
+        if names is not None:
+            keys = {k: {n: v.get(n, 0) for n in names} for k, v in keys.items()}
+            oth = {n: oth.get(n, 0) for n in names}
+        put(p, {"keys": keys, "other": oth, "truncated": p in truncated})
+    first = counts.get("span.first_us", 0)
+    root["span"]["first"] = snap_ts(first) if first else None
+    root["span"]["last"] = snap_ts(counts.get("span.last_us", 0)) if first else None
+    root["time"]["bucket"] = bucket
+    root["notes"] = {"messages": "messages and message bytes are counted in plain text only: "
+                                 "inside TLS they cannot be seen",
+                     "servers_truncated": "servers" in truncated}
+    return root
+
+
+def snap_traffic(first_us, last_us, packets, wire, conns, cpk, spk, cb, sb, enc, end="fin",
+                 peak=0):
+    """The counters every capture has: span, health, connections, encryption."""
+    c = {"span.first_us": first_us, "span.last_us": last_us, "health.files": 1,
+         "health.packets": packets, "health.wire_bytes": wire, "health.captured_bytes": wire,
+         "health.tcp_packets": packets, "health.mail_packets": packets,
+         "health.reassembly.peak_bytes": peak, "connections.total": conns,
+         "connections.complete": conns, "connections.by_end." + end: conns,
+         "connections.packets.client": cpk, "connections.packets.server": spk,
+         "connections.bytes.client": cb, "connections.bytes.server": sb,
+         "encryption.connections." + enc: conns, "encryption.bytes." + enc: cb + sb}
+    return c
+
+
+def snap_smtp(conns, caps, offered=0, requested=0, messages=0, message_bytes=0):
+    c = {"smtp.connections": conns, "smtp.ehlo_ok": conns, "smtp.starttls_offered": offered,
+         "smtp.starttls_offered_and_used": min(offered, requested),
+         "smtp.starttls_requested": requested, "smtp.plaintext_messages": messages,
+         "smtp.plaintext_message_bytes": message_bytes}
+    c.update({"smtp.capabilities." + k: n for k, n in caps.items()})
+    return c
+
+
+def snap_tls(n, **kw):
+    c = {"tls.connections": n, "tls.negotiated": n, "tls.established": n,
+         "tls.forward_secrecy": n, "tls.aead": n}
+    c.update({"tls." + k: v for k, v in kw.items()})
+    return c
+
+
+def snap_outcome(n, enc, anomalies=0):
+    return {"connections": n, enc: n, "anomalies": anomalies}
+
+
+HOUR = "2026-11-22T09:00:00Z"
+CAPS_POSTFIX = {"SMTPUTF8": 1, "CHUNKING": 1, "PIPELINING": 1, "8BITMIME": 1, "SIZE": 1,
+                "DSN": 1, "ENHANCEDSTATUSCODES": 1}
+
+
+def caps(n, extra=(), base=CAPS_POSTFIX):
+    return {k: n for k in list(base) + list(extra)}
+
+
+def snapshot_seeds():
+    """Snapshots like those of the captures in pcaps/ (same counts and keys),
+    merged shards, truncated distributions, and ones a reader must refuse."""
+    tls13 = snapshot(
+        {**snap_traffic(1795341187723361, 1795341191277859, 126, 25979, 4, 69, 57, 4343, 13300,
+                        "starttls", end="rst", peak=2286),
+         **snap_smtp(4, caps(4, ["STARTTLS"]), offered=4, requested=4),
+         **snap_tls(4), "cert.unseen": 4},
+        {"smtp.server_software": {"Postfix": 4}, "tls.versions": {"TLSv1.3": 4},
+         "tls.client_max_versions": {"TLSv1.3": 4},
+         "tls.ciphers": {"TLS_AES_256_GCM_SHA384": 4}, "tls.grades": {"modern": 4},
+         "tls.groups": {"x25519": 3, "secp256r1": 1},
+         "tls.ja3": {"4be56435b707090b38437799f974f7ef": 1, "a3afc2c46ba4a7d7fbe1cfb7a3031c2f": 1,
+                     "d39e1be3241d516b1f714bd47c2bc968": 1, "f35ce21b44ac0b87d3266294bb1b0e20": 1},
+         "tls.ja4": {"t13d291300_723694b0fccc_2cc26d266019": 1,
+                     "t13d311000_e8f1e7e78f70_1f22a2ca17c4": 1,
+                     "t13d311100_e8f1e7e78f70_d41ae481755e": 1,
+                     "t13i871000_c66346c74e42_24695f2957a7": 1},
+         "servers": {"198.51.100.25:25": {"connections": 4, "starttls": 4, "starttls_offered": 4,
+                                          "tls13": 4}},
+         "time": {HOUR: snap_outcome(4, "starttls")},
+         "by_direction": {"external": snap_outcome(4, "starttls")}})
+    cert = "fced1b00a79b7c600cff1a1f3077e0744be00f0141b67395e9f4053ff80923f7"
+    implicit = snapshot(
+        {**snap_traffic(1795341235240830, 1795341238740116, 65, 12466, 2, 37, 28, 1904, 6252,
+                        "implicit_tls", end="rst", peak=2286),
+         **snap_tls(2, downgrade_sentinel=1, certificate_visible=1),
+         "cert.observed": 1, "cert.inferred": 1},
+        {"tls.versions": {"TLSv1.2": 1, "TLSv1.3": 1},
+         "tls.client_max_versions": {"TLSv1.2": 1, "TLSv1.3": 1},
+         "tls.ciphers": {"TLS_AES_256_GCM_SHA384": 1, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384": 1},
+         "tls.grades": {"modern": 1, "strong": 1}, "tls.groups": {"x25519": 2},
+         "tls.ja3": {"871a754af286dfb70c1b53c6887c62e0": 1, "d39e1be3241d516b1f714bd47c2bc968": 1},
+         "tls.ja4": {"t12d280700_d943125447b4_e7e480e5a997": 1,
+                     "t13d311100_e8f1e7e78f70_d41ae481755e": 1},
+         "cert.key_types": {"RSA 2048": 2},
+         "cert.signature_algorithms": {"sha256WithRSAEncryption": 2},
+         "cert.issuers": {"smtptls corpus": 2}, "cert.validation": {"unable_to_get_issuer": 2},
+         "cert.distinct": {cert: {"connections": 2}},
+         "servers": {"198.51.100.25:465": {"connections": 2, "implicit_tls": 2, "tls13": 1}},
+         "time": {HOUR: snap_outcome(2, "implicit_tls")},
+         "by_direction": {"external": snap_outcome(2, "implicit_tls")}})
+    plain_srv = {"connections": 1, "plaintext": 1, "plaintext_messages": 1}
+    plaintext = snapshot(
+        {**snap_traffic(1795341184800778, 1795341185067421, 42, 4288, 2, 20, 22, 800, 684,
+                        "plaintext"),
+         **snap_smtp(2, {**caps(2, base=["SMTPUTF8", "CHUNKING", "PIPELINING", "8BITMIME",
+                                         "SIZE"]), "DSN": 1, "ENHANCEDSTATUSCODES": 1},
+                     messages=2, message_bytes=588)},
+        {"smtp.server_software": {"Exim": 1, "Postfix": 1},
+         "servers": {"198.51.100.26:25": plain_srv, "198.51.100.30:25": plain_srv},
+         "time": {HOUR: snap_outcome(2, "plaintext")},
+         "by_direction": {"external": snap_outcome(2, "plaintext")}})
+    strip_srv = {"connections": 2, "plaintext": 2, "starttls_offered": 2, "plaintext_messages": 2}
+    stripped = snapshot(
+        {**snap_traffic(1795341212134579, 1795341212705379, 72, 7944, 4, 34, 38, 1884, 1244,
+                        "plaintext"),
+         **snap_smtp(4, {**caps(4), "STARTTLS": 2}, offered=2, messages=4, message_bytes=1402)},
+        {"smtp.server_software": {"Postfix": 4}, "anomalies": {"starttls_not_used": 2},
+         "servers": {"198.51.100.25:25": strip_srv,
+                     "198.51.100.80:25": {**strip_srv, "starttls_offered": 0}},
+         "time": {HOUR: snap_outcome(4, "plaintext", 2)},
+         "by_direction": {"external": snap_outcome(4, "plaintext", 2)}})
+    refused = snapshot(
+        {**snap_traffic(1795341218487902, 1795341219245402, 40, 4436, 2, 19, 21, 915, 849,
+                        "starttls_refused"),
+         **snap_smtp(2, caps(2, ["STARTTLS"], base=["SMTPUTF8", "CHUNKING", "PIPELINING",
+                                                     "8BITMIME", "SIZE"]),
+                     offered=2, requested=2, messages=2, message_bytes=681)},
+        {"smtp.server_software": {"Exim": 2}, "anomalies": {"starttls_refused": 2},
+         "servers": {"198.51.100.27:25": {"connections": 2, "starttls_refused": 2,
+                                          "starttls_offered": 2, "plaintext_messages": 2}},
+         "time": {HOUR: snap_outcome(2, "starttls_refused", 2)},
+         "by_direction": {"external": snap_outcome(2, "starttls_refused", 2)}})
+    # Three daily shards merged, with country/AS data and the rarer keys.
+    merged = snapshot(
+        {**snap_traffic(1795305600000000, 1795564799999999, 91833, 70312551, 1207, 40211, 51622,
+                        9143213, 61169338, "starttls", peak=262144),
+         "health.files": 3, "health.files_failed": 1, "health.timestamps_backwards": 2,
+         "health.skipped.not_tcp": 17, "health.malformed.tcp_invalid": 3,
+         "health.malformed.payload_truncated": 5, "health.flows_evicted": 4,
+         "health.reassembly.refused_bytes": 4096, "connections.with_gaps": 6,
+         "connections.gap_bytes": 9000, "connections.midstream": 11,
+         "connections.by_end.timeout": 30, "connections.by_end.eof": 2,
+         "encryption.connections.plaintext": 80, "encryption.bytes.plaintext": 100123,
+         "encryption.connections.starttls_failed": 3,
+         **snap_smtp(1100, caps(1000, ["STARTTLS", "AUTH", "REQUIRETLS"]), offered=1050,
+                     requested=1020, messages=75, message_bytes=812345),
+         "smtp.auth": 40, "smtp.auth_before_tls": 2,
+         **snap_tls(1124, resumed=60, fallback_scsv=1),
+         "tls.established": 1117, "tls.certificate_visible": 300,
+         "cert.observed": 300, "cert.inferred": 700, "cert.unseen": 124, "cert.self_signed": 90,
+         "cert.chain_valid": 850, "cert.expired": 12, "cert.hostname_mismatch": 31,
+         "cert.weak_key_or_signature": 4},
+        {"tls.versions": {"TLSv1.3": 900, "TLSv1.2": 220, "TLSv1.0": 4},
+         "tls.ciphers": {"TLS_AES_256_GCM_SHA384": 900, "TLS_RSA_WITH_RC4_128_SHA": 4},
+         "tls.grades": {"modern": 900, "strong": 216, "insecure": 4},
+         "tls.dh_bits": {"1024": 3, "2048": 40}, "tls.alerts": {"server:40": 3, "client:48": 5},
+         "anomalies_cross": {"cert_changed": 3}, "cert.key_types": {"RSA 1024": 4, "EC 256": 996},
+         "cert.distinct": {cert: {"connections": 700, "valid": 700},
+                           "00" * 32: {"connections": 90, "self_signed": 90}},
+         "servers": {"[2001:db8::25]:25": {"connections": 900, "starttls": 900, "tls13": 900},
+                     "192.0.2.1:587": {"connections": 4, "weak_or_insecure_cipher": 4}},
+         "time": {"2026-11-22T00:00:00Z": snap_outcome(400, "starttls"),
+                  "2026-11-23T00:00:00Z": snap_outcome(807, "starttls", 9)},
+         "by_country": {"DE": snap_outcome(700, "starttls"), "ZZ": snap_outcome(507, "plaintext")},
+         "by_as": {"AS3320 Deutsche Telekom AG": snap_outcome(1207, "starttls")},
+         "by_direction": {"inbound": snap_outcome(1000, "starttls"),
+                          "outbound": snap_outcome(207, "starttls")}},
+        bucket="day")
+    # More keys than the fuzz target's limit of 8 (4 servers), some already
+    # in `other`.
+    wide = snapshot(
+        {"connections.total": 30, "encryption.connections.starttls": 30},
+        {"tls.ja3": {"%032x" % (i * 0x9E3779B9): i + 1 for i in range(12)},
+         "servers": {f"192.0.2.{i}:25": {"connections": i + 1, "starttls": i + 1}
+                     for i in range(6)},
+         "time": {f"2026-11-22T{h:02}:00:00Z": snap_outcome(h + 1, "starttls")
+                  for h in range(10)}},
+        truncated=("tls.ja3", "servers"),
+        other={"tls.ja3": 7, "servers": {"connections": 3}})
+    # Keys whose counts are all zero (dropped on reading), one of several
+    # counters written as a bare number, counters missing.
+    zeros = snapshot({"connections.total": 1},
+                     {"tls.versions": {"TLSv1.3": 0, "TLSv1.2": 1},
+                      "servers": {"192.0.2.9:25": {}}})
+    zeros["by_direction"]["keys"]["external"] = 5
+    zeros["time"]["keys"][HOUR] = {"connections": 1, "starttls": 1}
+    big = 2**63 - 1
+    huge = snapshot({"connections.total": big, "health.packets": big, "span.first_us": big,
+                     "span.last_us": big, "health.reassembly.peak_bytes": big},
+                    {"tls.versions": {"TLSv1.3": big, "TLSv1.2": big},
+                     "servers": {"192.0.2.1:25": {"connections": big}}},
+                    other={"tls.versions": big, "servers": {"tls13": big}})
+    wrong_scalars = snapshot({"connections.total": 3})
+    wrong_scalars["connections"]["complete"] = "3"
+    wrong_scalars["connections"]["midstream"] = 1.5
+    wrong_scalars["connections"]["with_gaps"] = -1
+    wrong_scalars["health"] = 7
+    wrong_scalars["smtp"]["capabilities"] = [1, 2]
+    wrong_maps = snapshot({}, {"tls.versions": {"TLSv1.3": 2}})
+    wrong_maps["tls"]["versions"]["keys"]["TLSv1.2"] = {"connections": 1}
+    wrong_maps["tls"]["ciphers"]["keys"] = ["TLS_AES_128_GCM_SHA256"]
+    del wrong_maps["tls"]["groups"]["other"]
+    wrong_maps["tls"]["alerts"]["truncated"] = 0
+    wrong_maps["servers"]["keys"]["192.0.2.1:25"] = {"connections": "1"}
+    wrong_maps["time"]["other"] = None
+    negative = snapshot({"connections.total": 2},
+                        {"tls.versions": {"TLSv1.3": -2},
+                         "servers": {"192.0.2.1:25": {"connections": -1}}},
+                        other={"tls.ciphers": -5})
+    sparse = {"format": "smtptls-stats", "version": 2, "connections": {"total": 5},
+              "tls": {"versions": {"keys": {"TLSv1.3": 5}, "other": 0, "truncated": False}}}
+
+    def dump(doc):
+        return json.dumps(doc, separators=(",", ":")).encode()
+
+    return {
+        "starttls-tls13.json": dump(tls13),
+        "implicit-tls-465.json": dump(implicit),
+        "plaintext-no-starttls.json": dump(plaintext),
+        "mitm-strip-starttls.json": dump(stripped),
+        "starttls-454.json": dump(refused),
+        "merged-shards-daily.json": dump(merged),
+        "truncated-distributions.json": dump(wide),
+        "zero-and-bare-counts.json": dump(zeros),
+        "huge-counts.json": dump(huge),
+        "sparse.json": dump(sparse),
+        "empty-object.json": b"{}",
+        "top-level-array.json": b'[{"format":"smtptls-stats","version":2}]',
+        "wrong-format.json": dump({**sparse, "format": "smtptls-records"}),
+        "wrong-version.json": dump({**sparse, "version": 1}),
+        "version-as-string.json": dump({**sparse, "version": "2"}),
+        "wrong-counter-types.json": dump(wrong_scalars),
+        "wrong-distribution-types.json": dump(wrong_maps),
+        "negative-counts.json": dump(negative),
+    }
+
+
 def write(corpus, target, seeds):
     d = os.path.join(corpus, target)
     os.makedirs(d, exist_ok=True)
@@ -549,7 +864,8 @@ def main():
     corpus = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus")
     total = 0
     for target, seeds in (("decode", decode_seeds()), ("rsm", rsm_seeds()),
-                          ("pipeline", pipeline_seeds()), ("tls", tls_seeds())):
+                          ("pipeline", pipeline_seeds()), ("tls", tls_seeds()),
+                          ("snapshot", snapshot_seeds())):
         n, size = write(corpus, target, seeds)
         total += size
         print(f"{target}: {n} seeds, {size} bytes")
