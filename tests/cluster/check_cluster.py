@@ -8,11 +8,12 @@ Debian's slurm-wlm and munge packages with a slurm.conf in a temporary
 folder, then:
 
   corpus     the corpus (pcaps/, plus SHARED-DIR/pcaps-external) in 4 shards
-             with --wait: the merged snapshot equals one `smtptls analyze
-             --stats` run over the same files except `anomalies_cross`
-             (history-based detectors see one shard at a time), the merged
-             session log equals the run's log except the anomalies, the exit
-             status is the run's; running the command again submits nothing
+             with --wait: the merged snapshot, session log and alerts equal
+             those of one `smtptls analyze` run over the same files, byte for
+             byte (anomalies against other connections' history included:
+             the merge replays every shard's records through the detectors),
+             the exit status is the run's; running the command again submits
+             nothing
   bad-input  a file that is not a capture, listed explicitly: the command
              exits 1 and names the shard, and the other inputs are merged
   failed     a shard whose smtptls exits 3 (a wrapper stands in for a
@@ -21,16 +22,26 @@ folder, then:
              the same command runs only that shard and the result is whole
   merge-files  --merge-files keeps all files in one shard, equal to
              `smtptls analyze --merge-files`
+  boundary   tls-fail-retry.pcap cut in two files just before the plain-text
+             retry, one file per shard: the plaintext_fallback pairs the
+             retry with the failed attempt in the other shard, as in one run
+             (the second file alone has none)
+  options    analyze options after `--`: the traffic ones reach the shards,
+             the detector ones (--history, --fallback-window, ...) only the
+             merge, whose history file equals one run's; a change to a merge
+             option alone runs the merge again, not the shards
 
 Every daemon it started is stopped by its PID; the temporary folder is
 removed. Needs root (exit 77, a skip, otherwise).
 """
 
+import calendar
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -203,31 +214,43 @@ def load(path):
         return json.load(f)
 
 
-def sessions(path):
+def lines(path):
     with open(path) as f:
-        return [json.loads(line) for line in f]
+        return f.read().splitlines()
 
 
-def compare_with_single(smtptls, out, inputs, extra=()):
-    """The merged outputs in OUT against one smtptls analyze run."""
-    single = os.path.join(out, "..", os.path.basename(out) + "-single")
+def compare_lines(what, a, b):
+    """Two JSON Lines files, line by line in the same order."""
+    la, lb = lines(a), lines(b)
+    first = next((i for i in range(min(len(la), len(lb))) if la[i] != lb[i]), None)
+    if first is None and len(la) != len(lb):
+        first = min(len(la), len(lb))
+    check(first is None, "merged %s equals one run's, line by line (%d lines, %d)%s"
+          % (what, len(la), len(lb), "" if first is None else "; line %d differs" % (first + 1)))
+    if first is not None:
+        log("    one run: %s\n    merged:  %s" % (la[first][:300] if first < len(la) else "(none)",
+                                                   lb[first][:300] if first < len(lb) else "(none)"))
+
+
+def compare_with_single(smtptls, out, inputs, extra=(), name="single"):
+    """The merged outputs in OUT against one smtptls analyze run with the
+    analyze options EXTRA."""
+    single = os.path.join(out, "..", os.path.basename(out) + "-" + name)
     os.makedirs(single)
     rc, _, err, _ = run([smtptls, "analyze", "-q", "--stats", single + "/stats.json",
-                         "--sessions", single + "/sessions.jsonl"] + list(extra) + inputs)
+                         "--sessions", single + "/sessions.jsonl",
+                         "--alerts", single + "/alerts.jsonl"] + list(extra) + inputs)
     a, b = load(single + "/stats.json"), load(out + "/stats.json")
-    keys = sorted((set(a) | set(b)) - {"anomalies_cross"})
-    differ = [k for k in keys if a.get(k) != b.get(k)]
-    check(not differ, "merged snapshot equals one run's, anomalies_cross aside (%d keys%s)"
-          % (len(keys), "; differ: " + ", ".join(differ) if differ else ""))
-    if a.get("anomalies_cross") != b.get("anomalies_cross"):
-        log("  note: anomalies_cross differs (history does not cross shards): %s vs %s"
+    differ = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    check(not differ, "merged snapshot equals one run's, every key (%d keys%s)"
+          % (len(set(a) | set(b)), "; differ: " + ", ".join(differ) if differ else ""))
+    if "anomalies_cross" in differ:
+        log("    anomalies_cross: one run %s, merged %s"
             % (json.dumps(a.get("anomalies_cross")), json.dumps(b.get("anomalies_cross"))))
-    sa, sb = sessions(single + "/sessions.jsonl"), sessions(out + "/sessions.jsonl")
-    strip = [{k: v for k, v in r.items() if k != "anomalies"} for r in sa]
-    stripb = [{k: v for k, v in r.items() if k != "anomalies"} for r in sb]
-    check(len(sa) == len(sb) and strip == stripb,
-          "merged session log equals one run's in order, anomalies aside (%d records, %d)"
-          % (len(sa), len(sb)))
+    check(a.get("anomalies_cross") == b.get("anomalies_cross"),
+          "anomalies against history as in one run: %s" % json.dumps(a.get("anomalies_cross")))
+    compare_lines("session log", single + "/sessions.jsonl", out + "/sessions.jsonl")
+    compare_lines("alerts", single + "/alerts.jsonl", out + "/alerts.jsonl")
     return rc
 
 
@@ -241,9 +264,13 @@ def case_corpus(cluster, env, smtptls, tmp, inputs):
           "one job array of 4 tasks and a merge job, their IDs printed")
     for n in range(4):
         d = os.path.join(out, "shards", "%03d" % n)
-        check(all(os.path.isfile(os.path.join(d, f))
-                  for f in ("files.txt", "DONE", "stats.json", "sessions.jsonl")),
-              "shard %03d: files.txt, DONE, stats.json, sessions.jsonl" % n)
+        check(all(os.path.isfile(os.path.join(d, f)) for f in ("files.txt", "DONE", "records.bin"))
+              and not any(f.startswith("records.bin.tmp") for f in os.listdir(d)),
+              "shard %03d: files.txt, DONE, records.bin (no temporary file left)" % n)
+    check(all(os.path.isfile(os.path.join(out, f))
+              for f in ("stats.json", "sessions.jsonl", "alerts.jsonl", "DONE"))
+          and not os.path.exists(os.path.join(out, "merge.tmp")),
+          "DIR: stats.json, sessions.jsonl, alerts.jsonl, DONE")
     single_rc = compare_with_single(smtptls, out, inputs)
     check(rc == single_rc, "exit status %d, one run's is %d (%.1f s)" % (rc, single_rc, took))
     rc2, so2, se2, _ = run(cmd, env)
@@ -327,6 +354,96 @@ def case_merge_files(cluster, env, smtptls, tmp, corpus):
     compare_with_single(smtptls, out, files, ["--merge-files"])
 
 
+def iso_us(ts):
+    """2026-11-22T09:53:49.883131Z → microseconds since the epoch."""
+    t = time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")
+    frac = ts[20:-1] if len(ts) > 20 and ts[19] == "." else ""
+    return calendar.timegm(t) * 1000000 + int((frac + "000000")[:6])
+
+
+def split_pcap(src, at_us, first, second):
+    """Writes the packets of a classic microsecond pcap before AT_US to
+    FIRST, the rest to SECOND."""
+    with open(src, "rb") as f:
+        data = f.read()
+    magic = data[:4]
+    if magic not in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4"):
+        raise RuntimeError("%s: not a microsecond pcap" % src)
+    order = "<" if magic == b"\xd4\xc3\xb2\xa1" else ">"
+    parts = [[data[:24]], [data[:24]]]
+    off = 24
+    while off + 16 <= len(data):
+        sec, usec, incl, _ = struct.unpack(order + "IIII", data[off:off + 16])
+        parts[sec * 1000000 + usec >= at_us].append(data[off:off + 16 + incl])
+        off += 16 + incl
+    for path, chunks in ((first, parts[0]), (second, parts[1])):
+        with open(path, "wb") as f:
+            f.write(b"".join(chunks))
+
+
+def case_boundary(cluster, env, smtptls, tmp, corpus):
+    log("boundary: a failed TLS attempt in one shard, its plain-text retry in the next")
+    src = os.path.join(corpus, "tls-fail-retry.pcap")
+    rc, so, _, _ = run([smtptls, "analyze", "-q", "--sessions", "-", "--stats", os.devnull, src])
+    retry = [json.loads(l) for l in so.splitlines()
+             if any(a["type"] == "plaintext_fallback" for a in json.loads(l)["anomalies"])]
+    if not check(rc == 0 and len(retry) == 1, "%s has one plaintext_fallback" % src):
+        return
+    d = os.path.join(tmp, "boundary-in")
+    os.makedirs(d)
+    first, second = os.path.join(d, "1-attempts.pcap"), os.path.join(d, "2-retry.pcap")
+    split_pcap(src, iso_us(retry[0]["ts"]), first, second)
+    _, alone, _, _ = run([smtptls, "analyze", "-q", "--sessions", "-", "--stats", os.devnull,
+                          second])
+    check(alone.count("\n") == 1 and "plaintext_fallback" not in alone,
+          "the retry's file alone (one shard's view) has no plaintext_fallback")
+    out = os.path.join(tmp, "boundary")
+    rc, so, se, took = run(cluster + ["slurm", "--shards", "2", "--wait", "--out", out, d], env)
+    log(so + se)
+    check(rc == 0 and "(array 0-1)" in so, "two shards, exit status 0 (%d, %.1f s)" % (rc, took))
+    compare_with_single(smtptls, out, [d])
+    check(load(out + "/stats.json")["anomalies_cross"]["keys"].get("plaintext_fallback") == 1,
+          "the plaintext_fallback is counted in the merged snapshot")
+
+
+def case_options(cluster, env, smtptls, tmp, corpus):
+    log("options: traffic options to the shards, detector options and --history to the merge")
+    out = os.path.join(tmp, "options")
+    hist = os.path.join(tmp, "options-history.sqlite")
+    traffic = ["--ports", "25,465,587,2525", "--idle-timeout", "600"]
+    detect = ["--fallback-window", "60", "--alert-severity", "medium", "--bucket", "day",
+              "--max-servers", "1000"]
+    cmd = cluster + ["slurm", "--shards", "3", "--wait", "--out", out, corpus, "--"]
+    rc, so, se, took = run(cmd + traffic + detect + ["--history", hist], env)
+    log(so + se)
+    check(rc == 0, "exit status 0 (%d, %.1f s)" % (rc, took))
+    with open(os.path.join(out, "shard.sh")) as f:
+        shard_sh = f.read()
+    with open(os.path.join(out, "merge.sh")) as f:
+        merge_sh = f.read()
+    check("--ports 25,465,587,2525" in shard_sh and "--history" not in shard_sh
+          and "--fallback-window" not in shard_sh,
+          "the shards get the traffic options, not --history or the detector options")
+    check("--history " + hist in merge_sh and "--fallback-window 60" in merge_sh
+          and "--ports" not in merge_sh,
+          "the merge gets --history and the detector options")
+    single_hist = os.path.join(tmp, "options-single-history.sqlite")
+    compare_with_single(smtptls, out, [corpus], traffic + detect + ["--history", single_hist])
+    _, ha, _, _ = run([smtptls, "history", single_hist])
+    _, hb, _, _ = run([smtptls, "history", hist])
+    check(ha == hb and len(ha.splitlines()) > 1,
+          "the history file equals one run's (%d lines)" % len(hb.splitlines()))
+
+    log("options: a detector option changed, --history left out: only the merge runs again")
+    detect[1] = "120"
+    rc, so, se, took = run(cmd + traffic + detect, env)
+    log(so + se)
+    check("0 to run, 3 complete" in so and "shards job" not in so and "merge job" in so,
+          "no shard runs again, a merge job is submitted")
+    check(rc == 0, "exit status 0 (%d, %.1f s)" % (rc, took))
+    compare_with_single(smtptls, out, [corpus], traffic + detect, "single-2")
+
+
 def main():
     if len(sys.argv) not in (4, 5):
         print(__doc__, file=sys.stderr)
@@ -365,6 +482,8 @@ def main():
         case_bad_input(cluster, env, smtptls, tmp, corpus)
         case_failed(cluster, env, smtptls, tmp, corpus)
         case_merge_files(cluster, env, smtptls, tmp, corpus)
+        case_boundary(cluster, env, smtptls, tmp, corpus)
+        case_options(cluster, env, smtptls, tmp, corpus)
     except (RuntimeError, OSError, subprocess.SubprocessError) as e:
         log("FAIL: %s" % e)
         FAILURES.append(str(e))
