@@ -130,6 +130,7 @@ void cli_usage_analyze(FILE *out)
 		"      --alert-severity L  lowest severity alerted (default low)\n"
 		"      --fallback-window SECONDS  a plain-text delivery this soon after a\n"
 		"                          failed TLS attempt is plaintext_fallback (default 300)\n"
+		"      --no-sandbox        no seccomp filter (see docs/usage.md)\n"
 		"\n"
 		"Limits:\n"
 		"      --max-flows N       connections tracked at once (default %u);\n"
@@ -187,6 +188,7 @@ enum {
 	OPT_TOP,
 	OPT_MERGE_FILES,
 	OPT_ALLOW_ROOT,
+	OPT_NO_SANDBOX,
 	OPT_ALERTS,
 	OPT_HISTORY,
 	OPT_CA_FILE,
@@ -205,6 +207,20 @@ enum {
 	OPT_MAX_SERVERS,
 };
 
+/* One trust store for the run, shared by every engine; a CA file or path is
+ * loaded now, so that a bad one stops the run before it starts. Freed by
+ * cli_analyze_free(). */
+static enum cli_status cli_trust(struct cli_analyze *a, FILE *err)
+{
+	char why[512];
+	a->cfg.x509.trust = x509_trust_new(&a->cfg.x509, why, sizeof(why));
+	if (!a->cfg.x509.trust) {
+		fprintf(err, "smtptls: %s\n", why);
+		return CLI_USAGE;
+	}
+	return CLI_RUN;
+}
+
 static enum cli_status cli_parse(struct cli_analyze *a, int argc, char **argv, FILE *out, FILE *err,
 				 int live)
 {
@@ -212,6 +228,7 @@ static enum cli_status cli_parse(struct cli_analyze *a, int argc, char **argv, F
 		{"interface", required_argument, NULL, 'i'},
 		{"user", required_argument, NULL, 'Z'},
 		{"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
+		{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
 		{"alerts", required_argument, NULL, OPT_ALERTS},
 		{"history", required_argument, NULL, OPT_HISTORY},
 		{"ca-file", required_argument, NULL, OPT_CA_FILE},
@@ -316,6 +333,7 @@ static enum cli_status cli_parse(struct cli_analyze *a, int argc, char **argv, F
 			}
 			a->dump = optarg;
 			break;
+		case OPT_NO_SANDBOX: a->no_sandbox = 1; break;
 		case OPT_RECORDS:
 			if (live) {
 				fprintf(err, "smtptls live: --records is an option of 'smtptls "
@@ -473,15 +491,6 @@ static enum cli_status cli_parse(struct cli_analyze *a, int argc, char **argv, F
 		fprintf(err, "smtptls: --sessions and --stats cannot both be standard output\n");
 		return CLI_USAGE;
 	}
-	if (a->cfg.x509.ca_file || a->cfg.x509.ca_path) {
-		char why[512];
-		struct x509_ctx *probe = x509_ctx_new(&a->cfg.x509, why, sizeof(why));
-		if (!probe) {
-			fprintf(err, "smtptls: %s\n", why);
-			return CLI_USAGE;
-		}
-		x509_ctx_free(probe);
-	}
 	a->inputs = argv + optind;
 	a->ninputs = argc - optind;
 	a->live = live;
@@ -506,14 +515,20 @@ static enum cli_status cli_parse(struct cli_analyze *a, int argc, char **argv, F
 			a->interval = 60;
 		if (!a->alerts)
 			a->alerts = "-";
-		return CLI_RUN;
+		return cli_trust(a, err);
 	}
 	if (a->ninputs == 0) {
 		fprintf(err, "smtptls analyze: no input given (a pcap, pcapng or a directory)\n");
 		fprintf(err, "Try 'smtptls analyze --help'.\n");
 		return CLI_USAGE;
 	}
-	return CLI_RUN;
+	return cli_trust(a, err);
+}
+
+void cli_analyze_free(struct cli_analyze *a)
+{
+	x509_trust_free(a->cfg.x509.trust);
+	a->cfg.x509.trust = NULL;
 }
 
 enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, FILE *out,
@@ -539,6 +554,7 @@ void cli_usage_live(FILE *out)
 		"  -i, --interface IFACE   the interface to capture on\n"
 		"  -Z, --user USER         run as USER once the interface is open\n"
 		"      --allow-root        keep running as root (without -Z)\n"
+		"      --no-sandbox        no seccomp filter (see docs/usage.md)\n"
 		"      --bpf EXPR          capture only what also matches EXPR\n"
 		"      --alerts FILE       alert lines (JSON; default standard output)\n"
 		"      --alert-severity L  lowest severity alerted: info, low (default),\n"

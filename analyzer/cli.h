@@ -43,6 +43,7 @@ struct cli_analyze {
 	const char *history; /* SQLite host history, or NULL */
 	const char *dump;    /* binary record dump (--dump), or NULL */
 	int records_in;	     /* the inputs are record dumps, not captures */
+	int no_sandbox;	     /* --no-sandbox: no seccomp filter */
 	uint8_t alert_min;   /* lowest severity alerted */
 	/* live mode */
 	int live;
@@ -77,6 +78,9 @@ enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, 
 /* Parses `live` options (argv[0] is "live"): the same traffic, limit and
  * statistics options, plus the interface and the live outputs. */
 enum cli_status cli_parse_live(struct cli_analyze *a, int argc, char **argv, FILE *out, FILE *err);
+
+/* Releases what a successful parse (CLI_RUN) set up: the shared trust store. */
+void cli_analyze_free(struct cli_analyze *a);
 
 void cli_usage_live(FILE *out);
 

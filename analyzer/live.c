@@ -10,6 +10,7 @@
  * connections expire when no packet arrives.
  */
 #include "analyzer/live.h"
+#include "analyzer/sandbox.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -207,17 +208,27 @@ static double live_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int live_run(struct live *l);
+
 int live_main(int argc, char **argv)
 {
 	struct live *l = calloc(1, sizeof(*l));
 	if (!l)
 		return 2;
-	int rc = 2;
 	switch (cli_parse_live(&l->a, argc, argv, stdout, stderr)) {
 	case CLI_DONE: free(l); return 0;
 	case CLI_USAGE: free(l); return 2;
 	case CLI_RUN: break;
 	}
+	struct cli_analyze a = l->a;
+	int rc = live_run(l); /* frees l */
+	cli_analyze_free(&a);
+	return rc;
+}
+
+static int live_run(struct live *l)
+{
+	int rc = 2;
 	struct cli_analyze *a = &l->a;
 	if (geteuid() == 0 && !a->user && !a->allow_root) {
 		fprintf(stderr,
@@ -324,6 +335,12 @@ int live_main(int argc, char **argv)
 	l->e->event.provisional = live_provisional;
 	l->e->event.ctx = l;
 
+	/* Everything is open: from here on, no process, program or network
+	 * socket can be started (analyzer/sandbox.h). */
+	if (!a->no_sandbox && sandbox_enter(err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtptls: %s (--no-sandbox runs without it)\n", err);
+		goto out_engine;
+	}
 	fprintf(stderr, "smtptls: capturing on %s (%s)\n", a->iface, filter);
 	double next_snap = live_now() + (a->interval ? a->interval : 60);
 	int running = 1;

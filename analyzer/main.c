@@ -13,6 +13,7 @@
 #include "analyzer/engine.h"
 #include "analyzer/live.h"
 #include "analyzer/run.h"
+#include "analyzer/sandbox.h"
 #include "plots/report.h"
 #include "analyzer/source.h"
 #include "stats/agg.h"
@@ -44,6 +45,8 @@ static void main_usage(FILE *out)
 		     "Run 'smtptls analyze --help' for the options of a command.\n");
 }
 
+static int analyze_run(struct cli_analyze *ap);
+
 static int main_analyze(int argc, char **argv)
 {
 	struct cli_analyze a;
@@ -52,7 +55,19 @@ static int main_analyze(int argc, char **argv)
 	case CLI_USAGE: return 2;
 	case CLI_RUN: break;
 	}
+	int rc = analyze_run(&a);
+	cli_analyze_free(&a);
+	return rc;
+}
+
+static int analyze_run(struct cli_analyze *ap)
+{
+	struct cli_analyze a = *ap;
 	char err[512];
+	if (!a.no_sandbox && sandbox_enter(err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtptls: %s (--no-sandbox runs without it)\n", err);
+		return 2;
+	}
 	if (a.bpf && src_check_bpf(a.bpf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtptls: %s\n", err);
 		return 2;

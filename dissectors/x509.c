@@ -24,6 +24,7 @@
 #include "dissectors/x509.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -80,10 +81,18 @@ struct x509_server {
 	size_t len, cap;
 };
 
+/* The trust store, loaded at most once, shared by the contexts of a run. */
+struct x509_trust {
+	pthread_mutex_t lock;
+	X509_STORE *store; /* NULL until loaded (the system store: lazily) */
+	int failed;	   /* loading the system store failed */
+};
+
 struct x509_ctx {
 	struct mem own_mem; /* used when the configuration gave none */
 	struct mem *mem;
-	X509_STORE *store;
+	struct x509_trust *trust; /* borrowed, or own_trust */
+	struct x509_trust *own_trust;
 	EVP_MD_CTX *md;
 	struct x509_lru cache;
 	struct x509_entry *ent;
@@ -539,6 +548,81 @@ static void x509_leaf_facts(X509 *x, uint8_t chain_n, struct cert_facts *f)
 	x509_self(x, sig_known, f);
 }
 
+/* ---- trust store ---- */
+
+static void x509_err(char *err, size_t errlen, const char *what, const char *arg);
+
+struct x509_trust *x509_trust_new(const struct x509_cfg *cfg, char *err, size_t errlen)
+{
+	struct x509_trust *t = calloc(1, sizeof(*t));
+	if (!t || pthread_mutex_init(&t->lock, NULL) != 0) {
+		free(t);
+		if (err && errlen)
+			snprintf(err, errlen, "certificate analysis: out of memory");
+		return NULL;
+	}
+	if (!cfg->ca_file && !cfg->ca_path)
+		return t; /* the system store, on first use */
+	t->store = X509_STORE_new();
+	if (!t->store) {
+		x509_err(err, errlen, "certificate analysis", NULL);
+		goto fail;
+	}
+	if (cfg->ca_file && !X509_STORE_load_file(t->store, cfg->ca_file)) {
+		x509_err(err, errlen, "cannot load CA file", cfg->ca_file);
+		goto fail;
+	}
+	if (cfg->ca_path) {
+		/* A lookup directory is only read when a certificate is looked
+		 * up; check now that it is there. */
+		struct stat st;
+		if (stat(cfg->ca_path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			if (err && errlen)
+				snprintf(err, errlen, "cannot load CA path %s: not a directory",
+					 cfg->ca_path);
+			goto fail;
+		}
+		if (!X509_STORE_load_path(t->store, cfg->ca_path)) {
+			x509_err(err, errlen, "cannot load CA path", cfg->ca_path);
+			goto fail;
+		}
+	}
+	ERR_clear_error();
+	return t;
+fail:
+	ERR_clear_error();
+	x509_trust_free(t);
+	return NULL;
+}
+
+void x509_trust_free(struct x509_trust *t)
+{
+	if (!t)
+		return;
+	X509_STORE_free(t->store);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+/* The loaded store, or NULL when the system store could not be loaded. */
+static X509_STORE *x509_trust_store(struct x509_trust *t)
+{
+	pthread_mutex_lock(&t->lock);
+	if (!t->store && !t->failed) {
+		X509_STORE *s = X509_STORE_new();
+		if (s && X509_STORE_set_default_paths(s)) {
+			t->store = s;
+		} else {
+			X509_STORE_free(s);
+			t->failed = 1;
+		}
+		ERR_clear_error();
+	}
+	X509_STORE *s = t->store;
+	pthread_mutex_unlock(&t->lock);
+	return s;
+}
+
 /* ---- verification ---- */
 
 static X509 *x509_parse(struct x509_ctx *c, const uint8_t *der, size_t len)
@@ -573,7 +657,12 @@ static void x509_verify(struct x509_ctx *c, X509 *const *certs, size_t n, struct
 	for (size_t i = 1; i < n; i++)
 		if (certs[i] && !sk_X509_push(untrusted, certs[i]))
 			goto oom;
-	if (!X509_STORE_CTX_init(sc, c->store, certs[0], untrusted))
+	X509_STORE *store = x509_trust_store(c->trust);
+	if (!store) {
+		v->err = X509_V_ERR_UNSPECIFIED;
+		goto out;
+	}
+	if (!X509_STORE_CTX_init(sc, store, certs[0], untrusted))
 		goto oom;
 	X509_STORE_CTX_set_flags(sc, X509_V_FLAG_NO_CHECK_TIME);
 	if (X509_verify_cert(sc) <= 0) {
@@ -864,34 +953,17 @@ struct x509_ctx *x509_ctx_new(const struct x509_cfg *cfg, char *err, size_t errl
 	if (max_servers > CACHE_LIMIT)
 		max_servers = CACHE_LIMIT;
 
-	c->store = X509_STORE_new();
 	c->md = EVP_MD_CTX_new();
-	if (!c->store || !c->md) {
+	if (!c->md) {
 		x509_err(err, errlen, "certificate analysis", NULL);
 		goto fail;
 	}
-	if (cfg->ca_file && !X509_STORE_load_file(c->store, cfg->ca_file)) {
-		x509_err(err, errlen, "cannot load CA file", cfg->ca_file);
-		goto fail;
-	}
-	if (cfg->ca_path) {
-		/* A lookup directory is only read when a certificate is looked
-		 * up; check now that it is there. */
-		struct stat st;
-		if (stat(cfg->ca_path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			if (err && errlen)
-				snprintf(err, errlen, "cannot load CA path %s: not a directory",
-					 cfg->ca_path);
+	c->trust = cfg->trust;
+	if (!c->trust) {
+		c->own_trust = x509_trust_new(cfg, err, errlen);
+		if (!c->own_trust)
 			goto fail;
-		}
-		if (!X509_STORE_load_path(c->store, cfg->ca_path)) {
-			x509_err(err, errlen, "cannot load CA path", cfg->ca_path);
-			goto fail;
-		}
-	}
-	if (!cfg->ca_file && !cfg->ca_path && !X509_STORE_set_default_paths(c->store)) {
-		x509_err(err, errlen, "cannot load the system trust store", NULL);
-		goto fail;
+		c->trust = c->own_trust;
 	}
 	c->cache_max = cache_max;
 	c->max_servers = max_servers;
@@ -927,7 +999,7 @@ void x509_ctx_free(struct x509_ctx *c)
 	}
 	x509_lru_free(c->mem, &c->cache);
 	x509_lru_free(c->mem, &c->srv);
-	X509_STORE_free(c->store);
+	x509_trust_free(c->own_trust);
 	EVP_MD_CTX_free(c->md);
 	if (c->mem == &c->own_mem) {
 		/* The counters live in the block being freed: account on a copy. */

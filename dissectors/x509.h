@@ -15,9 +15,15 @@
  * capture time and the name (docs/certificates.md).
  *
  * Ownership: one struct x509_ctx per analysis engine (thread), created by
- * x509_ctx_new() and released by x509_ctx_free(); it owns the trust store,
- * the chain cache and the per-server memory used by x509_infer(). Its own
- * structures are allocated through cfg->mem (or a struct mem of its own).
+ * x509_ctx_new() and released by x509_ctx_free(); it owns the chain cache and
+ * the per-server memory used by x509_infer(). The trust store is shared: a
+ * struct x509_trust made once per run (x509_trust_new) serves every context
+ * of the run, read-only once loaded; a context given none makes its own. The
+ * system store is loaded the first time a chain is verified (a run that sees
+ * no certificate in clear never pays for it); a CA file or path is loaded at
+ * once, so that an unreadable one is reported before the analysis starts.
+ * The context's own structures are allocated through cfg->mem (or a struct
+ * mem of its own).
  */
 #ifndef SMTPTLS_X509_H
 #define SMTPTLS_X509_H
@@ -39,9 +45,19 @@ struct x509_cfg {
 	uint32_t cache_max;   /* distinct chains cached; 0 = CERT_CACHE_DEFAULT */
 	uint32_t max_servers; /* servers remembered for x509_infer(); 0 = CERT_SERVERS_DEFAULT */
 	struct mem *mem;      /* allocation accounting; NULL = the context keeps its own */
+	struct x509_trust *trust; /* shared trust store (borrowed), or NULL: the context
+				   * loads its own from ca_file/ca_path/the system */
 };
 
 struct x509_ctx;
+struct x509_trust;
+
+/* The trust store of a run, from cfg's ca_file/ca_path or the system store.
+ * NULL with a one-line message in err when a CA file or path cannot be
+ * loaded or memory runs out. Thread-safe; free it after every context that
+ * uses it. */
+struct x509_trust *x509_trust_new(const struct x509_cfg *cfg, char *err, size_t errlen);
+void x509_trust_free(struct x509_trust *t);
 
 /* Counters of one context (monotonic). */
 struct x509_counters {

@@ -2,7 +2,7 @@
  *
  * `smtptls analyze --dump FILE` writes every record as the engine finished
  * it (before any detector ran) and, at the end, the capture's health
- * counters; `smtptls merge --records A B ...` reads shards back in order and
+ * counters; `smtptls analyze --records A B ...` reads shards back in order and
  * sends every record through the same detectors and sinks as one run would,
  * so a run split into shards (or onto a cluster) reports exactly what one
  * process reports — anomalies found against other connections included.

@@ -76,6 +76,9 @@ def main():
         uid = re.search(r"^Uid:\s+(\d+)", status, re.M).group(1)
         if uid == "0":
             failures.append("still running as root after -Z nobody")
+        seccomp = re.search(r"^Seccomp:\s+(\d+)", status, re.M)
+        if not seccomp or seccomp.group(1) != "2":
+            failures.append(f"no seccomp filter on the sensor ({seccomp and seccomp.group(0)})")
         t0 = time.time()
         for cap in CAPTURES:
             sh("ip", "netns", "exec", NS, "tcpreplay", "-q", "-i", "inj0", "--topspeed",
