@@ -89,8 +89,9 @@ int sandbox_enter(char *err, size_t errlen)
 	if (!rc) {
 		/* network sockets: only AF_UNIX (syslog) may be created */
 		what = "socket";
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+		const struct scmp_arg_cmp not_unix = {0, SCMP_CMP_NE, AF_UNIX, 0};
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+					    &not_unix);
 	}
 	if (!rc) {
 		/* clone3's arguments are in memory, out of the filter's reach:
@@ -102,8 +103,9 @@ int sandbox_enter(char *err, size_t errlen)
 	}
 	if (!rc && !SANDBOX_ASAN) {
 		what = "clone";
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+		const struct scmp_arg_cmp no_thread = {0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0};
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+					    &no_thread);
 		if (!rc) {
 			what = "ptrace";
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ptrace), 0);
