@@ -17,8 +17,10 @@
 struct run_unit {
 	const char **paths; /* borrowed */
 	size_t npaths;
-	FILE *recs; /* temporary file of its records (struct rec, binary) */
+	FILE *recs; /* temporary file of its records (see run_keep_record) */
 	int write_failed;
+	int json;	   /* session lines are written: keep each record's JSON head */
+	struct jsonw head; /* the worker's buffer for it (owned) */
 	struct agg_health health;
 	size_t failed; /* inputs that failed */
 	char *errors;  /* error lines, in order (owned) */
@@ -42,18 +44,40 @@ struct run_shared {
 	 * adds each unit's health itself); the main thread only shows progress */
 	struct run_sinks *direct;
 	struct rec *scratch;
+	int worker_json; /* session lines are written: workers make the JSON heads */
 };
 
+/* A head length that says rec_json_head() failed (the record cannot be
+ * written: the main thread marks the run failed, as it would itself). */
+#define RUN_HEAD_FAILED UINT32_MAX
+
 /* Workers keep records as they are (struct rec holds plain values and
- * pointers to static strings only), for the main thread to put in order. */
+ * pointers to static strings only), for the main thread to put in order.
+ * When session lines are written, each record is followed by its JSON head
+ * (rec_json_head: everything but the anomalies, which only the detectors
+ * complete): a uint32 length and the bytes. The worker threads thus do most
+ * of the JSON work; the main thread runs the detectors, appends the
+ * anomalies and writes. */
 static void run_keep_record(void *ctx, const struct rec *r)
 {
 	struct run_unit *u = ctx;
 	if (fwrite(r, sizeof(*r), 1, u->recs) != 1)
 		u->write_failed = 1;
+	if (!u->json)
+		return;
+	jsonw_reset(&u->head);
+	uint32_t n = rec_json_head(&u->head, r) == 0 && u->head.len < RUN_HEAD_FAILED
+			     ? (uint32_t)u->head.len
+			     : RUN_HEAD_FAILED;
+	if (fwrite(&n, sizeof(n), 1, u->recs) != 1 ||
+	    (n != RUN_HEAD_FAILED && fwrite(u->head.buf, 1, n, u->recs) != n))
+		u->write_failed = 1;
 }
 
-void run_emit(struct run_sinks *s, struct rec *r)
+/* run_emit(), where head says what s->line holds: 0 nothing yet (the line
+ * is written here from the start), 1 the record's JSON head (made by a
+ * worker), -1 the worker could not make it. */
+static void run_emit_line(struct run_sinks *s, struct rec *r, int head)
 {
 	if (s->dump && recdump_record(s->dump, r) != 0)
 		s->failed = 1;
@@ -62,19 +86,30 @@ void run_emit(struct run_sinks *s, struct rec *r)
 	if (s->alerts)
 		alert_final(s->alerts, r);
 	if (s->sessions) {
-		json_t *j = rec_to_json(r);
-		/* one buffer, one write (jsonw: json_dumps' output, faster) */
-		if (!j || jsonw_dump(&s->line, j) != 0) {
-			s->failed = 1;
-		} else {
-			s->line.buf[s->line.len] = '\n';
-			if (fwrite(s->line.buf, 1, s->line.len + 1, s->sessions) != s->line.len + 1)
-				s->failed = 1;
+		/* one buffer, one write; the record goes straight to JSON text
+		 * (byte for byte what rec_to_json() and json_dumps() give) */
+		struct jsonw *w = &s->line;
+		int rc = head < 0 ? -1 : 0;
+		if (head == 0) {
+			jsonw_reset(w);
+			rc = rec_json_head(w, r);
 		}
-		json_decref(j);
+		if (rc == 0)
+			rc = rec_json_anomalies(w, r);
+		if (rc == 0) {
+			JSONW_LIT(w, "\n");
+			rc = w->failed ? -1 : 0;
+		}
+		if (rc != 0 || fwrite(w->buf, 1, w->len, s->sessions) != w->len)
+			s->failed = 1;
 	}
 	if (s->agg)
 		agg_record(s->agg, r);
+}
+
+void run_emit(struct run_sinks *s, struct rec *r)
+{
+	run_emit_line(s, r, 0);
 }
 
 static void run_direct_record(void *ctx, const struct rec *r)
@@ -111,6 +146,7 @@ static void run_unit_work(struct run_shared *sh, struct run_unit *u)
 	if (sh->direct) {
 		eng_add_sink(e, run_direct_record, sh);
 	} else {
+		u->json = sh->worker_json;
 		u->recs = tmpfile();
 		if (!u->recs) {
 			u->setup_failed = 1;
@@ -139,6 +175,7 @@ static void run_unit_work(struct run_shared *sh, struct run_unit *u)
 		agg_add_health(sh->direct->agg, &u->health);
 	eng_free(e);
 	free(e);
+	jsonw_free(&u->head);
 }
 
 static void *run_worker(void *arg)
@@ -190,16 +227,40 @@ static int run_ts_cmp(const void *x, const void *y)
 	return a->i < b->i ? -1 : a->i > b->i;
 }
 
-/* Reads a unit's records back, in the order they ended, into the sinks. */
-static int run_replay(FILE *from, struct run_sinks *s)
+/* Reads a unit's records (and their JSON heads when json) back, in the
+ * order they ended, into the sinks. */
+static int run_replay(FILE *from, int json, struct run_sinks *s)
 {
 	struct rec *r = malloc(sizeof(*r));
 	if (!r)
 		return -1;
 	rewind(from);
-	while (fread(r, sizeof(*r), 1, from) == 1)
-		run_emit(s, r);
-	int rc = ferror(from) ? -1 : 0;
+	int rc = 0;
+	while (fread(r, sizeof(*r), 1, from) == 1) {
+		int head = 0;
+		if (json) {
+			uint32_t n;
+			if (fread(&n, sizeof(n), 1, from) != 1) {
+				rc = -1;
+				break;
+			}
+			head = -1;
+			if (n != RUN_HEAD_FAILED) {
+				/* read straight into the line buffer */
+				jsonw_reset(&s->line);
+				if (jsonw_grow(&s->line, n) != 0 ||
+				    fread(s->line.buf, 1, n, from) != n) {
+					rc = -1;
+					break;
+				}
+				s->line.len = n;
+				head = 1;
+			}
+		}
+		run_emit_line(s, r, head);
+	}
+	if (ferror(from))
+		rc = -1;
 	free(r);
 	return rc;
 }
@@ -275,6 +336,7 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 	struct run_shared sh;
 	memset(&sh, 0, sizeof(sh));
 	sh.a = a;
+	sh.worker_json = sinks->sessions != NULL;
 	const char **paths = malloc((files->n ? files->n : 1) * sizeof(*paths));
 	if (!paths)
 		return -1;
@@ -367,7 +429,7 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 		}
 		if (u->write_failed)
 			broken = 1;
-		if (u->recs && !broken && run_replay(u->recs, sinks) != 0)
+		if (u->recs && !broken && run_replay(u->recs, u->json, sinks) != 0)
 			broken = 1;
 		if (sinks->failed)
 			broken = 1;

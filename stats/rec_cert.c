@@ -5,6 +5,7 @@
 #include "stats/rec_cert.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,8 +21,12 @@ static json_t *rec_cert_strn(const char *s, size_t cap)
 #define REC_CERT_STR(field)	 rec_cert_strn((field), sizeof(field))
 #define REC_CERT_STR_NULL(field) ((field)[0] ? REC_CERT_STR(field) : json_null())
 
+struct rec_cert_tm {
+	int64_t y, m, d, secs;
+};
+
 /* Civil date of a day number (H. Hinnant's algorithm, proleptic Gregorian). */
-char *rec_cert_time(int64_t t, char *buf, size_t len)
+static struct rec_cert_tm rec_cert_civil(int64_t t)
 {
 	int64_t days = t / 86400, secs = t % 86400;
 	if (secs < 0) {
@@ -34,13 +39,21 @@ char *rec_cert_time(int64_t t, char *buf, size_t len)
 	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	int64_t mp = (5 * doy + 2) / 153;
-	int64_t d = doy - (153 * mp + 2) / 5 + 1;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
-	int64_t y = yoe + era * 400 + (m <= 2);
+	struct rec_cert_tm tm;
+	tm.d = doy - (153 * mp + 2) / 5 + 1;
+	tm.m = mp < 10 ? mp + 3 : mp - 9;
+	tm.y = yoe + era * 400 + (tm.m <= 2);
+	tm.secs = secs;
+	return tm;
+}
+
+char *rec_cert_time(int64_t t, char *buf, size_t len)
+{
+	struct rec_cert_tm tm = rec_cert_civil(t);
 	snprintf(buf, len,
 		 "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64
 		 "Z",
-		 y, m, d, secs / 3600, secs / 60 % 60, secs % 60);
+		 tm.y, tm.m, tm.d, tm.secs / 3600, tm.secs / 60 % 60, tm.secs % 60);
 	return buf;
 }
 
@@ -126,4 +139,196 @@ json_t *rec_cert_json(const struct cert_facts *f)
 		return NULL;
 	}
 	return o;
+}
+
+/* The direct writer: rec_cert_json()'s value without the tree. */
+
+/* rec_cert_strn(): a text field, null when jansson would refuse it. */
+static void rec_cert_w_str(struct jsonw *w, const char *s, size_t cap)
+{
+	if (jsonw_str(w, s, cap) != 0)
+		jsonw_null(w);
+}
+
+#define REC_CERT_W_STR(w, field) rec_cert_w_str((w), (field), sizeof(field))
+
+static void rec_cert_w_str_null(struct jsonw *w, const char *s, size_t cap)
+{
+	if (s[0])
+		rec_cert_w_str(w, s, cap);
+	else
+		jsonw_null(w);
+}
+
+#define REC_CERT_W_STR_NULL(w, field) rec_cert_w_str_null((w), (field), sizeof(field))
+
+static void rec_cert_w_2(char *p, int64_t v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/* rec_cert_time() as a JSON string; printf only for years past 9999 or
+ * before year 0, which "%04" writes with more characters. */
+static void rec_cert_w_time(struct jsonw *w, int64_t t)
+{
+	struct rec_cert_tm tm = rec_cert_civil(t);
+	char b[40];
+	if (tm.y < 0 || tm.y > 9999) {
+		b[0] = '"';
+		rec_cert_time(t, b + 1, sizeof(b) - 2);
+		size_t n = strlen(b);
+		b[n] = '"';
+		jsonw_raw(w, b, n + 1);
+		return;
+	}
+	/* "YYYY-MM-DDTHH:MM:SSZ" */
+	b[0] = '"';
+	rec_cert_w_2(b + 1, tm.y / 100);
+	rec_cert_w_2(b + 3, tm.y % 100);
+	b[5] = '-';
+	rec_cert_w_2(b + 6, tm.m);
+	b[8] = '-';
+	rec_cert_w_2(b + 9, tm.d);
+	b[11] = 'T';
+	rec_cert_w_2(b + 12, tm.secs / 3600);
+	b[14] = ':';
+	rec_cert_w_2(b + 15, tm.secs / 60 % 60);
+	b[17] = ':';
+	rec_cert_w_2(b + 18, tm.secs % 60);
+	b[20] = 'Z';
+	b[21] = '"';
+	jsonw_raw(w, b, 22);
+}
+
+/* rec_cert_san(): -1 where it returns NULL (an entry that is not UTF-8). */
+static int rec_cert_w_san(struct jsonw *w, const char *san, size_t cap)
+{
+	size_t n = strnlen(san, cap), start = 0;
+	int first = 1;
+	JSONW_LIT(w, "[");
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && san[i] != ',')
+			continue;
+		if (i > start) {
+			if (!first)
+				JSONW_LIT(w, ",");
+			first = 0;
+			if (jsonw_str(w, san + start, i - start) != 0)
+				return -1;
+		}
+		start = i + 1;
+	}
+	JSONW_LIT(w, "]");
+	return 0;
+}
+
+static void rec_cert_w_tristate(struct jsonw *w, int v)
+{
+	if (v < 0)
+		jsonw_null(w);
+	else
+		jsonw_bool(w, v > 0);
+}
+
+int rec_cert_write(struct jsonw *w, const struct cert_facts *f)
+{
+	if (!f || !f->present) {
+		jsonw_null(w);
+		return 0;
+	}
+	int leaf = f->sha256[0] != '\0';
+	const char *hsrc = f->hostname_source == CERT_NAME_SNI	    ? "sni"
+			   : f->hostname_source == CERT_NAME_BANNER ? "banner"
+								    : NULL;
+	int has_name = f->hostname_checked[0] != '\0';
+
+	if (f->source == CERT_SRC_INFERRED)
+		JSONW_LIT(w, "{\"source\":\"inferred\",\"chain_length\":");
+	else
+		JSONW_LIT(w, "{\"source\":\"observed\",\"chain_length\":");
+	jsonw_int(w, f->chain_length);
+	JSONW_LIT(w, ",\"subject\":");
+	if (leaf)
+		REC_CERT_W_STR(w, f->subject);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"san\":");
+	if (!leaf)
+		jsonw_null(w);
+	else if (rec_cert_w_san(w, f->san, sizeof(f->san)) != 0)
+		return -1;
+	JSONW_LIT(w, ",\"issuer\":");
+	if (leaf)
+		REC_CERT_W_STR(w, f->issuer);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"issuer_org\":");
+	REC_CERT_W_STR_NULL(w, f->issuer_org);
+	JSONW_LIT(w, ",\"serial\":");
+	REC_CERT_W_STR_NULL(w, f->serial);
+	JSONW_LIT(w, ",\"not_before\":");
+	if (leaf)
+		rec_cert_w_time(w, f->not_before);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"not_after\":");
+	if (leaf)
+		rec_cert_w_time(w, f->not_after);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"key_type\":");
+	REC_CERT_W_STR_NULL(w, f->key_type);
+	JSONW_LIT(w, ",\"key_bits\":");
+	if (leaf && f->key_bits)
+		jsonw_int(w, f->key_bits);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"curve\":");
+	if (strcmp(f->key_type, "EC") == 0)
+		REC_CERT_W_STR_NULL(w, f->curve);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"sig_alg\":");
+	REC_CERT_W_STR_NULL(w, f->sig_alg);
+	JSONW_LIT(w, ",\"weak_signature\":");
+	if (leaf)
+		jsonw_bool(w, f->weak_sig);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"sha256\":");
+	REC_CERT_W_STR_NULL(w, f->sha256);
+	JSONW_LIT(w, ",\"spki_sha256\":");
+	REC_CERT_W_STR_NULL(w, f->spki_sha256);
+	JSONW_LIT(w, ",\"is_ca\":");
+	if (leaf)
+		jsonw_bool(w, f->is_ca);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"self_signed\":");
+	if (leaf)
+		rec_cert_w_tristate(w, f->self_signed);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"validation\":");
+	REC_CERT_W_STR(w, f->validation);
+	JSONW_LIT(w, ",\"expired\":");
+	if (leaf)
+		jsonw_bool(w, f->expired);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"hostname_checked\":");
+	if (has_name)
+		REC_CERT_W_STR(w, f->hostname_checked);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"hostname_source\":");
+	if (has_name && hsrc)
+		jsonw_str(w, hsrc, SIZE_MAX);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"hostname_match\":");
+	rec_cert_w_tristate(w, f->hostname_match);
+	JSONW_LIT(w, "}");
+	return 0;
 }

@@ -4,6 +4,7 @@
  * table below (RFC 8446 §6, RFC 5246 §7.2, RFC 4346/2246 and later RFCs). */
 #include "stats/rec_tls.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "dissectors/ciphers.h"
@@ -181,4 +182,210 @@ json_t *rec_tls_json(const struct tls_facts *f)
 	if (problems)
 		json_object_set_new(o, "problems", problems);
 	return o;
+}
+
+/* The direct writer: rec_tls_json()'s object without the tree. Where
+ * json_string() would refuse a text (not UTF-8), json_object_set_new() drops
+ * the key and json_array_append_new() the element; mark is where that key or
+ * element began. */
+
+static void rec_tls_w_str(struct jsonw *w, size_t mark, const char *s, size_t max)
+{
+	if (jsonw_str(w, s, max) != 0)
+		w->len = mark;
+}
+
+static void rec_tls_w_str_or_null(struct jsonw *w, size_t mark, const char *s, size_t max)
+{
+	if (s[0])
+		rec_tls_w_str(w, mark, s, max);
+	else
+		jsonw_null(w);
+}
+
+static void rec_tls_w_version(struct jsonw *w, size_t mark, uint16_t v)
+{
+	char buf[32];
+	if (!v)
+		jsonw_null(w);
+	else
+		rec_tls_w_str(w, mark, suite_version_name(v, buf, sizeof(buf)), SIZE_MAX);
+}
+
+static void rec_tls_w_pair(struct jsonw *w, uint64_t c, uint64_t s)
+{
+	JSONW_LIT(w, "{\"client\":");
+	jsonw_int(w, (int64_t)c);
+	JSONW_LIT(w, ",\"server\":");
+	jsonw_int(w, (int64_t)s);
+	JSONW_LIT(w, "}");
+}
+
+static void rec_tls_w_alerts(struct jsonw *w, const struct tls_facts *f, int dir)
+{
+	int first = 1;
+	JSONW_LIT(w, "[");
+	for (unsigned i = 0; i < f->alerts_n[dir] && i < TLS_MAX_ALERTS; i++) {
+		uint8_t desc = f->alerts[dir][i][1];
+		const char *name = rec_tls_alert_name(desc);
+		if (!first)
+			JSONW_LIT(w, ",");
+		first = 0;
+		if (name) {
+			jsonw_str(w, name, SIZE_MAX); /* the table's names are ASCII */
+		} else {
+			JSONW_LIT(w, "\"unassigned_");
+			jsonw_int(w, desc);
+			JSONW_LIT(w, "\"");
+		}
+	}
+	if (f->encrypted_alert[dir]) {
+		if (!first)
+			JSONW_LIT(w, ",");
+		JSONW_LIT(w, "\"encrypted\"");
+	}
+	JSONW_LIT(w, "]");
+}
+
+void rec_tls_write(struct jsonw *w, const struct tls_facts *f)
+{
+	char buf[64];
+	size_t m;
+	const struct suite_info *si = f->server_hello ? suite_lookup(f->cipher) : NULL;
+	int have_suite = f->server_hello && f->version != 0x0002;
+
+	JSONW_LIT(w, "{\"client_hello\":");
+	jsonw_bool(w, f->client_hello);
+	JSONW_LIT(w, ",\"sslv2_client_hello\":");
+	jsonw_bool(w, f->sslv2_client_hello);
+	JSONW_LIT(w, ",\"server_hello\":");
+	jsonw_bool(w, f->server_hello);
+
+	m = w->len;
+	JSONW_LIT(w, ",\"version\":");
+	if (f->server_hello)
+		rec_tls_w_version(w, m, f->version);
+	else
+		jsonw_null(w);
+	m = w->len;
+	JSONW_LIT(w, ",\"client_max_version\":");
+	if (f->client_hello)
+		rec_tls_w_version(w, m, f->client_max_version);
+	else
+		jsonw_null(w);
+
+	JSONW_LIT(w, ",\"client_versions\":[");
+	int first = 1;
+	for (unsigned i = 0; i < f->n_client_versions && i < TLS_MAX_VERSIONS; i++) {
+		m = w->len;
+		if (!first)
+			JSONW_LIT(w, ",");
+		size_t before = w->len;
+		rec_tls_w_version(w, m, f->client_versions[i]);
+		if (w->len > before)
+			first = 0;
+	}
+	JSONW_LIT(w, "]");
+
+	m = w->len;
+	JSONW_LIT(w, ",\"cipher\":");
+	if (have_suite)
+		rec_tls_w_str(w, m, suite_name(f->cipher, buf, sizeof(buf)), SIZE_MAX);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"cipher_id\":");
+	if (have_suite)
+		jsonw_int(w, f->cipher);
+	else
+		jsonw_null(w);
+	m = w->len;
+	JSONW_LIT(w, ",\"grade\":");
+	if (have_suite)
+		rec_tls_w_str(w, m, suite_grade_name(suite_grade(f->cipher, f->version)), SIZE_MAX);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"forward_secrecy\":");
+	if (si)
+		jsonw_bool(w, si->fs);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"aead\":");
+	if (si)
+		jsonw_bool(w, si->aead);
+	else
+		jsonw_null(w);
+
+	m = w->len;
+	JSONW_LIT(w, ",\"group\":");
+	if (f->group) {
+		rec_tls_w_str(w, m, suite_group_name(f->group, buf, 32), SIZE_MAX);
+	} else if (f->dh_bits) {
+		JSONW_LIT(w, "\"ffdhe");
+		jsonw_int(w, f->dh_bits);
+		JSONW_LIT(w, "\"");
+	} else {
+		jsonw_null(w);
+	}
+	JSONW_LIT(w, ",\"dh_bits\":");
+	if (f->dh_bits)
+		jsonw_int(w, f->dh_bits);
+	else
+		jsonw_null(w);
+	m = w->len;
+	JSONW_LIT(w, ",\"sni\":");
+	rec_tls_w_str_or_null(w, m, f->sni, sizeof(f->sni));
+	m = w->len;
+	JSONW_LIT(w, ",\"alpn\":");
+	rec_tls_w_str_or_null(w, m, f->alpn, sizeof(f->alpn));
+	JSONW_LIT(w, ",\"resumed\":");
+	jsonw_bool(w, f->resumed);
+	JSONW_LIT(w, ",\"established\":");
+	jsonw_bool(w, f->established);
+	JSONW_LIT(w, ",\"client_alerts\":");
+	rec_tls_w_alerts(w, f, 0);
+	JSONW_LIT(w, ",\"server_alerts\":");
+	rec_tls_w_alerts(w, f, 1);
+	JSONW_LIT(w, ",\"fallback_scsv\":");
+	jsonw_bool(w, f->fallback_scsv);
+	JSONW_LIT(w, ",\"downgrade_sentinel\":");
+	if (f->downgrade_sentinel == 1)
+		JSONW_LIT(w, "\"tls1.2\"");
+	else if (f->downgrade_sentinel == 2)
+		JSONW_LIT(w, "\"tls1.1_or_below\"");
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"hello_retry\":");
+	jsonw_bool(w, f->hello_retry);
+	JSONW_LIT(w, ",\"client_cert_requested\":");
+	jsonw_bool(w, f->client_cert_requested);
+	JSONW_LIT(w, ",\"server_certs\":");
+	jsonw_int(w, f->server_certs);
+	JSONW_LIT(w, ",\"compression\":");
+	jsonw_int(w, f->compression);
+	m = w->len;
+	JSONW_LIT(w, ",\"ja3\":");
+	rec_tls_w_str_or_null(w, m, f->ja3, sizeof(f->ja3));
+	m = w->len;
+	JSONW_LIT(w, ",\"ja3s\":");
+	rec_tls_w_str_or_null(w, m, f->ja3s, sizeof(f->ja3s));
+	m = w->len;
+	JSONW_LIT(w, ",\"ja4\":");
+	rec_tls_w_str_or_null(w, m, f->ja4, sizeof(f->ja4));
+	JSONW_LIT(w, ",\"records\":");
+	rec_tls_w_pair(w, f->records[0], f->records[1]);
+	JSONW_LIT(w, ",\"app_bytes\":");
+	rec_tls_w_pair(w, f->app_bytes[0], f->app_bytes[1]);
+	if (f->not_tls[0] | f->not_tls[1] | f->oversize_records[0] | f->oversize_records[1] |
+	    f->skipped_handshake[0] | f->skipped_handshake[1] | f->malformed[0] | f->malformed[1]) {
+		JSONW_LIT(w, ",\"problems\":{\"not_tls\":");
+		rec_tls_w_pair(w, f->not_tls[0], f->not_tls[1]);
+		JSONW_LIT(w, ",\"oversize_records\":");
+		rec_tls_w_pair(w, f->oversize_records[0], f->oversize_records[1]);
+		JSONW_LIT(w, ",\"skipped_handshake\":");
+		rec_tls_w_pair(w, f->skipped_handshake[0], f->skipped_handshake[1]);
+		JSONW_LIT(w, ",\"malformed\":");
+		rec_tls_w_pair(w, f->malformed[0], f->malformed[1]);
+		JSONW_LIT(w, "}");
+	}
+	JSONW_LIT(w, "}");
 }

@@ -2,6 +2,7 @@
 #include "stats/record.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <string.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -106,10 +107,42 @@ void rec_format_ts(uint64_t us, char *buf, size_t n)
 	snprintf(buf, n, "%s.%06uZ", day, (unsigned)(us % 1000000u));
 }
 
+/* Digits of v, most significant first, at p; returns the end. */
+static char *rec_put_u(char *p, uint64_t v)
+{
+	char t[20];
+	size_t n = 0;
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = t[--n];
+	return p;
+}
+
 void rec_format_addr(const struct rec_ep *e, char *buf, size_t n)
 {
-	if (!inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, buf, (socklen_t)n))
-		snprintf(buf, n, "?");
+	if (e->family == 6) {
+		if (!inet_ntop(AF_INET6, e->addr, buf, (socklen_t)n))
+			snprintf(buf, n, "?");
+		return;
+	}
+	/* inet_ntop(AF_INET) is "%u.%u.%u.%u" through sprintf: the detectors and
+	 * the statistics format addresses for every record, so by hand */
+	char a[16], *p = a;
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			*p++ = '.';
+		p = rec_put_u(p, e->addr[i]);
+	}
+	size_t len = (size_t)(p - a);
+	if (len + 1 > n) {
+		snprintf(buf, n, "?"); /* as when inet_ntop() finds no room */
+		return;
+	}
+	memcpy(buf, a, len);
+	buf[len] = '\0';
 }
 
 static json_t *rec_ep_json(const struct rec_ep *e)
@@ -225,4 +258,287 @@ json_t *rec_to_json(const struct rec *r)
 			 "cert", cert,
 			 "anomalies", rec_anomalies_json(r));
 	/* clang-format on */
+}
+
+/* The direct writer: rec_to_json()'s object without the tree, key by key in
+ * the same order. json_pack() fails as a whole on a text jansson refuses
+ * (not UTF-8) and rec_to_json() then returns NULL: those places return -1. */
+
+static void rec_w_pair(struct jsonw *w, uint64_t c, uint64_t s)
+{
+	JSONW_LIT(w, "{\"client\":");
+	jsonw_int(w, (int64_t)c);
+	JSONW_LIT(w, ",\"server\":");
+	jsonw_int(w, (int64_t)s);
+	JSONW_LIT(w, "}");
+}
+
+static char *rec_w_2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/* rec_format_ts() as a JSON string, without gmtime/strftime/printf: the
+ * civil date of the day number (H. Hinnant's algorithm; the time is
+ * unsigned, so from 1970 on, and %Y writes a year of 5 or 6 digits in full
+ * as this does). */
+static void rec_w_ts(struct jsonw *w, uint64_t us)
+{
+	uint64_t secs = us / 1000000u, days = secs / 86400u;
+	unsigned sod = (unsigned)(secs % 86400u), frac = (unsigned)(us % 1000000u);
+	uint64_t z = days + 719468u;
+	uint64_t era = z / 146097u;
+	uint64_t doe = z - era * 146097u;
+	uint64_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
+	uint64_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);
+	uint64_t mp = (5u * doy + 2u) / 153u;
+	unsigned d = (unsigned)(doy - (153u * mp + 2u) / 5u + 1u);
+	unsigned m = (unsigned)(mp < 10u ? mp + 3u : mp - 9u);
+	uint64_t y = yoe + era * 400u + (m <= 2u);
+	char b[48], *p = b;
+	*p++ = '"';
+	p = rec_put_u(p, y);
+	*p++ = '-';
+	p = rec_w_2(p, m);
+	*p++ = '-';
+	p = rec_w_2(p, d);
+	*p++ = 'T';
+	p = rec_w_2(p, sod / 3600u);
+	*p++ = ':';
+	p = rec_w_2(p, sod / 60u % 60u);
+	*p++ = ':';
+	p = rec_w_2(p, sod % 60u);
+	*p++ = '.';
+	for (int i = 5; i >= 0; i--) {
+		p[i] = (char)('0' + frac % 10u);
+		frac /= 10u;
+	}
+	p += 6;
+	*p++ = 'Z';
+	*p++ = '"';
+	jsonw_raw(w, b, (size_t)(p - b));
+}
+
+static void rec_w_ep(struct jsonw *w, const struct rec_ep *e)
+{
+	char a[64];
+	rec_format_addr(e, a, sizeof(a));
+	JSONW_LIT(w, "{\"ip\":");
+	jsonw_str(w, a, sizeof(a));
+	JSONW_LIT(w, ",\"port\":");
+	jsonw_int(w, e->port);
+	JSONW_LIT(w, "}");
+}
+
+/* "name" of a static table (ASCII), or null. */
+static void rec_w_name(struct jsonw *w, const char *s)
+{
+	if (jsonw_str(w, s, SIZE_MAX) != 0)
+		jsonw_null(w);
+}
+
+static void rec_w_code(struct jsonw *w, unsigned v)
+{
+	if (v)
+		jsonw_int(w, v);
+	else
+		jsonw_null(w);
+}
+
+static int rec_w_smtp(struct jsonw *w, const struct rec *r)
+{
+	const struct smtp_facts *f = &r->smtp;
+	const char *sw = smtp_server_software(f);
+	const char *helo_verb =
+		f->helo_verb ? smtp_verb_name((enum smtp_verb)(f->helo_verb - 1)) : NULL;
+
+	JSONW_LIT(w, "{\"banner\":");
+	if (!f->greeting_seen)
+		jsonw_null(w);
+	else if (jsonw_str(w, f->banner, sizeof(f->banner)) != 0)
+		return -1;
+	JSONW_LIT(w, ",\"greeting_code\":");
+	if (f->greeting_seen)
+		jsonw_int(w, f->greeting_code);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"server_name\":");
+	if (!f->server_name[0])
+		jsonw_null(w);
+	else if (jsonw_str(w, f->server_name, sizeof(f->server_name)) != 0)
+		return -1;
+	JSONW_LIT(w, ",\"server_software\":");
+	if (!sw)
+		jsonw_null(w);
+	else if (jsonw_str(w, sw, SIZE_MAX) != 0)
+		return -1;
+	JSONW_LIT(w, ",\"helo\":");
+	if (!helo_verb)
+		jsonw_null(w);
+	else if (jsonw_str(w, f->helo, sizeof(f->helo)) != 0)
+		return -1;
+	JSONW_LIT(w, ",\"helo_verb\":");
+	if (!helo_verb)
+		jsonw_null(w);
+	else if (jsonw_str(w, helo_verb, SIZE_MAX) != 0)
+		return -1;
+
+	/* json_array_append_new() drops a capability json_string() refuses */
+	JSONW_LIT(w, ",\"capabilities\":[");
+	int first = 1;
+	for (int i = 0; i < f->ncaps && i < SMTP_MAX_CAPS; i++) {
+		size_t m = w->len;
+		if (!first)
+			JSONW_LIT(w, ",");
+		if (jsonw_str(w, f->caps[i], sizeof(f->caps[i])) != 0)
+			w->len = m;
+		else
+			first = 0;
+	}
+	JSONW_LIT(w, "],\"starttls_offered\":");
+	jsonw_bool(w, f->starttls_offered);
+	JSONW_LIT(w, ",\"starttls_requested\":");
+	jsonw_bool(w, f->starttls_requested);
+	JSONW_LIT(w, ",\"starttls_reply\":");
+	rec_w_code(w, f->starttls_reply);
+	JSONW_LIT(w, ",\"auth\":");
+	if (!f->auth_mech[0]) {
+		jsonw_null(w);
+	} else {
+		JSONW_LIT(w, "{\"mechanism\":");
+		if (jsonw_str(w, f->auth_mech, sizeof(f->auth_mech)) != 0)
+			return -1;
+		JSONW_LIT(w, ",\"before_tls\":");
+		jsonw_bool(w, f->auth_before_tls);
+		JSONW_LIT(w, ",\"reply\":");
+		rec_w_code(w, f->auth_reply);
+		JSONW_LIT(w, "}");
+	}
+	JSONW_LIT(w, ",\"messages\":");
+	jsonw_int(w, f->messages);
+	JSONW_LIT(w, ",\"messages_accepted\":");
+	jsonw_int(w, f->messages_accepted);
+	JSONW_LIT(w, ",\"recipients\":");
+	jsonw_int(w, f->recipients);
+	JSONW_LIT(w, ",\"message_bytes\":");
+	jsonw_int(w, (int64_t)f->message_bytes);
+	JSONW_LIT(w, ",\"commands\":{");
+	first = 1;
+	for (int v = 0; v < SMTP_V_COUNT; v++) {
+		if (!f->commands[v])
+			continue;
+		if (!first)
+			JSONW_LIT(w, ",");
+		first = 0;
+		jsonw_str(w, smtp_verb_name((enum smtp_verb)v), SIZE_MAX);
+		JSONW_LIT(w, ":");
+		jsonw_int(w, f->commands[v]);
+	}
+	JSONW_LIT(w, "},\"last_reply\":");
+	rec_w_code(w, f->last_reply);
+	JSONW_LIT(w, ",\"last_transaction_reply\":");
+	rec_w_code(w, f->last_txn_reply);
+	JSONW_LIT(w, ",\"long_lines\":");
+	rec_w_pair(w, f->long_lines[0], f->long_lines[1]);
+	JSONW_LIT(w, "}");
+	return 0;
+}
+
+int rec_json_head(struct jsonw *w, const struct rec *r)
+{
+	uint64_t dur = r->end_us >= r->ts_us ? r->end_us - r->ts_us : 0;
+
+	JSONW_LIT(w, "{\"ts\":");
+	rec_w_ts(w, r->ts_us);
+	JSONW_LIT(w, ",\"duration\":");
+	jsonw_micros(w, dur);
+	JSONW_LIT(w, ",\"client\":");
+	rec_w_ep(w, &r->client);
+	JSONW_LIT(w, ",\"server\":");
+	rec_w_ep(w, &r->server);
+	JSONW_LIT(w, ",\"bytes\":");
+	rec_w_pair(w, r->bytes[0], r->bytes[1]);
+	JSONW_LIT(w, ",\"packets\":");
+	rec_w_pair(w, r->packets[0], r->packets[1]);
+	JSONW_LIT(w, ",\"complete\":");
+	jsonw_bool(w, r->complete);
+	JSONW_LIT(w, ",\"gaps\":");
+	jsonw_int(w, (int64_t)r->gap_bytes);
+	JSONW_LIT(w, ",\"end\":");
+	rec_w_name(w, rec_end_name((enum rec_end)r->end));
+
+	JSONW_LIT(w, ",\"tcp\":{\"syn\":");
+	jsonw_bool(w, r->tcp.syn);
+	JSONW_LIT(w, ",\"synack\":");
+	jsonw_bool(w, r->tcp.synack);
+	JSONW_LIT(w, ",\"fin\":{\"client\":");
+	jsonw_bool(w, r->tcp.fin[0]);
+	JSONW_LIT(w, ",\"server\":");
+	jsonw_bool(w, r->tcp.fin[1]);
+	JSONW_LIT(w, "},\"rst\":");
+	jsonw_bool(w, r->tcp.rst);
+	JSONW_LIT(w, ",\"midstream\":");
+	jsonw_bool(w, r->tcp.midstream);
+	JSONW_LIT(w, ",\"stream_bytes\":");
+	rec_w_pair(w, r->tcp.stream_bytes[0], r->tcp.stream_bytes[1]);
+	JSONW_LIT(w, ",\"retransmitted\":");
+	rec_w_pair(w, r->tcp.retransmitted[0], r->tcp.retransmitted[1]);
+	JSONW_LIT(w, ",\"out_of_order\":");
+	rec_w_pair(w, r->tcp.out_of_order[0], r->tcp.out_of_order[1]);
+	JSONW_LIT(w, ",\"overlap_conflicts\":");
+	rec_w_pair(w, r->tcp.overlap_conflicts[0], r->tcp.overlap_conflicts[1]);
+	JSONW_LIT(w, ",\"overflow_bytes\":");
+	rec_w_pair(w, r->tcp.overflow_bytes[0], r->tcp.overflow_bytes[1]);
+
+	JSONW_LIT(w, "},\"encryption\":");
+	rec_w_name(w, rec_enc_name((enum rec_enc)r->encryption));
+	JSONW_LIT(w, ",\"smtp\":");
+	if (!r->smtp_valid)
+		jsonw_null(w);
+	else if (rec_w_smtp(w, r) != 0)
+		return -1;
+	JSONW_LIT(w, ",\"smtp_absent\":");
+	if (r->smtp_valid || !r->smtp_absent)
+		jsonw_null(w);
+	else
+		rec_w_name(w, rec_absent_name(r->smtp_absent));
+	JSONW_LIT(w, ",\"tls\":");
+	if (r->tls_valid)
+		rec_tls_write(w, &r->tls);
+	else
+		jsonw_null(w);
+	JSONW_LIT(w, ",\"cert\":");
+	if (rec_cert_write(w, &r->cert) != 0)
+		return -1;
+	JSONW_LIT(w, ",\"anomalies\":");
+	return w->failed ? -1 : 0;
+}
+
+int rec_json_anomalies(struct jsonw *w, const struct rec *r)
+{
+	int first = 1;
+	JSONW_LIT(w, "[");
+	for (int i = 0; i < r->nanomalies && i < REC_MAX_ANOMALIES; i++) {
+		const struct rec_anomaly *x = &r->anomalies[i];
+		size_t m = w->len;
+		if (!first)
+			JSONW_LIT(w, ",");
+		JSONW_LIT(w, "{\"type\":");
+		rec_w_name(w, rec_anom_name((enum rec_anom)x->type));
+		JSONW_LIT(w, ",\"severity\":");
+		rec_w_name(w, rec_severity_name((enum rec_severity)x->severity));
+		JSONW_LIT(w, ",\"detail\":");
+		/* json_pack() fails on a detail that is not UTF-8 and
+		 * json_array_append_new() then drops the anomaly */
+		if (jsonw_str(w, x->detail, sizeof(x->detail)) != 0) {
+			w->len = m;
+			continue;
+		}
+		JSONW_LIT(w, "}");
+		first = 0;
+	}
+	JSONW_LIT(w, "]}");
+	return w->failed ? -1 : 0;
 }

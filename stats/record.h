@@ -14,6 +14,7 @@
 #include "dissectors/smtp.h"
 #include "dissectors/tls.h"
 #include "dissectors/x509.h"
+#include "stats/jsonw.h"
 
 #define REC_SCHEMA_VERSION 2
 
@@ -149,5 +150,16 @@ void rec_format_addr(const struct rec_ep *e, char *buf, size_t n);
 
 /* The record as a new JSON object (caller owns the reference), or NULL. */
 json_t *rec_to_json(const struct rec *r);
+
+/* The same record written straight into w, with no jansson tree: the two
+ * calls in turn append byte for byte what jsonw_dump() writes for
+ * rec_to_json(r). rec_json_head() appends everything from the opening '{'
+ * up to and including "anomalies": (which depends on the record alone, not
+ * on the detectors); rec_json_anomalies() appends the anomalies array and
+ * the closing '}' (anomalies is the last key). Each returns 0, or -1 when
+ * rec_to_json() would return NULL (text that is not UTF-8 where jansson
+ * refuses it) or an allocation failed; w's content is then unusable. */
+int rec_json_head(struct jsonw *w, const struct rec *r);
+int rec_json_anomalies(struct jsonw *w, const struct rec *r);
 
 #endif
