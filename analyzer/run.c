@@ -61,7 +61,8 @@ struct run_shared {
 static void run_keep_record(void *ctx, const struct rec *r)
 {
 	struct run_unit *u = ctx;
-	if (fwrite(r, sizeof(*r), 1, u->recs) != 1)
+	/* the dump encoding: a record is mostly empty text, collapsed */
+	if (recdump_record(u->recs, r) != 0)
 		u->write_failed = 1;
 	if (!u->json)
 		return;
@@ -148,7 +149,7 @@ static void run_unit_work(struct run_shared *sh, struct run_unit *u)
 	} else {
 		u->json = sh->worker_json;
 		u->recs = tmpfile();
-		if (!u->recs) {
+		if (!u->recs || recdump_begin(u->recs) != 0) {
 			u->setup_failed = 1;
 			eng_free(e);
 			free(e);
@@ -235,8 +236,15 @@ static int run_replay(FILE *from, int json, struct run_sinks *s)
 	if (!r)
 		return -1;
 	rewind(from);
-	int rc = 0;
-	while (fread(r, sizeof(*r), 1, from) == 1) {
+	char err[256];
+	int rc = recdump_open(from, err, sizeof(err));
+	while (rc == 0) {
+		struct agg_health none; /* never written to these files */
+		int k = recdump_next(from, r, &none, err, sizeof(err));
+		if (k != 1) {
+			rc = k < 0 ? -1 : 0;
+			break;
+		}
 		int head = 0;
 		if (json) {
 			uint32_t n;
