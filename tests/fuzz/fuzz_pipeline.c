@@ -7,7 +7,9 @@
  * The read loop is src_read_file()'s (analyzer/source.c), which takes a path;
  * a capture held in memory goes through fmemopen() and pcap_fopen_offline().
  * Checked: the engine frees everything it allocated and returns every byte of
- * its reassembly budget; a record always serialises.
+ * its reassembly budget; a record always serialises, and the direct writer
+ * (rec_json_head + rec_json_anomalies) writes byte for byte what the tree
+ * writer (jsonw_dump of rec_to_json) and jansson's json_dumps() write.
  */
 #include <string.h>
 
@@ -17,6 +19,7 @@
 #include "analyzer/decode.h"
 #include "analyzer/engine.h"
 #include "fuzz.h"
+#include "stats/jsonw.h"
 #include "stats/record.h"
 
 struct out {
@@ -29,10 +32,18 @@ static void on_record(void *ctx, const struct rec *r)
 	struct out *o = ctx;
 	json_t *j = rec_to_json(r);
 	FUZZ_CHECK(j != NULL);
-	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	FUZZ_CHECK(s != NULL);
+	struct jsonw ref = {0}, direct = {0};
+	FUZZ_CHECK(jsonw_dump(&ref, j) == 0);
+	FUZZ_CHECK(strcmp(ref.buf, s) == 0);
+	FUZZ_CHECK(rec_json_head(&direct, r) == 0);
+	FUZZ_CHECK(rec_json_anomalies(&direct, r) == 0);
+	FUZZ_CHECK(direct.len == ref.len && memcmp(direct.buf, ref.buf, ref.len) == 0);
 	o->json_bytes += strlen(s);
 	o->records++;
+	jsonw_free(&ref);
+	jsonw_free(&direct);
 	free(s);
 	json_decref(j);
 }
