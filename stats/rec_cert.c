@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "stats/record.h"
+
 /* A fixed-size text field of the facts as a JSON string (NULL-safe: a field
  * that is not NUL-terminated is cut at its size; bytes that are not UTF-8,
  * which x509.c never writes, give null rather than a failed record). */
@@ -21,35 +23,9 @@ static json_t *rec_cert_strn(const char *s, size_t cap)
 #define REC_CERT_STR(field)	 rec_cert_strn((field), sizeof(field))
 #define REC_CERT_STR_NULL(field) ((field)[0] ? REC_CERT_STR(field) : json_null())
 
-struct rec_cert_tm {
-	int64_t y, m, d, secs;
-};
-
-/* Civil date of a day number (H. Hinnant's algorithm, proleptic Gregorian). */
-static struct rec_cert_tm rec_cert_civil(int64_t t)
-{
-	int64_t days = t / 86400, secs = t % 86400;
-	if (secs < 0) {
-		secs += 86400;
-		days--;
-	}
-	int64_t z = days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	struct rec_cert_tm tm;
-	tm.d = doy - (153 * mp + 2) / 5 + 1;
-	tm.m = mp < 10 ? mp + 3 : mp - 9;
-	tm.y = yoe + era * 400 + (tm.m <= 2);
-	tm.secs = secs;
-	return tm;
-}
-
 char *rec_cert_time(int64_t t, char *buf, size_t len)
 {
-	struct rec_cert_tm tm = rec_cert_civil(t);
+	struct rec_civil tm = rec_civil(t);
 	snprintf(buf, len,
 		 "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64
 		 "Z",
@@ -162,17 +138,11 @@ static void rec_cert_w_str_null(struct jsonw *w, const char *s, size_t cap)
 
 #define REC_CERT_W_STR_NULL(w, field) rec_cert_w_str_null((w), (field), sizeof(field))
 
-static void rec_cert_w_2(char *p, int64_t v)
-{
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
-}
-
 /* rec_cert_time() as a JSON string; printf only for years past 9999 or
  * before year 0, which "%04" writes with more characters. */
 static void rec_cert_w_time(struct jsonw *w, int64_t t)
 {
-	struct rec_cert_tm tm = rec_cert_civil(t);
+	struct rec_civil tm = rec_civil(t);
 	char b[40];
 	if (tm.y < 0 || tm.y > 9999) {
 		b[0] = '"';
@@ -184,18 +154,18 @@ static void rec_cert_w_time(struct jsonw *w, int64_t t)
 	}
 	/* "YYYY-MM-DDTHH:MM:SSZ" */
 	b[0] = '"';
-	rec_cert_w_2(b + 1, tm.y / 100);
-	rec_cert_w_2(b + 3, tm.y % 100);
+	rec_put2(b + 1, tm.y / 100);
+	rec_put2(b + 3, tm.y % 100);
 	b[5] = '-';
-	rec_cert_w_2(b + 6, tm.m);
+	rec_put2(b + 6, tm.m);
 	b[8] = '-';
-	rec_cert_w_2(b + 9, tm.d);
+	rec_put2(b + 9, tm.d);
 	b[11] = 'T';
-	rec_cert_w_2(b + 12, tm.secs / 3600);
+	rec_put2(b + 12, tm.secs / 3600);
 	b[14] = ':';
-	rec_cert_w_2(b + 15, tm.secs / 60 % 60);
+	rec_put2(b + 15, tm.secs / 60 % 60);
 	b[17] = ':';
-	rec_cert_w_2(b + 18, tm.secs % 60);
+	rec_put2(b + 18, tm.secs % 60);
 	b[20] = 'Z';
 	b[21] = '"';
 	jsonw_raw(w, b, 22);

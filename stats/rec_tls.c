@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "dissectors/ciphers.h"
+#include "stats/record.h"
 
 static const char *const rec_tls_alerts[256] = {
 	[0] = "close_notify",
@@ -212,15 +213,6 @@ static void rec_tls_w_version(struct jsonw *w, size_t mark, uint16_t v)
 		rec_tls_w_str(w, mark, suite_version_name(v, buf, sizeof(buf)), SIZE_MAX);
 }
 
-static void rec_tls_w_pair(struct jsonw *w, uint64_t c, uint64_t s)
-{
-	JSONW_LIT(w, "{\"client\":");
-	jsonw_int(w, (int64_t)c);
-	JSONW_LIT(w, ",\"server\":");
-	jsonw_int(w, (int64_t)s);
-	JSONW_LIT(w, "}");
-}
-
 static void rec_tls_w_alerts(struct jsonw *w, const struct tls_facts *f, int dir)
 {
 	int first = 1;
@@ -372,19 +364,19 @@ void rec_tls_write(struct jsonw *w, const struct tls_facts *f)
 	JSONW_LIT(w, ",\"ja4\":");
 	rec_tls_w_str_or_null(w, m, f->ja4, sizeof(f->ja4));
 	JSONW_LIT(w, ",\"records\":");
-	rec_tls_w_pair(w, f->records[0], f->records[1]);
+	rec_w_pair(w, f->records[0], f->records[1]);
 	JSONW_LIT(w, ",\"app_bytes\":");
-	rec_tls_w_pair(w, f->app_bytes[0], f->app_bytes[1]);
+	rec_w_pair(w, f->app_bytes[0], f->app_bytes[1]);
 	if (f->not_tls[0] | f->not_tls[1] | f->oversize_records[0] | f->oversize_records[1] |
 	    f->skipped_handshake[0] | f->skipped_handshake[1] | f->malformed[0] | f->malformed[1]) {
 		JSONW_LIT(w, ",\"problems\":{\"not_tls\":");
-		rec_tls_w_pair(w, f->not_tls[0], f->not_tls[1]);
+		rec_w_pair(w, f->not_tls[0], f->not_tls[1]);
 		JSONW_LIT(w, ",\"oversize_records\":");
-		rec_tls_w_pair(w, f->oversize_records[0], f->oversize_records[1]);
+		rec_w_pair(w, f->oversize_records[0], f->oversize_records[1]);
 		JSONW_LIT(w, ",\"skipped_handshake\":");
-		rec_tls_w_pair(w, f->skipped_handshake[0], f->skipped_handshake[1]);
+		rec_w_pair(w, f->skipped_handshake[0], f->skipped_handshake[1]);
 		JSONW_LIT(w, ",\"malformed\":");
-		rec_tls_w_pair(w, f->malformed[0], f->malformed[1]);
+		rec_w_pair(w, f->malformed[0], f->malformed[1]);
 		JSONW_LIT(w, "}");
 	}
 	JSONW_LIT(w, "}");

@@ -264,7 +264,7 @@ json_t *rec_to_json(const struct rec *r)
  * the same order. json_pack() fails as a whole on a text jansson refuses
  * (not UTF-8) and rec_to_json() then returns NULL: those places return -1. */
 
-static void rec_w_pair(struct jsonw *w, uint64_t c, uint64_t s)
+void rec_w_pair(struct jsonw *w, uint64_t c, uint64_t s)
 {
 	JSONW_LIT(w, "{\"client\":");
 	jsonw_int(w, (int64_t)c);
@@ -273,43 +273,47 @@ static void rec_w_pair(struct jsonw *w, uint64_t c, uint64_t s)
 	JSONW_LIT(w, "}");
 }
 
-static char *rec_w_2(char *p, unsigned v)
+struct rec_civil rec_civil(int64_t t)
 {
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
-	return p + 2;
+	int64_t days = t / 86400, secs = t % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	struct rec_civil c;
+	c.d = doy - (153 * mp + 2) / 5 + 1;
+	c.m = mp < 10 ? mp + 3 : mp - 9;
+	c.y = yoe + era * 400 + (c.m <= 2);
+	c.secs = secs;
+	return c;
 }
 
-/* rec_format_ts() as a JSON string, without gmtime/strftime/printf: the
- * civil date of the day number (H. Hinnant's algorithm; the time is
- * unsigned, so from 1970 on, and %Y writes a year of 5 or 6 digits in full
- * as this does). */
+/* rec_format_ts() as a JSON string, without gmtime/strftime/printf (the
+ * time is unsigned, so from 1970 on, and %Y writes a year of 5 or 6 digits in
+ * full as this does). */
 static void rec_w_ts(struct jsonw *w, uint64_t us)
 {
-	uint64_t secs = us / 1000000u, days = secs / 86400u;
-	unsigned sod = (unsigned)(secs % 86400u), frac = (unsigned)(us % 1000000u);
-	uint64_t z = days + 719468u;
-	uint64_t era = z / 146097u;
-	uint64_t doe = z - era * 146097u;
-	uint64_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
-	uint64_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);
-	uint64_t mp = (5u * doy + 2u) / 153u;
-	unsigned d = (unsigned)(doy - (153u * mp + 2u) / 5u + 1u);
-	unsigned m = (unsigned)(mp < 10u ? mp + 3u : mp - 9u);
-	uint64_t y = yoe + era * 400u + (m <= 2u);
+	struct rec_civil c = rec_civil((int64_t)(us / 1000000u));
+	unsigned frac = (unsigned)(us % 1000000u);
 	char b[48], *p = b;
 	*p++ = '"';
-	p = rec_put_u(p, y);
+	p = rec_put_u(p, (uint64_t)c.y);
 	*p++ = '-';
-	p = rec_w_2(p, m);
+	p = rec_put2(p, c.m);
 	*p++ = '-';
-	p = rec_w_2(p, d);
+	p = rec_put2(p, c.d);
 	*p++ = 'T';
-	p = rec_w_2(p, sod / 3600u);
+	p = rec_put2(p, c.secs / 3600);
 	*p++ = ':';
-	p = rec_w_2(p, sod / 60u % 60u);
+	p = rec_put2(p, c.secs / 60 % 60);
 	*p++ = ':';
-	p = rec_w_2(p, sod % 60u);
+	p = rec_put2(p, c.secs % 60);
 	*p++ = '.';
 	for (int i = 5; i >= 0; i--) {
 		p[i] = (char)('0' + frac % 10u);

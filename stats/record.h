@@ -148,6 +148,24 @@ void rec_format_ts(uint64_t us, char *buf, size_t n);
 /* Formats an address as text (inet_ntop). buf must hold 46 bytes. */
 void rec_format_addr(const struct rec_ep *e, char *buf, size_t n);
 
+/* Civil date and time of day of t seconds since the epoch (UTC, proleptic
+ * Gregorian; H. Hinnant's days-to-civil algorithm). */
+struct rec_civil {
+	int64_t y, m, d, secs;
+};
+struct rec_civil rec_civil(int64_t t);
+
+/* Writes v (0..99) as two digits at p; returns p + 2. */
+static inline char *rec_put2(char *p, int64_t v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/* Appends {"client":c,"server":s}, the shape of every per-direction pair. */
+void rec_w_pair(struct jsonw *w, uint64_t c, uint64_t s);
+
 /* The record as a new JSON object (caller owns the reference), or NULL. */
 json_t *rec_to_json(const struct rec *r);
 
