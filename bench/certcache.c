@@ -28,7 +28,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "dissectors/x509.h"
+#include "dissectors/proto/x509.h"
 
 struct chain_der {
 	uint8_t *der[3];

@@ -19,7 +19,7 @@
 #include "plots/plot.h"
 #include "plots/report_charts.h"
 #include "plots/report_snap.h"
-#include "stats/out.h"
+#include "dissectors/base/out.h"
 
 #define REPORT_FORMAT  "smtptls-stats"
 #define REPORT_VERSION 2

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dissectors/base/civil.h"
+
 json_t *report_snap_get(const json_t *root, const char *path)
 {
 	char key[128];
@@ -159,34 +161,13 @@ int report_snap_dist_truncated(const json_t *dist)
 	return json_is_object(dist) && json_is_true(json_object_get(dist, "truncated"));
 }
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static long long report_days_from_civil(long long y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	long long era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long long)doe - 719468;
-}
-
 void report_snap_civil(long long secs, int *year, int *month, int *day, int *hour)
 {
-	long long days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-	long long rem = secs - days * 86400;
-	long long z = days + 719468;
-	long long era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long long y = (long long)yoe + era * 400;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	*year = (int)(y + (m <= 2));
-	*month = (int)m;
-	*day = (int)d;
-	*hour = (int)(rem / 3600);
+	struct civil c = civil_from_time(secs);
+	*year = (int)c.y;
+	*month = (int)c.m;
+	*day = (int)c.d;
+	*hour = (int)(c.secs / 3600);
 }
 
 static int report_digits(const char *s, int n, int *out)
@@ -216,8 +197,7 @@ int report_snap_time(const char *s, long long *secs)
 	}
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
 		return -1;
-	*secs = report_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 +
-		se;
+	*secs = civil_to_time(y, mo, d, h, mi, se);
 	return 0;
 }
 

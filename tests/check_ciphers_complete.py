@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks dissectors/ciphers_table.inc against the IANA registry exports.
+"""Checks dissectors/proto/ciphers_table.inc against the IANA registry exports.
 
 Usage: check_ciphers_complete.py REPO_ROOT IANA_DIR
 
@@ -10,7 +10,7 @@ Usage: check_ciphers_complete.py REPO_ROOT IANA_DIR
    tls-signature-schemes.csv / suite_sigscheme_table;
 3. every table is sorted by value without duplicates (ciphers.c searches
    them by bisection);
-4. the committed file is exactly what dissectors/gen_ciphers.py writes from
+4. the committed file is exactly what dissectors/proto/gen_ciphers.py writes from
    these exports (nobody edited the generated file by hand).
 
 The CSV parsing here is deliberately separate from the generator's, so the
@@ -76,7 +76,7 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     root, iana = sys.argv[1], sys.argv[2]
-    inc = os.path.join(root, "dissectors", "ciphers_table.inc")
+    inc = os.path.join(root, "dissectors", "proto", "ciphers_table.inc")
     with open(inc, encoding="utf-8") as f:
         text = f.read()
     passed, failed = 0, []
@@ -112,7 +112,7 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "ciphers_table.inc")
-        r = subprocess.run([sys.executable, os.path.join(root, "dissectors", "gen_ciphers.py"),
+        r = subprocess.run([sys.executable, os.path.join(root, "dissectors", "proto", "gen_ciphers.py"),
                             iana, "-o", out], capture_output=True, text=True)
         check(r.returncode == 0, f"gen_ciphers.py failed: {r.stderr.strip()}")
         if r.returncode == 0:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Cross-checks the certificate analysis (dissectors/x509.c) against the
+"""Cross-checks the certificate analysis (dissectors/proto/x509.c) against the
 openssl command line on every certificate chain of the capture corpus.
 
     check_x509_vs_openssl.py TEST_X509_BINARY REPO_ROOT

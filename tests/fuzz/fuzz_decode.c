@@ -1,4 +1,4 @@
-/* fuzz_decode.c — fuzz target for analyzer/decode.c (dec_packet).
+/* fuzz_decode.c — fuzz target for analyzer/net/decode.c (dec_packet).
  *
  * Input: byte 0 picks the link type, byte 1 how the captured length relates
  * to the length on the wire, the rest is the frame:
@@ -17,7 +17,7 @@
 
 #include <pcap/dlt.h>
 
-#include "analyzer/decode.h"
+#include "analyzer/net/decode.h"
 #include "fuzz.h"
 
 static const int fuzz_links[] = {

@@ -4,7 +4,7 @@
  * dissectors) and every record is serialised to JSON, as `smtptls analyze`
  * does with its default ports and small limits.
  *
- * The read loop is src_read_file()'s (analyzer/source.c), which takes a path;
+ * The read loop is src_read_file()'s (analyzer/capture/source.c), which takes a path;
  * a capture held in memory goes through fmemopen() and pcap_fopen_offline().
  * Checked: the engine frees everything it allocated and returns every byte of
  * its reassembly budget; a record always serialises, and the direct writer
@@ -15,12 +15,12 @@
 
 #include <pcap/pcap.h>
 
-#include "analyzer/cli.h"
-#include "analyzer/decode.h"
-#include "analyzer/engine.h"
+#include "analyzer/app/cli.h"
+#include "analyzer/net/decode.h"
+#include "analyzer/session/engine.h"
 #include "fuzz.h"
-#include "stats/jsonw.h"
-#include "stats/record.h"
+#include "dissectors/base/jsonw.h"
+#include "stats/record/record.h"
 
 struct out {
 	uint64_t records;

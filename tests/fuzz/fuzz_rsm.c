@@ -1,4 +1,4 @@
-/* fuzz_rsm.c — fuzz target for analyzer/rsm.c: a script of segments, ACKs and
+/* fuzz_rsm.c — fuzz target for analyzer/net/rsm.c: a script of segments, ACKs and
  * SYNs for the two directions of one connection.
  *
  * Input: a 10-byte header, then records.
@@ -28,7 +28,7 @@
  */
 #include <string.h>
 
-#include "analyzer/rsm.h"
+#include "analyzer/net/rsm.h"
 #include "fuzz.h"
 
 #define MAX_SCRIPT_LEN 4096u

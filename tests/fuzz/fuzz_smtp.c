@@ -1,4 +1,4 @@
-/* fuzz_smtp.c — fuzz target for dissectors/smtp.c: both directions of one
+/* fuzz_smtp.c — fuzz target for dissectors/proto/smtp.c: both directions of one
  * connection, fed the way the session feeds them.
  *
  * Input:
@@ -19,7 +19,7 @@
  */
 #include <string.h>
 
-#include "dissectors/smtp.h"
+#include "dissectors/proto/smtp.h"
 #include "fuzz.h"
 
 #define PEND_CAP  16384u

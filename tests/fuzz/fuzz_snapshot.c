@@ -1,5 +1,5 @@
 /* fuzz_snapshot.c — fuzz target for the statistics snapshot reader
- * (agg_add_json() in stats/agg.c, agg_map_add_json() in stats/agg_map.c):
+ * (agg_add_json() in stats/sinks/agg.c, agg_map_add_json() in stats/sinks/agg_map.c):
  * the input of `smtptls merge`.
  *
  * Input: one JSON document, loaded as `smtptls merge` loads a file
@@ -29,7 +29,7 @@
 #include <jansson.h>
 
 #include "fuzz.h"
-#include "stats/agg.h"
+#include "stats/sinks/agg.h"
 
 /* Below this, counts read from one input cannot overflow when added up. */
 #define SMALL_COUNT (1ll << 40)

@@ -1,4 +1,4 @@
-/* fuzz_tls.c — fuzz target for dissectors/tls.c: both directions of one
+/* fuzz_tls.c — fuzz target for dissectors/proto/tls.c: both directions of one
  * connection, fed the way the session feeds them.
  *
  * Input:
@@ -20,7 +20,7 @@
  */
 #include <string.h>
 
-#include "dissectors/tls.h"
+#include "dissectors/proto/tls.h"
 #include "fuzz.h"
 
 #define PEND_CAP  (65536u + 20480u)

@@ -1,4 +1,4 @@
-/* fuzz_x509.c — fuzz target for dissectors/x509.c and stats/rec_cert.c: a
+/* fuzz_x509.c — fuzz target for dissectors/proto/x509.c and stats/record/rec_cert.c: a
  * short sequence of connections through one context with a 2-entry chain
  * cache and 2 remembered servers (so eviction and rebuilding run too).
  *
@@ -21,9 +21,9 @@
 
 #include <jansson.h>
 
-#include "dissectors/x509.h"
+#include "dissectors/proto/x509.h"
 #include "fuzz.h"
-#include "stats/rec_cert.h"
+#include "stats/record/rec_cert.h"
 
 #define T2020 1577836800u
 

@@ -535,7 +535,7 @@ def pipeline_seeds():
 
 # --------------------------------------------------- statistics snapshots
 
-# The layout agg_to_json() (stats/agg.c) writes: every counter by its dotted
+# The layout agg_to_json() (stats/sinks/agg.c) writes: every counter by its dotted
 # path, in the order agg_visit() lists them, then the distributions.
 SNAP_ENC = ["unknown", "plaintext", "starttls", "implicit_tls", "starttls_refused",
             "starttls_failed", "tls_unknown_start"]

@@ -21,11 +21,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "analyzer/mem.h"
-#include "stats/anomaly.h"
-#include "stats/jsonw.h"
-#include "stats/recdump.h"
-#include "stats/record.h"
+#include "dissectors/base/mem.h"
+#include "stats/sinks/anomaly.h"
+#include "dissectors/base/jsonw.h"
+#include "stats/record/recdump.h"
+#include "stats/record/record.h"
 
 struct check {
 	struct jsonw ref, direct;

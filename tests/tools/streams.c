@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/cli.h"
-#include "analyzer/engine.h"
-#include "analyzer/source.h"
+#include "analyzer/app/cli.h"
+#include "analyzer/session/engine.h"
+#include "analyzer/capture/source.h"
 
 struct stream {
 	uint64_t bytes, gaps, hash;

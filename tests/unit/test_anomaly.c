@@ -1,4 +1,4 @@
-/* Unit tests for stats/anomaly.c: each detector on records made by hand —
+/* Unit tests for stats/sinks/anomaly.c: each detector on records made by hand —
  * it fires on its pattern, stays quiet on the look-alikes. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "stats/anomaly.h"
+#include "stats/sinks/anomaly.h"
 
 static struct rec *smtp_rec(uint8_t server_last, uint16_t cport, uint64_t ts_s)
 {

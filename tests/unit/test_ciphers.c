@@ -1,4 +1,4 @@
-/* Unit tests for dissectors/ciphers.c: suites of every family decomposed and
+/* Unit tests for dissectors/proto/ciphers.c: suites of every family decomposed and
  * graded as their RFCs define them, table invariants, unknown and GREASE
  * values named by number, group, signature scheme, version and SSLv2 names.
  * That the table holds every registry row is checked by
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "dissectors/ciphers.h"
+#include "dissectors/proto/ciphers.h"
 
 #define INS    SUITE_GRADE_INSECURE
 #define WEAK   SUITE_GRADE_WEAK

@@ -1,4 +1,4 @@
-/* Unit tests for analyzer/decode.c: every link type, IP options and extension
+/* Unit tests for analyzer/net/decode.c: every link type, IP options and extension
  * headers, fragments, truncation at every length, invalid headers. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <pcap/dlt.h>
 
-#include "analyzer/decode.h"
+#include "analyzer/net/decode.h"
 #include "pktbuild.h"
 
 static const uint8_t A4[4] = {192, 0, 2, 10};

@@ -1,4 +1,4 @@
-/* Unit tests for analyzer/engine.c: when and how connections end, roles,
+/* Unit tests for analyzer/session/engine.c: when and how connections end, roles,
  * eviction, port reuse, allocation failures. Packets are raw IPv4. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include <pcap/dlt.h>
 
-#include "analyzer/cli.h"
-#include "analyzer/engine.h"
+#include "analyzer/app/cli.h"
+#include "analyzer/session/engine.h"
 #include "pktbuild.h"
 
 static const uint8_t C[4] = {192, 0, 2, 10};

@@ -1,4 +1,4 @@
-/* Unit tests for analyzer/flow.c: both directions find one flow, lists keep
+/* Unit tests for analyzer/session/flow.c: both directions find one flow, lists keep
  * capture-time order, the maximum holds. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "analyzer/flow.h"
+#include "analyzer/session/flow.h"
 
 static struct pkt mk(int family, uint32_t a, uint16_t sp, uint32_t b, uint16_t dp)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for stats/jsonw.c: the fast writer produces exactly what
+/* Unit tests for dissectors/base/jsonw.c: the fast writer produces exactly what
  * json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(15)) produces. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "stats/jsonw.h"
+#include "dissectors/base/jsonw.h"
 
 static void same(json_t *j)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for analyzer/rsm.c: order, retransmission, overlap, wrap-around,
+/* Unit tests for analyzer/net/rsm.c: order, retransmission, overlap, wrap-around,
  * gaps, limits, the consumer's pending tail, allocation failures. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "analyzer/rsm.h"
+#include "analyzer/net/rsm.h"
 
 /* What the consumer saw: bytes, with each gap written as "<gap N>". */
 struct got {

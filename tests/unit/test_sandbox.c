@@ -1,4 +1,4 @@
-/* Unit tests for analyzer/sandbox.c: in a child process with the filter on,
+/* Unit tests for analyzer/capture/sandbox.c: in a child process with the filter on,
  * programs, processes and network sockets are refused; threads, files and
  * AF_UNIX sockets still work. */
 #include <errno.h>
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "analyzer/sandbox.h"
+#include "analyzer/capture/sandbox.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TEST_ASAN 1

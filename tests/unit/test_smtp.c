@@ -1,4 +1,4 @@
-/* Unit tests for dissectors/smtp.c: framing, multi-line replies, pipelining,
+/* Unit tests for dissectors/proto/smtp.c: framing, multi-line replies, pipelining,
  * DATA and BDAT, AUTH, the STARTTLS boundary (whole, split at every byte,
  * refused, injected), long lines, not-SMTP, and every split of a dialogue. */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "dissectors/smtp.h"
+#include "dissectors/proto/smtp.h"
 
 /* A two-direction driver that behaves like the reassembler: unconsumed bytes
  * are kept and offered again with the next bytes of the same direction; past

@@ -1,4 +1,4 @@
-/* Unit tests for dissectors/tls.c and dissectors/fingerprint.c: RFC 8448
+/* Unit tests for dissectors/proto/tls.c and dissectors/proto/fingerprint.c: RFC 8448
  * hellos, TLS 1.2 / 1.3 / HelloRetryRequest / resumption / alert handshakes
  * captured on loopback, SSLv2 ClientHello, not-TLS input, oversize handshake
  * messages, messages split across records, gaps, JA3/JA3S (values from
@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "dissectors/fingerprint.h"
-#include "dissectors/tls.h"
-#include "stats/rec_tls.h"
+#include "dissectors/proto/fingerprint.h"
+#include "dissectors/proto/tls.h"
+#include "stats/record/rec_tls.h"
 #include "tls_vectors.h"
 
 /* ---- a conversation and a driver that behaves like the session --------- */

@@ -1,4 +1,4 @@
-/* Unit tests for dissectors/x509.c and stats/rec_cert.c. Every certificate is
+/* Unit tests for dissectors/proto/x509.c and stats/record/rec_cert.c. Every certificate is
  * made here, at test time, with the OpenSSL API: a root CA (RSA-2048), an
  * intermediate (EC P-256), leaves with RSA-2048, RSA-1024 + SHA-1, EC P-256
  * and Ed25519 keys, self-signed and self-issued-with-a-bad-signature ones,
@@ -33,8 +33,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "dissectors/x509.h"
-#include "stats/rec_cert.h"
+#include "dissectors/proto/x509.h"
+#include "stats/record/rec_cert.h"
 
 #define T2020	   1577836800
 #define T2021	   1609459200

@@ -1,0 +1,44 @@
+/* run.h — analysing a list of capture files.
+ *
+ * The work is cut into units: one per file (connections never span two
+ * files), or, with --merge-files, one unit holding every file in the order of
+ * their first packet (a rotated capture read as one stream). Each unit has its
+ * own engine, statistics and temporary session file; N threads take units in
+ * turn, and the results are put together strictly in unit order — records,
+ * statistics and error messages alike — so `--jobs N` writes exactly what
+ * `--jobs 1` writes.
+ */
+#ifndef SMTPTLS_RUN_H
+#define SMTPTLS_RUN_H
+
+#include <stdio.h>
+
+#include "analyzer/app/cli.h"
+#include "analyzer/capture/source.h"
+#include "stats/sinks/agg.h"
+#include "stats/sinks/alert.h"
+#include "stats/sinks/anomaly.h"
+#include "dissectors/base/jsonw.h"
+
+/* Where finished records go, in order: detectors, the session log, the
+ * statistics. Any member may be NULL. */
+struct run_sinks {
+	struct anom *anom; /* detectors: add anomalies to the record */
+	struct alert_out *alerts;
+	FILE *dump;	/* binary records, as finished, before the detectors */
+	FILE *sessions; /* JSON Lines */
+	struct agg *agg;
+	int failed;	   /* a write failed */
+	struct jsonw line; /* the record being written (owned; jsonw_free at the end) */
+};
+
+/* One finished record through every sink (the detectors may add anomalies). */
+void run_emit(struct run_sinks *s, struct rec *r);
+
+/* Analyses files into the sinks. The health counters of every input are
+ * added to sinks->agg. Returns the number of inputs that failed, or -1 when
+ * the run itself failed (out of memory, a write error); messages go to
+ * stderr. */
+long run_files(const struct cli_analyze *a, const struct src_list *files, struct run_sinks *sinks);
+
+#endif

@@ -1,0 +1,325 @@
+/* engine.c — the per-packet pipeline and the end of connections. */
+#include "analyzer/session/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int eng_init(struct engine *e, const struct eng_cfg *cfg)
+{
+	memset(e, 0, sizeof(*e));
+	e->cfg = cfg;
+	e->rsm.max_buffer = cfg->max_buffer;
+	e->rsm.max_total = cfg->max_reassembly;
+	char err[256];
+	/* The CA file was checked when the options were read; a failure here is
+	 * lack of memory, and certificates then go unanalysed. */
+	e->x509 = x509_ctx_new(&cfg->x509, err, sizeof(err));
+	return flow_table_init(&e->flows, &e->mem, cfg->max_flows);
+}
+
+int eng_add_sink(struct engine *e, void (*record)(void *ctx, const struct rec *r), void *ctx)
+{
+	if (e->nsinks == ENG_MAX_SINKS)
+		return -1;
+	e->sinks[e->nsinks].record = record;
+	e->sinks[e->nsinks].ctx = ctx;
+	e->nsinks++;
+	return 0;
+}
+
+static struct rsm_sink eng_rsm_sink(struct engine *e, struct flow *f, int dir)
+{
+	struct rsm_sink s = {sess_ops(), &f->sess, dir, &e->rsm, &e->budget, &e->mem};
+	return s;
+}
+
+static void eng_fill_ep(struct rec_ep *r, const struct flow *f, int side)
+{
+	r->family = f->family;
+	memcpy(r->addr, f->ep[side].addr, sizeof(r->addr));
+	r->port = f->ep[side].port;
+}
+
+/* Ends a connection: flushes both directions, emits the record, frees it. */
+/* The record of a flow as it stands (at its end, or provisionally). */
+static void eng_build_rec(struct flow *f, struct rec *r, enum rec_end end)
+{
+	memset(r, 0, sizeof(*r));
+	r->ts_us = f->first_us;
+	r->end_us = f->last_us;
+	eng_fill_ep(&r->client, f, FLOW_C2S);
+	eng_fill_ep(&r->server, f, FLOW_S2C);
+	r->end = (uint8_t)end;
+	r->implicit_tls_port = f->implicit_tls;
+	for (int i = 0; i < 2; i++) {
+		const struct rsm_dir *d = &f->dir[i];
+		r->packets[i] = f->packets[i];
+		r->bytes[i] = f->bytes[i];
+		r->gap_bytes += d->gap_bytes;
+		r->tcp.fin[i] = d->fin_seen;
+		r->tcp.stream_bytes[i] = f->sess.stream_bytes[i];
+		r->tcp.retransmitted[i] = d->retransmitted;
+		r->tcp.out_of_order[i] = d->out_of_order;
+		r->tcp.overlap_conflicts[i] = d->overlap_conflicts;
+		r->tcp.overflow_bytes[i] = d->overflow_bytes;
+	}
+	r->tcp.syn = f->syn_seen;
+	r->tcp.synack = f->synack_seen;
+	r->tcp.rst = f->rst_seen;
+	r->tcp.midstream = !f->syn_seen && !f->synack_seen;
+	r->complete = f->syn_seen && f->synack_seen &&
+		      (f->rst_seen || (f->dir[0].fin_seen && f->dir[1].fin_seen));
+	r->alerted = f->sess.alerted;
+	sess_finish(&f->sess, r);
+}
+
+/* Ends a connection: flushes both directions, emits the record, frees it. */
+static void eng_finish(struct engine *e, struct flow *f, enum rec_end end)
+{
+	struct rsm_sink s[2] = {eng_rsm_sink(e, f, 0), eng_rsm_sink(e, f, 1)};
+	rsm_flush(&f->dir[0], &s[0]);
+	rsm_flush(&f->dir[1], &s[1]);
+
+	struct rec r;
+	eng_build_rec(f, &r, end);
+	for (int i = 0; i < e->nsinks; i++)
+		e->sinks[i].record(e->sinks[i].ctx, &r);
+
+	sess_free(&f->sess);
+	rsm_dir_free(&f->dir[0], &s[0]);
+	rsm_dir_free(&f->dir[1], &s[1]);
+	flow_remove(&e->flows, f);
+}
+
+/* Why a closing flow closed. */
+static enum rec_end eng_close_reason(const struct flow *f)
+{
+	return f->rst_seen ? REC_END_RST : REC_END_FIN;
+}
+
+/* Ends what capture time has made final: closing flows past their linger,
+ * active flows idle past the timeout. Both lists are ordered, so only their
+ * heads need looking at. */
+static void eng_expire(struct engine *e)
+{
+	struct flow *f;
+	while ((f = flow_oldest(&e->flows, FLOW_CLOSING)) &&
+	       f->closed_us + ENG_CLOSE_LINGER_US <= e->now_us)
+		eng_finish(e, f, eng_close_reason(f));
+	while ((f = flow_oldest(&e->flows, FLOW_ACTIVE)) &&
+	       f->clock_us + e->cfg->idle_timeout_us <= e->now_us)
+		eng_finish(e, f, REC_END_TIMEOUT);
+}
+
+/* Makes room for one flow: the oldest closing flow goes first (it is done),
+ * else the least recently active one. */
+static int eng_evict(struct engine *e)
+{
+	struct flow *f = flow_oldest(&e->flows, FLOW_CLOSING);
+	if (f) {
+		eng_finish(e, f, eng_close_reason(f));
+		return 1;
+	}
+	f = flow_oldest(&e->flows, FLOW_ACTIVE);
+	if (!f)
+		return 0;
+	/* Among the least recently active flows, one that never carried a
+	 * byte (a half-open flood) goes before a connection with a dialogue:
+	 * a SYN flood must not push real mail out. The look is bounded. */
+	struct flow *g = f;
+	for (int i = 0; g && i < ENG_EVICT_SCAN; i++, g = g->next)
+		if (!g->sess.app) {
+			f = g;
+			break;
+		}
+	e->health.flows_evicted++;
+	eng_finish(e, f, REC_END_EVICTED);
+	return 1;
+}
+
+/* Who is the client of a connection first seen with packet p: the sender of a
+ * SYN, the receiver of a SYN-ACK, else the side not on a mail port. */
+static int eng_sender_is_client(const struct engine *e, const struct pkt *p, int *from_syn)
+{
+	*from_syn = 1;
+	if ((p->flags & (DEC_TCP_SYN | DEC_TCP_ACK)) == DEC_TCP_SYN)
+		return 1;
+	if ((p->flags & (DEC_TCP_SYN | DEC_TCP_ACK)) == (DEC_TCP_SYN | DEC_TCP_ACK))
+		return 0;
+	*from_syn = 0;
+	int d_mail = eng_port_in(e->cfg->mail_ports, p->dport);
+	int s_mail = eng_port_in(e->cfg->mail_ports, p->sport);
+	if (d_mail != s_mail)
+		return d_mail;
+	return p->dport <= p->sport; /* both or neither: the lower port serves */
+}
+
+static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t ts, int *dir)
+{
+	int from_syn;
+	int is_client = eng_sender_is_client(e, p, &from_syn);
+	struct flow *f = flow_create(&e->flows, p, is_client, ts);
+	if (!f && e->flows.count >= e->flows.max && eng_evict(e))
+		f = flow_create(&e->flows, p, is_client, ts);
+	if (!f) {
+		e->health.flow_alloc_failed++;
+		return NULL;
+	}
+	f->roles_from_syn = (uint8_t)from_syn;
+	f->implicit_tls = (uint8_t)eng_port_in(e->cfg->tls_ports, f->ep[FLOW_S2C].port);
+	sess_init(&f->sess, &e->cfg->sess, &e->mem, f->implicit_tls);
+	f->sess.x509 = e->x509;
+	memcpy(f->sess.server_key, f->ep[FLOW_S2C].addr, 16);
+	f->sess.server_key[16] = (uint8_t)(f->ep[FLOW_S2C].port >> 8);
+	f->sess.server_key[17] = (uint8_t)f->ep[FLOW_S2C].port;
+	f->sess.tap = e->tap;
+	f->sess.id = f->seqno;
+	*dir = is_client ? FLOW_C2S : FLOW_S2C;
+	return f;
+}
+
+void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uint32_t caplen,
+		uint32_t wirelen)
+{
+	struct agg_health *h = &e->health;
+	h->packets++;
+	h->wire_bytes += wirelen > caplen ? wirelen : caplen;
+	h->captured_bytes += caplen;
+	if (!h->first_us || ts < h->first_us)
+		h->first_us = ts;
+	if (ts > h->last_us)
+		h->last_us = ts;
+	if (ts < e->now_us)
+		h->ts_backwards++; /* the clock never goes back: expiry uses now_us */
+	else
+		e->now_us = ts;
+
+	struct pkt p;
+	memset(&p, 0, sizeof(p));
+	if (dec_packet(dlt, data, caplen, wirelen, &p, &h->decode) != DEC_TCP)
+		return;
+	h->tcp_packets++;
+	if (!eng_port_in(e->cfg->mail_ports, p.sport) && !eng_port_in(e->cfg->mail_ports, p.dport))
+		return;
+	h->mail_packets++;
+
+	eng_expire(e);
+
+	int dir = 0;
+	struct flow *f = flow_lookup(&e->flows, &p, &dir);
+	int pure_syn = (p.flags & (DEC_TCP_SYN | DEC_TCP_ACK | DEC_TCP_RST)) == DEC_TCP_SYN;
+	if (f && pure_syn && f->syn_seen && (dir != FLOW_C2S || p.seq != f->client_isn)) {
+		/* A new connection on the same 5-tuple (port reuse). */
+		eng_finish(e, f, f->list == FLOW_CLOSING ? eng_close_reason(f) : REC_END_REUSED);
+		f = NULL;
+	}
+	if (!f && !(f = eng_new_flow(e, &p, ts, &dir)))
+		return;
+
+	f->packets[dir]++;
+	f->bytes[dir] += p.paylen;
+	if (ts < f->first_us)
+		f->first_us = ts;
+	flow_touch(&e->flows, f, ts);
+	f->clock_us = e->now_us; /* timestamps may go back; the run clock does not */
+
+	struct rsm_sink s = eng_rsm_sink(e, f, dir);
+	f->sess.now_us = ts;
+	int was_active = sess_active(&f->sess);
+	uint32_t seq = p.seq;
+	if (p.flags & DEC_TCP_SYN) {
+		if (dir == FLOW_C2S && !(p.flags & DEC_TCP_ACK)) {
+			if (!f->syn_seen)
+				f->client_isn = p.seq;
+			f->syn_seen = 1;
+		} else if (dir == FLOW_S2C && (p.flags & DEC_TCP_ACK)) {
+			f->synack_seen = 1;
+		}
+		rsm_syn(&f->dir[dir], p.seq);
+		seq++; /* the SYN occupies one sequence number; data may follow */
+	}
+	if (p.paylen && !f->sess.app)
+		f->sess.midstream = !f->syn_seen && !f->synack_seen;
+	if (p.paylen || (p.flags & DEC_TCP_FIN))
+		rsm_segment(&f->dir[dir], &s, seq, p.payload, p.caplen, p.paylen,
+			    p.flags & DEC_TCP_FIN);
+	if (p.flags & DEC_TCP_ACK) {
+		struct rsm_dir *o = &f->dir[!dir];
+		struct rsm_sink so = eng_rsm_sink(e, f, !dir);
+		rsm_ack(o, &so, p.ack);
+	}
+	if (e->event.provisional && p.paylen && (was_active || sess_active(&f->sess))) {
+		/* Live alerting: judge the connection as it stands, while its
+		 * dialogue and handshake are still being read. */
+		struct rec r;
+		eng_build_rec(f, &r, REC_END_EOF);
+		e->event.provisional(e->event.ctx, &r, &f->sess.alerted);
+	}
+	if (p.flags & DEC_TCP_RST) {
+		f->rst_seen = 1;
+		flow_set_closing(&e->flows, f, e->now_us);
+	} else if (f->dir[0].fin_seen && f->dir[1].fin_seen) {
+		/* Closed either way, it lingers like a reset connection does: the
+		 * records leave in the order the connections closed, which is the
+		 * order the cross-connection detectors judge them in. */
+		flow_set_closing(&e->flows, f, e->now_us);
+	}
+	if (e->budget.peak > h->rsm_peak_bytes)
+		h->rsm_peak_bytes = e->budget.peak;
+}
+
+void eng_advance(struct engine *e, uint64_t now_us)
+{
+	if (now_us > e->now_us && e->now_us) {
+		e->now_us = now_us;
+		eng_expire(e);
+	}
+}
+
+static int eng_by_seqno(const void *a, const void *b)
+{
+	const struct flow *x = *(const struct flow *const *)a;
+	const struct flow *y = *(const struct flow *const *)b;
+	return x->seqno < y->seqno ? -1 : x->seqno > y->seqno;
+}
+
+void eng_end_input(struct engine *e)
+{
+	uint32_t n = e->flows.count;
+	if (n == 0)
+		goto done;
+	struct flow **all = malloc((size_t)n * sizeof(*all));
+	if (!all) {
+		/* No memory to sort: end them list by list, which is still stable. */
+		struct flow *f;
+		while ((f = flow_oldest(&e->flows, FLOW_CLOSING)))
+			eng_finish(e, f, eng_close_reason(f));
+		while ((f = flow_oldest(&e->flows, FLOW_ACTIVE)))
+			eng_finish(e, f, REC_END_EOF);
+		goto done;
+	}
+	/* The closed connections first, in the order they closed (as the
+	 * linger would have let them go), then the ones the input cut short, in
+	 * the order they began. */
+	struct flow *f;
+	while ((f = flow_oldest(&e->flows, FLOW_CLOSING)))
+		eng_finish(e, f, eng_close_reason(f));
+	uint32_t k = 0;
+	for (f = e->flows.head[FLOW_ACTIVE]; f; f = f->next)
+		all[k++] = f;
+	qsort(all, k, sizeof(*all), eng_by_seqno);
+	for (uint32_t i = 0; i < k; i++)
+		eng_finish(e, all[i], REC_END_EOF);
+	free(all);
+done:
+	e->health.rsm_refused_bytes = e->budget.refused;
+	e->now_us = 0; /* the next input has a clock of its own */
+}
+
+void eng_free(struct engine *e)
+{
+	eng_end_input(e);
+	flow_table_free(&e->flows);
+	x509_ctx_free(e->x509);
+	e->x509 = NULL;
+}

@@ -1,0 +1,102 @@
+/* engine.h — the analysis pipeline of one run: decode → flow table →
+ * reassembly → session → record → sinks.
+ *
+ * The engine is driven by packets in capture order and by the end of each
+ * input; capture time is its only clock. It owns the flow table (and through
+ * it every flow); records go to the sinks by const pointer and are gone when
+ * the sink returns.
+ */
+#ifndef SMTPTLS_ENGINE_H
+#define SMTPTLS_ENGINE_H
+
+#include <stdint.h>
+
+#include "analyzer/session/flow.h"
+#include "dissectors/base/mem.h"
+#include "analyzer/net/rsm.h"
+#include "analyzer/session/sess.h"
+#include "stats/sinks/agg.h"
+#include "stats/record/record.h"
+
+/* How long a closed connection lingers to absorb its last ACKs, stray
+ * retransmissions and repeated resets before its record is emitted (capture
+ * time); the same delay Zeek uses (tcp_close_delay, tcp_reset_delay). */
+#define ENG_CLOSE_LINGER_US (5u * 1000000u)
+
+/* How many of the least recently active flows eviction looks at to find one
+ * that carried no payload. */
+#define ENG_EVICT_SCAN 64
+
+struct eng_cfg {
+	uint8_t mail_ports[8192]; /* bitmap: ports whose connections we analyse */
+	uint8_t tls_ports[8192];  /* bitmap: implicit-TLS ports (subset of the above) */
+	uint32_t max_flows;
+	uint32_t max_buffer;	 /* reassembly bytes held per direction */
+	uint64_t max_reassembly; /* reassembly bytes held by all flows together */
+	uint64_t idle_timeout_us;
+	struct sess_cfg sess; /* dissector limits */
+	struct x509_cfg x509; /* trust anchors, certificate cache */
+};
+
+static inline int eng_port_in(const uint8_t *bitmap, uint16_t port)
+{
+	return (bitmap[port >> 3] >> (port & 7)) & 1;
+}
+
+static inline void eng_port_add(uint8_t *bitmap, uint16_t port)
+{
+	bitmap[port >> 3] = (uint8_t)(bitmap[port >> 3] | (1u << (port & 7)));
+}
+
+/* A consumer of finished records. */
+struct eng_sink {
+	void (*record)(void *ctx, const struct rec *r);
+	void *ctx;
+};
+
+#define ENG_MAX_SINKS 8
+
+struct engine {
+	const struct eng_cfg *cfg;
+	struct mem mem;
+	struct flow_table flows;
+	struct rsm_cfg rsm;
+	struct rsm_budget budget;
+	struct agg_health health;
+	uint64_t now_us; /* latest capture time seen */
+	struct eng_sink sinks[ENG_MAX_SINKS];
+	int nsinks;
+	const struct sess_tap *tap; /* optional stream observer, borrowed */
+	struct x509_ctx *x509;	    /* certificate analysis (owned), NULL if it failed */
+	struct {
+		/* Called after a payload packet of a connection whose SMTP
+		 * dialogue or TLS handshake is still being read, with the record
+		 * as it stands; *alerted (kept with the connection, and copied to
+		 * its final record) is the callback's to mark what it reported. */
+		void (*provisional)(void *ctx, struct rec *r, uint32_t *alerted);
+		void *ctx;
+	} event;
+};
+
+/* Sets up an engine for cfg (which must outlive it). Returns 0 or -1. */
+int eng_init(struct engine *e, const struct eng_cfg *cfg);
+
+/* Adds a sink; returns 0, or -1 when there are too many. */
+int eng_add_sink(struct engine *e, void (*record)(void *ctx, const struct rec *r), void *ctx);
+
+/* One frame of link type dlt, captured at ts_us. */
+void eng_packet(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
+		uint32_t wirelen);
+
+/* Moves the run clock forward to now_us (live capture with no packets) and
+ * ends what has become idle. */
+void eng_advance(struct engine *e, uint64_t now_us);
+
+/* The end of one input: every open connection ends (reason "eof" unless it had
+ * already closed), in the order the connections started. */
+void eng_end_input(struct engine *e);
+
+/* Frees everything; call eng_end_input() first to get the records. */
+void eng_free(struct engine *e);
+
+#endif

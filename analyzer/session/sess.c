@@ -1,0 +1,354 @@
+/* sess.c — the session driver: SMTP, the STARTTLS boundary, TLS, counting. */
+#include "analyzer/session/sess.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "stats/record/record.h"
+
+void sess_init(struct sess *s, const struct sess_cfg *cfg, struct mem *mem, int implicit_tls)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->mem = mem;
+	s->implicit_tls = (uint8_t)(implicit_tls != 0);
+}
+
+/* The name the certificate should cover: the SNI the client asked for, else
+ * the name the server gave in its greeting (RFC 6125 reference identity). */
+static const char *sess_cert_name(const struct sess_app *a, enum cert_name_src *src)
+{
+	if (a->tls.f.sni[0]) {
+		*src = CERT_NAME_SNI;
+		return a->tls.f.sni;
+	}
+	if (a->smtp.f.server_name[0]) {
+		*src = CERT_NAME_BANNER;
+		return a->smtp.f.server_name;
+	}
+	*src = CERT_NAME_NONE;
+	return NULL;
+}
+
+/* The server's chain, while the TLS dissector holds it (TLS <= 1.2). */
+static void sess_on_chain(void *ctx, const struct tls_chain *chain)
+{
+	struct sess *s = ctx;
+	struct sess_app *a = s->app;
+	if (!s->x509 || !a || a->cert.present)
+		return;
+	enum cert_name_src src;
+	const char *name = sess_cert_name(a, &src);
+	x509_analyze(s->x509, chain, s->now_us, name, src, s->server_key, &a->cert);
+}
+
+/* Allocates the dissectors at the first payload byte. */
+static struct sess_app *sess_start(struct sess *s)
+{
+	if (s->app || s->app_failed)
+		return s->app;
+	struct sess_app *a = mem_calloc(s->mem, sizeof(*a));
+	if (!a) {
+		s->app_failed = 1;
+		return NULL;
+	}
+	smtp_init(&a->smtp, &s->cfg->smtp, s->midstream);
+	tls_init(&a->tls, &s->cfg->tls, s->mem);
+	a->tls.on_chain = sess_on_chain;
+	a->tls.chain_ctx = s;
+	if (s->implicit_tls)
+		a->mode[0] = a->mode[1] = SESS_M_TLS;
+	s->app = a;
+	return a;
+}
+
+/* Does a stream that should now be TLS carry an SMTP command instead? */
+static int sess_looks_like_command(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && i < 4 && isalpha(p[i]))
+		i++;
+	return i == 4 &&
+	       (n == 4 || p[4] == ' ' || p[4] == '\r' || p[4] == '\n' || (n > 8 && isalpha(p[4])));
+}
+
+/* Does a stream that should be TLS start with an SMTP reply ("220 ")? */
+static int sess_looks_like_reply(const uint8_t *p, size_t n)
+{
+	return n >= 4 && isdigit(p[0]) && isdigit(p[1]) && isdigit(p[2]) &&
+	       (p[3] == ' ' || p[3] == '-');
+}
+
+/* Bytes for the TLS dissector. Returns the bytes consumed. */
+static size_t sess_tls(struct sess_app *a, int dir, const uint8_t *p, size_t n)
+{
+	if (n && !a->seen_after_switch[dir]) {
+		a->seen_after_switch[dir] = 1;
+		if (dir == 0 && a->srv_held) {
+			/* The server spoke after its 220 before the client's first
+			 * TLS byte: those bytes were injected. */
+			a->srv_skip = a->srv_held;
+			a->smtp.f.injected_bytes[1] = a->srv_held;
+		}
+		if (dir == 0 && a->smtp.f.upgraded) {
+			int t = tls_looks_like_tls(p, n);
+			if (t < 0) {
+				a->seen_after_switch[dir] = 0;
+				return 0; /* too few bytes to tell */
+			}
+			if (t == 0) {
+				/* STARTTLS was agreed but what follows is not TLS.
+				 * SMTP commands (plain text, or a decrypted capture)
+				 * are followed as SMTP again; anything else is left
+				 * to the TLS dissector, which reports it. */
+				a->plaintext_after_starttls = 1;
+				if (sess_looks_like_command(p, n)) {
+					smtp_resume_plaintext(&a->smtp);
+					a->mode[0] = a->mode[1] = SESS_M_SMTP;
+					return 0;
+				}
+			}
+		}
+	}
+	if (dir == 1 && !a->smtp.f.upgraded && !a->tls_fed[1] && a->tls.f.not_tls[1] == 0 &&
+	    sess_looks_like_reply(p + 0, n)) {
+		/* An implicit-TLS port whose server greets in plain text: the
+		 * server side is SMTP (the client's TLS goes unanswered). */
+		a->mode[1] = SESS_M_SMTP;
+		a->server_plaintext = 1;
+		smtp_server_plaintext(&a->smtp);
+		return 0;
+	}
+	if (dir == 1 && a->smtp.f.upgraded && !a->seen_after_switch[0]) {
+		a->srv_held = n; /* held until the client's first TLS byte */
+		a->seen_after_switch[1] = 0;
+		return 0;
+	}
+	size_t used = 0;
+	if (dir == 1 && a->srv_skip) {
+		used = n < a->srv_skip ? n : (size_t)a->srv_skip;
+		a->srv_skip -= used;
+		if (a->srv_skip)
+			return used;
+	}
+	size_t k = tls_feed(&a->tls, dir, p + used, n - used);
+	a->tls_fed[dir] += k;
+	return used + k;
+}
+
+static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n);
+
+static size_t sess_data(void *ctx, int dir, const uint8_t *p, size_t n)
+{
+	struct sess *s = ctx;
+	dir &= 1;
+	/* The reassembler offers again what was not consumed last time, then
+	 * what is new: only the new bytes are counted and shown to the tap. */
+	size_t seen = s->held[dir] <= n ? (size_t)s->held[dir] : n;
+	s->stream_bytes[dir] += n - seen;
+	if (s->tap && n > seen)
+		s->tap->data(s->tap->ctx, s->id, dir, p + seen, n - seen);
+	size_t used = sess_consume(s, dir, p, n);
+	s->held[dir] = n - used;
+	return used;
+}
+
+static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n)
+{
+	struct sess_app *a = sess_start(s);
+	if (!a)
+		return n;
+	size_t used = 0;
+	/* Each turn either consumes bytes or changes a mode; a mode change that
+	 * consumes nothing may happen only a few times in a row, so a stream can
+	 * never keep the loop turning without progress. */
+	int idle_turns = 0;
+	while (used < n) {
+		size_t k;
+		if (idle_turns++ > 4)
+			return used;
+		switch (a->mode[dir]) {
+		case SESS_M_SMTP:
+			k = smtp_feed(&a->smtp, dir, p + used, n - used);
+			used += k;
+			if (k)
+				idle_turns = 0;
+			if (smtp_dir_is_tls(&a->smtp, dir) && !(dir == 1 && a->server_plaintext)) {
+				if (a->smtp.f.client_implicit_tls)
+					a->mode[0] = a->mode[1] = SESS_M_TLS;
+				a->mode[dir] = SESS_M_TLS;
+				continue;
+			}
+			if (smtp_dir_is_dead(&a->smtp, dir)) {
+				a->mode[dir] = SESS_M_IGNORE;
+				continue;
+			}
+			return used;
+		case SESS_M_TLS: {
+			uint8_t before = a->mode[dir];
+			k = sess_tls(a, dir, p + used, n - used);
+			used += k;
+			if (k)
+				idle_turns = 0;
+			if (a->mode[dir] != before)
+				continue; /* back to SMTP: plaintext after STARTTLS */
+			if (tls_done(&a->tls)) {
+				a->mode[0] = a->mode[1] = SESS_M_COUNT;
+				continue;
+			}
+			if (k == 0)
+				return used;
+			continue;
+		}
+		default: /* counting only */ a->counted[dir] += n - used; return n;
+		}
+	}
+	return used;
+}
+
+static void sess_gap(void *ctx, int dir, uint64_t n)
+{
+	struct sess *s = ctx;
+	dir &= 1;
+	s->lost_bytes[dir] += n;
+	s->held[dir] = 0; /* the held bytes are part of the gap */
+	if (s->tap)
+		s->tap->gap(s->tap->ctx, s->id, dir, n);
+	struct sess_app *a = s->app;
+	if (!a)
+		return;
+	switch (a->mode[dir]) {
+	case SESS_M_SMTP: smtp_gap(&a->smtp, dir, n); break;
+	case SESS_M_TLS:
+		if (dir == 1 && a->srv_held)
+			a->srv_held = 0;
+		tls_gap(&a->tls, dir, n);
+		break;
+	default: a->counted[dir] += n; break;
+	}
+}
+
+static const struct rsm_ops sess_rsm_ops = {sess_data, sess_gap};
+
+const struct rsm_ops *sess_ops(void)
+{
+	return &sess_rsm_ops;
+}
+
+/* The encryption outcome (docs/schema.md, "encryption"). */
+static enum rec_enc sess_outcome(const struct sess *s, const struct sess_app *a)
+{
+	const struct smtp_facts *m = &a->smtp.f;
+	const struct tls_facts *t = &a->tls.f;
+	if (a->tls_unknown_start)
+		return REC_ENC_TLS_UNKNOWN_START;
+	if (s->implicit_tls || m->client_implicit_tls) {
+		/* TLS from the first byte: the attempt is what counts here;
+		 * tls.established says whether it worked. */
+		if (t->client_hello || t->server_hello)
+			return REC_ENC_IMPLICIT_TLS;
+		return a->server_plaintext && m->helo_verb ? REC_ENC_PLAINTEXT : REC_ENC_UNKNOWN;
+	}
+	if (m->starttls_requested && m->starttls_reply) {
+		if (m->starttls_reply != 220)
+			return REC_ENC_STARTTLS_REFUSED;
+		if (a->plaintext_after_starttls || !t->established)
+			return REC_ENC_STARTTLS_FAILED;
+		return REC_ENC_STARTTLS;
+	}
+	if (m->greeting_seen || m->last_reply || m->helo_verb)
+		return REC_ENC_PLAINTEXT;
+	return REC_ENC_UNKNOWN;
+}
+
+void sess_finish(struct sess *s, struct rec *r)
+{
+	struct sess_app *a = s->app;
+	if (!a) {
+		r->encryption = REC_ENC_UNKNOWN;
+		r->smtp_absent = s->app_failed ? REC_ABS_OUT_OF_MEMORY : REC_ABS_NO_PAYLOAD;
+		return;
+	}
+	const struct smtp_facts *m = &a->smtp.f;
+	/* A mid-stream pickup whose first bytes were TLS records. */
+	if (s->midstream && !s->implicit_tls && !m->greeting_seen && !m->last_reply &&
+	    !m->helo_verb && (a->tls.f.records[0] || a->tls.f.records[1]))
+		a->tls_unknown_start = 1;
+	r->smtp = *m;
+	smtp_guess_software(&r->smtp);
+	int implicit = s->implicit_tls || m->client_implicit_tls;
+	r->smtp_valid = !m->not_smtp && (!implicit || a->server_plaintext) &&
+			(m->greeting_seen || m->last_reply || m->helo_verb ||
+			 m->commands[SMTP_V_QUIT] || m->commands[SMTP_V_NOOP]);
+	if (!r->smtp_valid) {
+		if (m->not_smtp)
+			r->smtp_absent = REC_ABS_NOT_SMTP;
+		else if (implicit && (a->tls.f.client_hello || a->tls.f.server_hello))
+			r->smtp_absent = REC_ABS_IMPLICIT_TLS;
+		else if (implicit)
+			r->smtp_absent = REC_ABS_NOT_TLS;
+		else
+			r->smtp_absent = REC_ABS_NO_SMTP_SEEN;
+	}
+	const struct tls_facts *t = &a->tls.f;
+	r->tls = *t;
+	r->tls.app_bytes[0] += a->counted[0];
+	r->tls.app_bytes[1] += a->counted[1];
+	r->tls_valid = t->client_hello || t->server_hello || t->not_tls[0] || t->not_tls[1] ||
+		       a->tls_fed[0] || a->tls_fed[1];
+	r->encryption = (uint8_t)sess_outcome(s, a);
+
+	/* The certificate: seen in clear, else (TLS 1.3, resumption) the one
+	 * this server showed before, marked as inferred. */
+	if (a->cert.present) {
+		r->cert = a->cert;
+	} else if (s->x509 && t->server_hello && !t->server_certs) {
+		enum cert_name_src src;
+		const char *name = sess_cert_name(a, &src);
+		x509_infer(s->x509, s->server_key, r->ts_us, name, src, &r->cert);
+	}
+
+	char d[120];
+	if (m->injected_bytes[0]) {
+		snprintf(d, sizeof(d),
+			 "%llu bytes of plain text sent after STARTTLS, before the 220",
+			 (unsigned long long)m->injected_bytes[0]);
+		rec_add_anomaly(r, REC_A_STARTTLS_COMMAND_INJECTION, REC_SEV_HIGH, d);
+	}
+	if (m->injected_bytes[1]) {
+		snprintf(d, sizeof(d),
+			 "%llu bytes from the server after its 220, before the client's TLS",
+			 (unsigned long long)m->injected_bytes[1]);
+		rec_add_anomaly(r, REC_A_STARTTLS_RESPONSE_INJECTION, REC_SEV_HIGH, d);
+	} else if (a->srv_held && !a->seen_after_switch[0]) {
+		snprintf(d, sizeof(d),
+			 "%llu bytes from the server after its 220; the client never sent TLS",
+			 (unsigned long long)a->srv_held);
+		rec_add_anomaly(r, REC_A_STARTTLS_RESPONSE_INJECTION, REC_SEV_HIGH, d);
+	}
+	if (a->plaintext_after_starttls)
+		rec_add_anomaly(r, REC_A_PLAINTEXT_AFTER_STARTTLS, REC_SEV_HIGH,
+				"STARTTLS was answered 220 but the client went on in plain text");
+	if (m->long_lines[0] || m->long_lines[1]) {
+		snprintf(d, sizeof(d), "%u client and %u server lines over %u bytes",
+			 m->long_lines[0], m->long_lines[1], s->cfg->smtp.max_line);
+		rec_add_anomaly(r, REC_A_SMTP_LINE_TOO_LONG, REC_SEV_LOW, d);
+	}
+}
+
+int sess_active(const struct sess *s)
+{
+	const struct sess_app *a = s->app;
+	return a && (a->mode[0] == SESS_M_SMTP || a->mode[0] == SESS_M_TLS ||
+		     a->mode[1] == SESS_M_SMTP || a->mode[1] == SESS_M_TLS);
+}
+
+void sess_free(struct sess *s)
+{
+	if (s->app) {
+		tls_free(&s->app->tls);
+		mem_free(s->mem, s->app, sizeof(*s->app));
+		s->app = NULL;
+	}
+}

@@ -1,0 +1,96 @@
+/* sess.h — the per-connection session: the consumer of both reassembled byte
+ * streams. It drives the dissectors as a state machine — SMTP in plain text;
+ * after STARTTLS + 220 the same streams go to the TLS dissector at the exact
+ * byte where the upgrade happens; implicit-TLS ports start in TLS — and, once
+ * the handshake is over, only counts bytes. When the connection ends,
+ * sess_finish() turns what the dissectors found into the record's SMTP, TLS,
+ * encryption and anomaly facts.
+ *
+ * Ownership: a struct sess lives inside its flow; its dissector state (struct
+ * sess_app) is allocated at the first payload byte through struct mem and
+ * released by sess_free().
+ */
+#ifndef SMTPTLS_SESS_H
+#define SMTPTLS_SESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dissectors/base/mem.h"
+#include "analyzer/net/rsm.h"
+#include "dissectors/proto/smtp.h"
+#include "dissectors/proto/tls.h"
+#include "dissectors/proto/x509.h"
+
+struct rec;
+
+/* An observer of the reassembled streams (tests and debugging tools): sees
+ * every byte and gap the session sees. id identifies the connection. */
+struct sess_tap {
+	void (*data)(void *ctx, uint64_t id, int dir, const uint8_t *p, size_t n);
+	void (*gap)(void *ctx, uint64_t id, int dir, uint64_t n);
+	void *ctx;
+};
+
+struct sess_cfg {
+	struct smtp_cfg smtp;
+	struct tls_cfg tls;
+};
+
+enum sess_mode {
+	SESS_M_SMTP = 0, /* the SMTP dissector reads the bytes */
+	SESS_M_TLS,	 /* the TLS dissector reads the bytes */
+	SESS_M_COUNT,	 /* handshake over: bytes are only counted */
+	SESS_M_IGNORE,	 /* neither SMTP nor TLS: bytes are only counted */
+};
+
+struct sess_app {
+	struct smtp smtp;
+	struct tls tls;
+	uint8_t mode[2];
+	uint8_t seen_after_switch[2]; /* bytes arrived after the TLS boundary */
+	uint8_t plaintext_after_starttls;
+	uint8_t tls_unknown_start; /* mid-stream pickup inside TLS */
+	uint8_t server_plaintext;  /* implicit-TLS port, but the server greets in SMTP */
+	uint64_t srv_held;	   /* server bytes after 220, before the client's TLS */
+	uint64_t srv_skip;	   /* ... to skip as injected */
+	uint64_t tls_fed[2];	   /* bytes consumed by the TLS dissector */
+	uint64_t counted[2];	   /* bytes counted after the handshake */
+	struct cert_facts cert;	   /* the certificate seen in clear, if any */
+};
+
+struct sess {
+	const struct sess_cfg *cfg;
+	struct mem *mem;
+	struct sess_app *app;	    /* NULL until the first payload byte */
+	uint8_t midstream;	    /* the TCP handshake was not seen */
+	uint8_t implicit_tls;	    /* the server port is an implicit-TLS port */
+	uint8_t app_failed;	    /* no memory for the dissectors: bytes only counted */
+	uint64_t stream_bytes[2];   /* in-order bytes seen, per direction */
+	uint64_t lost_bytes[2];	    /* bytes reported lost, per direction */
+	uint64_t held[2];	    /* offered last time, not consumed: offered again */
+	const struct sess_tap *tap; /* NULL, or borrowed from the run */
+	uint32_t alerted;	    /* anomaly types already alerted (live mode) */
+	uint64_t id;
+	struct x509_ctx *x509;	/* certificate analysis of the run (borrowed), or NULL */
+	uint64_t now_us;	/* capture time of the packet being processed */
+	uint8_t server_key[18]; /* server address and port, for certificate inference */
+};
+
+/* Prepares a session; nothing is allocated until data arrives. */
+void sess_init(struct sess *s, const struct sess_cfg *cfg, struct mem *mem, int implicit_tls);
+
+/* The reassembly callbacks whose context is a struct sess. */
+const struct rsm_ops *sess_ops(void);
+
+/* Whether the dissectors are still reading (SMTP dialogue or TLS handshake),
+ * as opposed to counting bytes or not started. */
+int sess_active(const struct sess *s);
+
+/* Fills the application part of the record (smtp, tls, encryption,
+ * anomalies). Call once, when the connection has ended. */
+void sess_finish(struct sess *s, struct rec *r);
+
+void sess_free(struct sess *s);
+
+#endif

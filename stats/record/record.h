@@ -1,0 +1,176 @@
+/* record.h — the connection record: one immutable summary per TCP connection
+ * on a mail port, built when the connection ends and handed to every sink by
+ * const pointer. docs/schema.md documents its JSON form (schema version
+ * REC_SCHEMA_VERSION).
+ */
+#ifndef SMTPTLS_RECORD_H
+#define SMTPTLS_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "dissectors/proto/smtp.h"
+#include "dissectors/proto/tls.h"
+#include "dissectors/proto/x509.h"
+#include "dissectors/base/jsonw.h"
+
+#define REC_SCHEMA_VERSION 2
+
+enum rec_end {
+	REC_END_FIN = 0, /* FIN from both sides */
+	REC_END_RST,	 /* a reset */
+	REC_END_TIMEOUT, /* idle for --idle-timeout seconds of capture time */
+	REC_END_EVICTED, /* pushed out of a full flow table */
+	REC_END_EOF,	 /* still open at the end of its input file */
+	REC_END_REUSED,	 /* a new connection (SYN) took over the 5-tuple */
+	REC_END_COUNT
+};
+
+/* How the connection was (not) encrypted; docs/schema.md defines each. */
+enum rec_enc {
+	REC_ENC_UNKNOWN = 0,
+	REC_ENC_PLAINTEXT,
+	REC_ENC_STARTTLS,
+	REC_ENC_IMPLICIT_TLS,
+	REC_ENC_STARTTLS_REFUSED,
+	REC_ENC_STARTTLS_FAILED,
+	REC_ENC_TLS_UNKNOWN_START,
+	REC_ENC_COUNT
+};
+
+/* Why a record has no SMTP facts. */
+enum rec_absent {
+	REC_ABS_NONE = 0,
+	REC_ABS_NO_PAYLOAD,
+	REC_ABS_NOT_SMTP,
+	REC_ABS_IMPLICIT_TLS,
+	REC_ABS_NOT_TLS,
+	REC_ABS_NO_SMTP_SEEN,
+	REC_ABS_OUT_OF_MEMORY,
+	REC_ABS_COUNT
+};
+
+/* Per-connection anomalies found by the dissectors (docs/anomalies.md). */
+enum rec_anom {
+	REC_A_STARTTLS_COMMAND_INJECTION = 0,
+	REC_A_STARTTLS_RESPONSE_INJECTION,
+	REC_A_PLAINTEXT_AFTER_STARTTLS,
+	REC_A_SMTP_LINE_TOO_LONG,
+	REC_A_STARTTLS_CAPABILITY_CORRUPTED,
+	REC_A_STARTTLS_COMMAND_CORRUPTED,
+	REC_A_EHLO_DOWNGRADED,
+	REC_A_STARTTLS_CAPABILITY_MISSING,
+	REC_A_STARTTLS_REFUSED,
+	REC_A_STARTTLS_NOT_USED,
+	REC_A_TLS_HANDSHAKE_FAILED,
+	REC_A_PLAINTEXT_FALLBACK,
+	REC_A_TLS_VERSION_DOWNGRADE,
+	REC_A_CERTIFICATE_CHANGED,
+	REC_A_AUTH_IN_PLAINTEXT,
+	REC_A_WEAK_TLS,
+	REC_A_COUNT
+};
+
+enum rec_severity { REC_SEV_INFO = 0, REC_SEV_LOW, REC_SEV_MEDIUM, REC_SEV_HIGH };
+
+#define REC_MAX_ANOMALIES 12
+
+struct rec_anomaly {
+	uint8_t type;	  /* enum rec_anom */
+	uint8_t severity; /* enum rec_severity */
+	uint8_t cross;	  /* found by comparing with other connections (history) */
+	char detail[120];
+};
+
+struct rec_ep {
+	uint8_t family; /* 4 or 6 */
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+/* Per-direction values are indexed [0] = client, [1] = server. */
+struct rec {
+	uint64_t ts_us;	 /* first packet, capture time, microseconds since the epoch */
+	uint64_t end_us; /* last packet */
+	struct rec_ep client, server;
+	uint64_t packets[2];
+	uint64_t bytes[2];  /* TCP payload bytes on the wire, retransmissions included */
+	uint64_t gap_bytes; /* bytes lost to capture loss, both directions */
+	uint8_t complete;   /* handshake and close both seen */
+	uint8_t end;	    /* enum rec_end */
+	uint8_t implicit_tls_port;
+	struct {
+		uint8_t syn, synack, rst;
+		uint8_t fin[2];
+		uint8_t midstream;	  /* no handshake seen: picked up mid-stream */
+		uint64_t stream_bytes[2]; /* distinct in-order bytes */
+		uint32_t retransmitted[2];
+		uint32_t out_of_order[2];
+		uint32_t overlap_conflicts[2];
+		uint64_t overflow_bytes[2]; /* not held: a buffer limit was reached */
+	} tcp;
+	/* Application layer (filled by the session). */
+	uint8_t encryption;  /* enum rec_enc */
+	uint8_t smtp_valid;  /* SMTP was seen: smtp holds its facts */
+	uint8_t smtp_absent; /* why not, when !smtp_valid: enum rec_absent */
+	struct smtp_facts smtp;
+	uint8_t tls_valid; /* TLS was seen: tls holds its facts */
+	struct tls_facts tls;
+	struct cert_facts cert; /* present == 0: no certificate seen or inferred */
+	uint8_t nanomalies;
+	struct rec_anomaly anomalies[REC_MAX_ANOMALIES];
+	uint32_t alerted; /* anomaly types already alerted while the connection ran */
+};
+
+/* "plaintext", "starttls", ... */
+const char *rec_enc_name(enum rec_enc e);
+
+/* "starttls_command_injection", ... */
+const char *rec_anom_name(enum rec_anom a);
+
+/* "info", "low", "medium", "high". */
+const char *rec_severity_name(enum rec_severity s);
+
+/* Appends an anomaly (dropped silently past REC_MAX_ANOMALIES) and returns
+ * it (NULL when full). */
+struct rec_anomaly *rec_add_anomaly(struct rec *r, enum rec_anom type, enum rec_severity sev,
+				    const char *detail);
+
+/* "fin", "rst", "timeout", "evicted", "eof". */
+const char *rec_end_name(enum rec_end e);
+
+/* Formats microseconds since the epoch as 2024-05-01T12:00:00.123456Z.
+ * buf must hold 28 bytes. */
+void rec_format_ts(uint64_t us, char *buf, size_t n);
+
+/* Formats an address as text (inet_ntop). buf must hold 46 bytes. */
+void rec_format_addr(const struct rec_ep *e, char *buf, size_t n);
+
+/* Writes v (0..99) as two digits at p; returns p + 2. */
+static inline char *rec_put2(char *p, int64_t v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/* Appends {"client":c,"server":s}, the shape of every per-direction pair. */
+void rec_w_pair(struct jsonw *w, uint64_t c, uint64_t s);
+
+/* The record as a new JSON object (caller owns the reference), or NULL. */
+json_t *rec_to_json(const struct rec *r);
+
+/* The same record written straight into w, with no jansson tree: the two
+ * calls in turn append byte for byte what jsonw_dump() writes for
+ * rec_to_json(r). rec_json_head() appends everything from the opening '{'
+ * up to and including "anomalies": (which depends on the record alone, not
+ * on the detectors); rec_json_anomalies() appends the anomalies array and
+ * the closing '}' (anomalies is the last key). Each returns 0, or -1 when
+ * rec_to_json() would return NULL (text that is not UTF-8 where jansson
+ * refuses it) or an allocation failed; w's content is then unusable. */
+int rec_json_head(struct jsonw *w, const struct rec *r);
+int rec_json_anomalies(struct jsonw *w, const struct rec *r);
+
+#endif

@@ -1,0 +1,393 @@
+/* anomaly.c — per-connection and cross-connection anomaly detectors. */
+#include "stats/sinks/anomaly.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissectors/proto/ciphers.h"
+#include "stats/record/rec_tls.h"
+
+void anom_init(struct anom *a, const struct anom_cfg *cfg, struct mem *mem)
+{
+	memset(a, 0, sizeof(*a));
+	a->cfg = cfg;
+	agg_map_init(&a->hosts, mem, cfg->max_hosts, HIST_COUNT, NULL);
+	agg_map_init(&a->attempts, mem, cfg->max_hosts, 1, NULL);
+	agg_map_init(&a->spki, mem, cfg->max_hosts, ANOM_KEY_COUNT, NULL);
+}
+
+void anom_free(struct anom *a)
+{
+	agg_map_free(&a->hosts);
+	agg_map_free(&a->attempts);
+	agg_map_free(&a->spki);
+}
+
+/* Capabilities of exactly eight letters that exist (RFC 3207, 6152, 3030,
+ * 6531; XFORWARD is Postfix's). */
+static int anom_known_cap8(const char *t)
+{
+	static const char *const known[] = {"STARTTLS", "8BITMIME", "CHUNKING", "SMTPUTF8",
+					    "XFORWARD"};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strncmp(t, known[i], 8) == 0)
+			return 1;
+	return 0;
+}
+
+/* A capability token masked by a firewall: 8 characters (the length of
+ * STARTTLS), mostly X or '*' ("XXXXXXXA", "XXXXXXXX", "********"). */
+static int anom_masked_token(const char *cap)
+{
+	size_t n = 0, masked = 0;
+	while (cap[n] && cap[n] != ' ')
+		n++;
+	if (n != 8 || anom_known_cap8(cap))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		masked += cap[i] == 'X' || cap[i] == 'x' || cap[i] == '*';
+	return masked >= 6;
+}
+
+/* A greeting masked by the same devices: "220 ****...****". */
+static int anom_masked_banner(const char *b)
+{
+	size_t n = strlen(b), stars = 0;
+	for (size_t i = 0; i < n; i++)
+		stars += b[i] == '*';
+	return stars >= 8 && stars * 2 >= n;
+}
+
+static void anom_server_key(const struct rec *r, char *buf, size_t n)
+{
+	char ip[64];
+	rec_format_addr(&r->server, ip, sizeof(ip));
+	snprintf(buf, n, r->server.family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)r->server.port);
+}
+
+static void anom_pair_key(const struct rec *r, char *buf, size_t n)
+{
+	char c[64], s[64];
+	rec_format_addr(&r->client, c, sizeof(c));
+	rec_format_addr(&r->server, s, sizeof(s));
+	snprintf(buf, n, "%s>%s:%u", c, s, (unsigned)r->server.port);
+}
+
+static int anom_tls_failed(const struct rec *r)
+{
+	if (r->encryption == REC_ENC_STARTTLS_REFUSED || r->encryption == REC_ENC_STARTTLS_FAILED)
+		return 1;
+	return r->encryption == REC_ENC_IMPLICIT_TLS && r->tls_valid && !r->tls.established;
+}
+
+static void anom_alerts(const struct tls_facts *t, char *buf, size_t n)
+{
+	size_t k = 0;
+	buf[0] = '\0';
+	for (int d = 0; d < 2; d++)
+		for (int i = 0; i < t->alerts_n[d] && i < TLS_MAX_ALERTS; i++) {
+			const char *name = rec_tls_alert_name(t->alerts[d][i][1]);
+			int w = snprintf(buf + k, n - k, "%s%s %s", k ? ", " : "",
+					 d ? "server" : "client", name ? name : "alert");
+			if (w < 0 || (size_t)w >= n - k)
+				return;
+			k += (size_t)w;
+		}
+}
+
+static void anom_per_connection(struct rec *r)
+{
+	const struct smtp_facts *m = &r->smtp;
+	const struct tls_facts *t = &r->tls;
+	char d[120];
+	if (r->smtp_valid) {
+		for (int i = 0; i < m->ncaps; i++)
+			if (anom_masked_token(m->caps[i])) {
+				snprintf(d, sizeof(d),
+					 "EHLO reply lists \"%.8s\" where STARTTLS would stand",
+					 m->caps[i]);
+				rec_add_anomaly(r, REC_A_STARTTLS_CAPABILITY_CORRUPTED,
+						REC_SEV_HIGH, d);
+				break;
+			}
+		if (m->greeting_seen && anom_masked_banner(m->banner))
+			rec_add_anomaly(r, REC_A_STARTTLS_CAPABILITY_CORRUPTED, REC_SEV_HIGH,
+					"greeting masked with '*' (SMTP inspection by a firewall)");
+		int cmd_corrupt = m->mangled_command ||
+				  (m->starttls_offered && m->starttls_requested &&
+				   (m->starttls_reply == 500 || m->starttls_reply == 502));
+		if (cmd_corrupt) {
+			if (m->mangled_command)
+				snprintf(d, sizeof(d),
+					 "the client's command arrived masked (XXXXXXXX)");
+			else
+				snprintf(d, sizeof(d), "STARTTLS was advertised but answered %u",
+					 m->starttls_reply);
+			rec_add_anomaly(r, REC_A_STARTTLS_COMMAND_CORRUPTED, REC_SEV_HIGH, d);
+		} else if (m->starttls_requested && m->starttls_reply >= 400) {
+			snprintf(d, sizeof(d), "STARTTLS answered %u%s", m->starttls_reply,
+				 m->starttls_offered ? " after being advertised" : "");
+			rec_add_anomaly(r, REC_A_STARTTLS_REFUSED,
+					m->starttls_offered ? REC_SEV_MEDIUM : REC_SEV_LOW, d);
+		}
+		if (m->starttls_offered && !m->starttls_requested && m->messages) {
+			snprintf(d, sizeof(d), "STARTTLS offered, %u message(s) sent in plain text",
+				 m->messages);
+			rec_add_anomaly(r, REC_A_STARTTLS_NOT_USED, REC_SEV_INFO, d);
+		}
+		if (m->ehlo_reply >= 500 && m->commands[SMTP_V_HELO]) {
+			snprintf(d, sizeof(d), "EHLO answered %u, the client fell back to HELO",
+				 m->ehlo_reply);
+			rec_add_anomaly(r, REC_A_EHLO_DOWNGRADED, REC_SEV_MEDIUM, d);
+		}
+		if (m->auth_mech[0] && m->auth_before_tls) {
+			snprintf(d, sizeof(d), "AUTH %s in plain text (reply %u)", m->auth_mech,
+				 m->auth_reply);
+			rec_add_anomaly(r, REC_A_AUTH_IN_PLAINTEXT, REC_SEV_HIGH, d);
+		}
+	}
+	if (r->tls_valid && t->client_hello && !t->established &&
+	    (r->encryption == REC_ENC_STARTTLS_FAILED || r->encryption == REC_ENC_IMPLICIT_TLS)) {
+		char al[80];
+		anom_alerts(t, al, sizeof(al));
+		snprintf(d, sizeof(d), "handshake did not complete (%s)",
+			 al[0] ? al : (r->tcp.rst ? "reset" : "no alert seen"));
+		rec_add_anomaly(r, REC_A_TLS_HANDSHAKE_FAILED, REC_SEV_MEDIUM, d);
+	}
+	if (r->tls_valid) {
+		/* RFC 8446 §4.1.3: a TLS 1.3 server negotiating less writes the
+		 * sentinel; it means a downgrade only for a client that offered
+		 * TLS 1.3 (a 1.2-only client gets it legitimately), and only when
+		 * the negotiated version really is 1.2 or less. */
+		int sentinel = t->server_hello && t->downgrade_sentinel && t->version <= 0x0303 &&
+			       t->client_max_version >= 0x0304;
+		int inappropriate = 0;
+		for (int dir = 0; dir < 2; dir++)
+			for (int i = 0; i < t->alerts_n[dir] && i < TLS_MAX_ALERTS; i++)
+				inappropriate |= t->alerts[dir][i][1] == 86;
+		if (sentinel || inappropriate || t->fallback_scsv) {
+			snprintf(d, sizeof(d), "%s%s%s%s%s",
+				 sentinel ? "downgrade sentinel in ServerHello.random" : "",
+				 sentinel && (inappropriate || t->fallback_scsv) ? "; " : "",
+				 inappropriate ? "inappropriate_fallback alert" : "",
+				 inappropriate && t->fallback_scsv ? "; " : "",
+				 t->fallback_scsv ? "TLS_FALLBACK_SCSV in ClientHello" : "");
+			rec_add_anomaly(r, REC_A_TLS_VERSION_DOWNGRADE,
+					sentinel || inappropriate ? REC_SEV_HIGH : REC_SEV_LOW, d);
+		}
+	}
+	if (r->tls_valid && t->server_hello) {
+		char reasons[120] = "", buf[40];
+		size_t k = 0;
+		if (t->version && t->version <= 0x0302)
+			k += (size_t)snprintf(reasons + k, sizeof(reasons) - k, "%s; ",
+					      suite_version_name(t->version, buf, sizeof(buf)));
+		enum suite_grade g = suite_grade(t->cipher, t->version);
+		if ((g == SUITE_GRADE_WEAK || g == SUITE_GRADE_INSECURE) && k < sizeof(reasons))
+			k += (size_t)snprintf(reasons + k, sizeof(reasons) - k, "%s suite %s; ",
+					      suite_grade_name(g),
+					      suite_name(t->cipher, buf, sizeof(buf)));
+		if (t->dh_bits && t->dh_bits < 2048 && k < sizeof(reasons))
+			k += (size_t)snprintf(reasons + k, sizeof(reasons) - k, "DH %u bits; ",
+					      (unsigned)t->dh_bits);
+		const struct cert_facts *c = &r->cert;
+		if (c->present && strncmp(c->key_type, "RSA", 3) == 0 && c->key_bits &&
+		    c->key_bits < 2048 && k < sizeof(reasons))
+			k += (size_t)snprintf(reasons + k, sizeof(reasons) - k, "RSA %u-bit key; ",
+					      (unsigned)c->key_bits);
+		if (c->present && c->weak_sig && k < sizeof(reasons))
+			k += (size_t)snprintf(reasons + k, sizeof(reasons) - k, "%s signature; ",
+					      c->sig_alg);
+		if (k > 2 && k < sizeof(reasons)) {
+			reasons[k - 2] = '\0';
+			rec_add_anomaly(r, REC_A_WEAK_TLS, REC_SEV_MEDIUM, reasons);
+		}
+	}
+}
+
+static void anom_cross(struct rec_anomaly *x)
+{
+	if (x)
+		x->cross = 1;
+}
+
+/* A key's short form in memory: the last 64 bits of its SHA-256, never 0. */
+static uint64_t anom_key_id(const char *spki_hex)
+{
+	size_t n = strlen(spki_hex);
+	return strtoull(spki_hex + (n > 16 ? n - 16 : 0), NULL, 16) | 1;
+}
+
+/* The server's two most recent keys, from memory or (the first time the run
+ * meets the server) from the history file. */
+static void anom_key(struct anom *a, struct rec *r, const char *key, int update)
+{
+	char d[120];
+	uint64_t local[ANOM_KEY_COUNT] = {0};
+	uint64_t *k = agg_map_values(&a->spki, key);
+	if (!k)
+		k = local; /* table full: judged against the file only */
+	if (a->db && !k[ANOM_KEY_LOADED]) {
+		struct hist_key hk[2];
+		int n = hist_load_keys(a->db, key, hk, 2);
+		if (n < 0)
+			a->db_errors++;
+		if (n > 0) {
+			k[ANOM_KEY_LAST] = anom_key_id(hk[0].spki);
+			k[ANOM_KEY_LAST_VALID] = strcmp(hk[0].validation, "valid") == 0;
+		}
+		if (n > 1)
+			k[ANOM_KEY_PREVIOUS] = anom_key_id(hk[1].spki);
+		k[ANOM_KEY_LOADED] = 1;
+	}
+	uint64_t now = anom_key_id(r->cert.spki_sha256);
+	int valid = strcmp(r->cert.validation, "valid") == 0;
+	if (!update)
+		return; /* provisional: the certificate is judged once, at the end */
+	if (k[ANOM_KEY_LAST] && now != k[ANOM_KEY_LAST] && now != k[ANOM_KEY_PREVIOUS]) {
+		int worse = k[ANOM_KEY_LAST_VALID] && !valid;
+		snprintf(d, sizeof(d), "key %.16s... replaces the one seen before (%s)",
+			 r->cert.spki_sha256,
+			 worse ? "was valid, now invalid"
+			       : (valid ? "still valid" : "validity unchanged"));
+		anom_cross(rec_add_anomaly(r, REC_A_CERTIFICATE_CHANGED,
+					   worse ? REC_SEV_HIGH : REC_SEV_MEDIUM, d));
+	}
+	if (now != k[ANOM_KEY_LAST]) {
+		k[ANOM_KEY_PREVIOUS] = k[ANOM_KEY_LAST];
+		k[ANOM_KEY_LAST] = now;
+	}
+	k[ANOM_KEY_LAST_VALID] = (uint64_t)valid;
+	if (a->db && hist_add_key(a->db, key, r->cert.spki_sha256, r->ts_us, r->cert.validation,
+				  r->cert.not_before, r->cert.not_after) != 0)
+		a->db_errors++;
+}
+
+static void anom_cross_connection(struct anom *a, struct rec *r, int update)
+{
+	const struct smtp_facts *m = &r->smtp;
+	const struct tls_facts *t = &r->tls;
+	char key[160], d[120];
+	anom_server_key(r, key, sizeof(key));
+	/* The server's history: cached in memory; with --history loaded from the
+	 * file the first time the run meets the server. */
+	uint64_t local[HIST_COUNT];
+	uint64_t *h = agg_map_values(&a->hosts, key);
+	if (!h) {
+		h = local;
+		memset(local, 0, sizeof(local));
+		if (a->db && hist_load_server(a->db, key, h) < 0)
+			a->db_errors++;
+	} else if (a->db && !h[HIST_LOADED]) {
+		if (hist_load_server(a->db, key, h) < 0)
+			a->db_errors++;
+		h[HIST_LOADED] = 1;
+	}
+	int corrupted = 0;
+	for (int i = 0; i < r->nanomalies; i++)
+		corrupted |= r->anomalies[i].type == REC_A_STARTTLS_CAPABILITY_CORRUPTED;
+	if (r->smtp_valid) {
+		if (m->ehlo_reply == 250 && !m->starttls_offered && !corrupted &&
+		    h[HIST_STARTTLS_OFFERED]) {
+			snprintf(d, sizeof(d),
+				 "offered STARTTLS in %llu earlier connection(s), not now",
+				 (unsigned long long)h[HIST_STARTTLS_OFFERED]);
+			anom_cross(rec_add_anomaly(r, REC_A_STARTTLS_CAPABILITY_MISSING,
+						   REC_SEV_HIGH, d));
+		}
+		for (int i = 0; i < r->nanomalies; i++) {
+			struct rec_anomaly *x = &r->anomalies[i];
+			if (x->type == REC_A_EHLO_DOWNGRADED && h[HIST_EHLO_ACCEPTED]) {
+				/* history makes the per-connection finding stronger */
+				x->severity = REC_SEV_HIGH;
+				size_t k = strlen(x->detail);
+				snprintf(x->detail + k, sizeof(x->detail) - k,
+					 "; this server accepted EHLO before");
+			}
+		}
+	}
+	if (r->tls_valid && t->server_hello && t->version && t->version < 0x0304 &&
+	    t->client_max_version >= 0x0304 && h[HIST_TLS13]) {
+		char v[24];
+		snprintf(d, sizeof(d),
+			 "client offered TLS 1.3, got %s; this server negotiated "
+			 "TLS 1.3 before",
+			 suite_version_name(t->version, v, sizeof(v)));
+		anom_cross(rec_add_anomaly(r, REC_A_TLS_VERSION_DOWNGRADE, REC_SEV_HIGH, d));
+	}
+
+	/* certificate_changed: the server shows a key (SPKI) that is neither the
+	 * one it showed last nor the one before (a server with an RSA and an
+	 * ECDSA certificate alternates between two); worse when it goes from a
+	 * valid chain to an invalid one. */
+	if (r->cert.present && r->cert.source == CERT_SRC_OBSERVED && r->cert.spki_sha256[0])
+		anom_key(a, r, key, update);
+
+	/* plaintext_fallback: a failed TLS attempt, then plain-text mail from the
+	 * same client to the same server within the window. */
+	char pk[200];
+	anom_pair_key(r, pk, sizeof(pk));
+	if (!update) {
+		/* provisional: the connection is still running, its outcome is
+		 * not final; fallbacks and history are judged at its end */
+		return;
+	}
+	if (anom_tls_failed(r)) {
+		uint64_t *v = agg_map_values(&a->attempts, pk);
+		if (v)
+			v[0] = r->end_us ? r->end_us : 1;
+		if (a->db && hist_store_attempt(a->db, pk, r->end_us ? r->end_us : 1) != 0)
+			a->db_errors++;
+	} else if ((r->encryption == REC_ENC_PLAINTEXT ||
+		    r->encryption == REC_ENC_STARTTLS_REFUSED) &&
+		   r->smtp_valid && (m->messages || m->commands[SMTP_V_MAIL])) {
+		const uint64_t *v = agg_map_get(&a->attempts, pk);
+		uint64_t stored[1] = {0};
+		if (!v && a->db && hist_load_attempt(a->db, pk, &stored[0]) == 1)
+			v = stored;
+		if (v && v[0] && r->ts_us >= v[0] &&
+		    r->ts_us - v[0] <= a->cfg->fallback_window_us) {
+			snprintf(d, sizeof(d),
+				 "plain-text delivery %.1f s after a failed TLS attempt",
+				 (double)(r->ts_us - v[0]) / 1e6);
+			anom_cross(rec_add_anomaly(r, REC_A_PLAINTEXT_FALLBACK, REC_SEV_HIGH, d));
+		}
+	}
+
+	if (r->smtp_valid && m->starttls_offered)
+		h[HIST_STARTTLS_OFFERED]++;
+	if (r->smtp_valid && m->ehlo_reply == 250)
+		h[HIST_EHLO_ACCEPTED]++;
+	if (r->smtp_valid && m->starttls_reply == 220)
+		h[HIST_STARTTLS_USED]++;
+	if (r->tls_valid && t->server_hello && t->version == 0x0304)
+		h[HIST_TLS13]++;
+	h[HIST_CONNECTIONS]++;
+	if (!h[HIST_FIRST_SEEN] || r->ts_us < h[HIST_FIRST_SEEN])
+		h[HIST_FIRST_SEEN] = r->ts_us;
+	if (r->end_us > h[HIST_LAST_SEEN])
+		h[HIST_LAST_SEEN] = r->end_us;
+	if (a->db) {
+		char v[24];
+		if (hist_store_server(a->db, key, h) != 0)
+			a->db_errors++;
+		if (r->tls_valid && t->server_hello &&
+		    hist_add_version(a->db, key, suite_version_name(t->version, v, sizeof(v))) != 0)
+			a->db_errors++;
+		if (hist_tick(a->db) != 0)
+			a->db_errors++;
+	}
+}
+
+void anom_judge(struct anom *a, struct rec *r)
+{
+	anom_per_connection(r);
+	anom_cross_connection(a, r, 1);
+}
+
+void anom_judge_provisional(struct anom *a, struct rec *r)
+{
+	anom_per_connection(r);
+	anom_cross_connection(a, r, 0);
+}

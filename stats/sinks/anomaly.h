@@ -1,0 +1,56 @@
+/* anomaly.h — the anomaly detectors (docs/anomalies.md).
+ *
+ * anom_judge() looks at one finished record and adds the anomalies it shows
+ * to it: per-connection detectors judge the record alone; cross-connection
+ * detectors compare it with what this run has seen of the same server (and
+ * client) before, in record order. The history is bounded (max_hosts servers,
+ * as many client/server pairs); what does not fit is counted, never grown.
+ *
+ * Ownership: struct anom owns its history tables; anom_free() releases them.
+ */
+#ifndef SMTPTLS_ANOMALY_H
+#define SMTPTLS_ANOMALY_H
+
+#include <stdint.h>
+
+#include "dissectors/base/mem.h"
+#include "stats/sinks/agg_map.h"
+#include "stats/sinks/history.h"
+#include "stats/record/record.h"
+
+struct anom_cfg {
+	uint64_t fallback_window_us; /* plaintext_fallback: retry within this time */
+	uint32_t max_hosts;	     /* servers (and client/server pairs) remembered */
+};
+
+/* What the spki map keeps per server. */
+enum anom_key_val {
+	ANOM_KEY_LAST,	     /* the key (SPKI) it showed last, short form */
+	ANOM_KEY_LAST_VALID, /* whether that connection's chain was valid */
+	ANOM_KEY_PREVIOUS,   /* the key it showed before that one */
+	ANOM_KEY_LOADED,     /* the history file was consulted */
+	ANOM_KEY_COUNT
+};
+
+struct anom {
+	const struct anom_cfg *cfg;
+	struct agg_map hosts;	 /* server -> what it did before */
+	struct agg_map attempts; /* client>server -> end of the last failed TLS attempt */
+	struct agg_map spki;	 /* server -> its recent keys (enum anom_key_val) */
+	struct hist *db;	 /* --history file, or NULL (borrowed) */
+	uint64_t db_errors;	 /* history reads or writes that failed */
+};
+
+void anom_init(struct anom *a, const struct anom_cfg *cfg, struct mem *mem);
+
+/* Adds the anomalies of r (per-connection and against the history), then
+ * records r in the history. */
+void anom_judge(struct anom *a, struct rec *r);
+
+/* The same for a connection still running: the history is consulted but
+ * not changed, and detectors that need the connection's end wait for it. */
+void anom_judge_provisional(struct anom *a, struct rec *r);
+
+void anom_free(struct anom *a);
+
+#endif
