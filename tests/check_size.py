@@ -44,7 +44,6 @@ KNOWN = {
     ("cluster/smtptls-cluster", None),  # options asked of the binary
     ("tests/tools/recjson_check.c", "ck_mutate"),  # one record writer
     ("tests/unit/test_tls.c", None),  # one feeder
-    ("tests/adversarial/make_adversarial.py", None),
 }
 
 C_EXT = (".c", ".h", ".inc")
