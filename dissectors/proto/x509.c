@@ -1,7 +1,7 @@
-/* x509.c — certificate chain analysis with OpenSSL: leaf facts (RFC 5280
- * §4.1, §4.2.1.2-3, §4.2.1.6, §4.2.1.9), chain validation (RFC 5280 §6 as
- * X509_verify_cert implements it), host names (RFC 6125 §6.4 through
- * X509_check_host), DANE 3 1 1 pins (RFC 6698 §2.1).
+/* x509.c — certificate chain analysis with OpenSSL: the trust store, chain
+ * validation (RFC 5280 §6 as X509_verify_cert implements it), the chain
+ * cache and the per-server memory; the leaf's own facts and the host-name
+ * check are cert.c's.
  *
  * Certificates are parsed with d2i_X509() only; no ASN.1 is read by hand.
  *
@@ -23,30 +23,24 @@
  */
 #include "dissectors/proto/x509.h"
 
-#include "dissectors/base/civil.h"
-
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
-
-#include <openssl/asn1.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#define NIL	       UINT32_MAX
-#define ERR_UNPARSABLE (-1) /* our own verdict: the leaf is not a certificate */
-#define CACHE_LIMIT    (1u << 24)
+#define NIL		UINT32_MAX
+#define ERR_UNPARSABLE	(-1) /* our own verdict: the leaf is not a certificate */
+#define CACHE_LIMIT	(1u << 24)
+#define CACHE_DEFAULT	1024u  /* cache_max when the configuration says 0 */
+#define SERVERS_DEFAULT 4096u  /* max_servers when the configuration says 0 */
+#define SERVER_LEAF_MAX 16384u /* a longer leaf is not remembered for x509_infer() */
 
 /* A bounded table of fixed-size keys with least-recently-used eviction:
  * chained hash buckets plus a doubly linked recency list, all by index into
@@ -212,333 +206,6 @@ static uint32_t x509_lru_take(struct x509_lru *l, const uint8_t *k, int *evicted
 	return i;
 }
 
-/* ---- small helpers ---- */
-
-static void x509_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t x509_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xBF;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	/* RFC 3629 §4: no overlong forms, no surrogates, nothing above U+10FFFF */
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
-
-/* Appends text from a certificate to dst (size cap, NUL-terminated, *pos
- * bytes used): valid UTF-8 is kept, control characters and invalid bytes
- * become '?', and so does ',' when list is set (it separates list items).
- * Stops before a character that does not fit; returns 0 when all fitted. */
-static int x509_text(char *dst, size_t cap, size_t *pos, const unsigned char *s, size_t n, int list)
-{
-	size_t i = 0;
-	while (i < n) {
-		size_t l = x509_utf8_len(s + i, n - i);
-		const unsigned char *from = s + i;
-		unsigned char q = '?';
-		size_t w = l;
-		if (l == 0 || (l == 1 && (s[i] < 0x20 || s[i] == 0x7F || (list && s[i] == ',')))) {
-			from = &q;
-			w = 1;
-			l = l ? l : 1;
-		}
-		if (*pos + w >= cap) {
-			dst[*pos] = '\0';
-			return -1;
-		}
-		memcpy(dst + *pos, from, w);
-		*pos += w;
-		i += l;
-	}
-	dst[*pos] = '\0';
-	return 0;
-}
-
-static void x509_set_text(char *dst, size_t cap, const char *s)
-{
-	size_t pos = 0;
-	dst[0] = '\0';
-	(void)x509_text(dst, cap, &pos, (const unsigned char *)s, strlen(s), 0);
-}
-
-static int x509_time(const ASN1_TIME *t, int64_t *out)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!t || !ASN1_TIME_to_tm(t, &tm))
-		return -1;
-	*out = civil_to_time((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday,
-			     tm.tm_hour, tm.tm_min, tm.tm_sec);
-	return 0;
-}
-
-/* ---- leaf facts ---- */
-
-/* RFC 4514 one-line form (most specific RDN first). OpenSSL escapes
- * non-ASCII and control bytes as \XX, so the result is plain ASCII. */
-static void x509_name_line(const X509_NAME *nm, char *dst, size_t cap)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data = NULL;
-	dst[0] = '\0';
-	if (!b)
-		return;
-	if (X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253) >= 0) {
-		long n = BIO_get_mem_data(b, &data);
-		size_t pos = 0;
-		if (n > 0 && data)
-			(void)x509_text(dst, cap, &pos, (const unsigned char *)data, (size_t)n, 0);
-	}
-	BIO_free(b);
-}
-
-static void x509_issuer_org(const X509_NAME *nm, char *dst, size_t cap)
-{
-	dst[0] = '\0';
-	int i = X509_NAME_get_index_by_NID(nm, NID_organizationName, -1);
-	if (i < 0)
-		return;
-	const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i));
-	unsigned char *utf8 = NULL;
-	int n = s ? ASN1_STRING_to_UTF8(&utf8, s) : -1;
-	if (n >= 0 && utf8) {
-		size_t pos = 0;
-		(void)x509_text(dst, cap, &pos, utf8, (size_t)n, 0);
-	}
-	OPENSSL_free(utf8);
-}
-
-/* SAN dNSName and iPAddress entries (RFC 5280 §4.2.1.6), comma-separated,
- * whole entries only. */
-static void x509_san(X509 *x, char *dst, size_t cap)
-{
-	size_t pos = 0;
-	dst[0] = '\0';
-	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	if (!gens)
-		return;
-	for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-		char ip[INET6_ADDRSTRLEN];
-		const unsigned char *s = NULL;
-		size_t n = 0;
-		if (g->type == GEN_DNS) {
-			s = ASN1_STRING_get0_data(g->d.dNSName);
-			n = (size_t)ASN1_STRING_length(g->d.dNSName);
-		} else if (g->type == GEN_IPADD) {
-			int l = ASN1_STRING_length(g->d.iPAddress);
-			const unsigned char *a = ASN1_STRING_get0_data(g->d.iPAddress);
-			if ((l != 4 && l != 16) ||
-			    !inet_ntop(l == 4 ? AF_INET : AF_INET6, a, ip, sizeof(ip)))
-				continue;
-			s = (const unsigned char *)ip;
-			n = strlen(ip);
-		} else {
-			continue;
-		}
-		size_t before = pos;
-		if ((pos > 0 && x509_text(dst, cap, &pos, (const unsigned char *)",", 1, 0) != 0) ||
-		    x509_text(dst, cap, &pos, s, n, 1) != 0) {
-			dst[before] = '\0'; /* the entry did not fit: leave it out */
-			break;
-		}
-	}
-	GENERAL_NAMES_free(gens);
-}
-
-static void x509_serial(const X509 *x, char *dst, size_t cap)
-{
-	dst[0] = '\0';
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-	char *hex = bn ? BN_bn2hex(bn) : NULL;
-	if (hex) {
-		size_t i;
-		for (i = 0; hex[i] && i + 1 < cap; i++)
-			dst[i] = (char)(hex[i] >= 'A' && hex[i] <= 'F' ? hex[i] - 'A' + 'a'
-								       : hex[i]);
-		dst[i] = '\0';
-	}
-	OPENSSL_free(hex);
-	BN_free(bn);
-}
-
-static const char *x509_key_name(int id)
-{
-	switch (id) {
-	case EVP_PKEY_RSA: return "RSA";
-	case EVP_PKEY_RSA_PSS: return "RSA-PSS";
-	case EVP_PKEY_DSA: return "DSA";
-	case EVP_PKEY_EC: return "EC";
-	case EVP_PKEY_ED25519: return "Ed25519";
-	case EVP_PKEY_ED448: return "Ed448";
-	case EVP_PKEY_X25519: return "X25519";
-	case EVP_PKEY_X448: return "X448";
-	case EVP_PKEY_DH:
-	case EVP_PKEY_DHX: return "DH";
-	case EVP_PKEY_SM2: return "SM2";
-	default: return NULL;
-	}
-}
-
-static void x509_key(X509 *x, struct cert_facts *f)
-{
-	EVP_PKEY *pk = X509_get0_pubkey(x);
-	if (!pk) {
-		/* A key OpenSSL cannot decode: name its algorithm from the SPKI. */
-		ASN1_OBJECT *alg = NULL;
-		X509_PUBKEY *xp = X509_get_X509_PUBKEY(x);
-		char buf[64];
-		x509_set_text(f->key_type, sizeof(f->key_type), "unknown");
-		if (xp && X509_PUBKEY_get0_param(&alg, NULL, NULL, NULL, xp) && alg &&
-		    OBJ_obj2txt(buf, sizeof(buf), alg, 0) > 0)
-			x509_set_text(f->key_type, sizeof(f->key_type), buf);
-		return;
-	}
-	int id = EVP_PKEY_get_base_id(pk);
-	const char *name = x509_key_name(id);
-	if (!name)
-		name = EVP_PKEY_get0_type_name(pk);
-	x509_set_text(f->key_type, sizeof(f->key_type), name ? name : "unknown");
-	int bits = EVP_PKEY_get_bits(pk);
-	f->key_bits = (uint16_t)(bits <= 0 ? 0 : bits > UINT16_MAX ? UINT16_MAX : bits);
-	if (id == EVP_PKEY_EC) {
-		char grp[64];
-		size_t gl = 0;
-		if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, grp, sizeof(grp),
-						   &gl)) {
-			const char *nist = EC_curve_nid2nist(OBJ_sn2nid(grp));
-			x509_set_text(f->curve, sizeof(f->curve), nist ? nist : grp);
-		} else {
-			x509_set_text(f->curve, sizeof(f->curve), "explicit");
-		}
-	}
-}
-
-static int x509_weak_md(int md)
-{
-	return md == NID_md2 || md == NID_md4 || md == NID_md5 || md == NID_sha1 ||
-	       md == NID_md5_sha1;
-}
-
-static void x509_sig(X509 *x, struct cert_facts *f, int *known)
-{
-	int nid = X509_get_signature_nid(x);
-	int md = NID_undef, pkn = NID_undef, secbits = 0;
-	uint32_t fl = 0;
-	*known = 0;
-	if (nid != NID_undef) {
-		x509_set_text(f->sig_alg, sizeof(f->sig_alg), OBJ_nid2ln(nid));
-		*known = OBJ_find_sigid_algs(nid, &md, &pkn);
-	} else {
-		const X509_ALGOR *alg = NULL;
-		const ASN1_OBJECT *obj = NULL;
-		char buf[64];
-		X509_get0_signature(NULL, &alg, x);
-		if (alg)
-			X509_ALGOR_get0(&obj, NULL, NULL, alg);
-		if (obj && OBJ_obj2txt(buf, sizeof(buf), obj, 1) > 0)
-			x509_set_text(f->sig_alg, sizeof(f->sig_alg), buf);
-	}
-	/* X509_get_signature_info() also reads RSA-PSS parameters. */
-	if (!X509_get_signature_info(x, &md, &pkn, &secbits, &fl) && !*known)
-		md = NID_undef;
-	f->weak_sig = (uint8_t)x509_weak_md(md);
-}
-
-static void x509_digests(X509 *x, struct cert_facts *f)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	if (X509_digest(x, EVP_sha256(), md, &mdlen) && mdlen == 32)
-		x509_hex(md, 32, f->sha256);
-	/* DANE selector 1 is the whole SubjectPublicKeyInfo (RFC 6698 §2.1.3),
-	 * not just the key bits that X509_pubkey_digest() hashes. */
-	unsigned char *spki = NULL;
-	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
-	if (n > 0 && EVP_Digest(spki, (size_t)n, md, &mdlen, EVP_sha256(), NULL) && mdlen == 32)
-		x509_hex(md, 32, f->spki_sha256);
-	OPENSSL_free(spki);
-}
-
-/* Self-signed: issuer equals subject AND the certificate's own key verifies
- * its signature. Equal names alone are "self-issued" (RFC 5280 §3.2); when
- * the signature then fails, that is reported apart. */
-static void x509_self(X509 *x, int sig_known, struct cert_facts *f)
-{
-	f->self_signed = 0;
-	if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) != 0)
-		return;
-	EVP_PKEY *pk = X509_get0_pubkey(x);
-	int r = pk ? X509_verify(x, pk) : -1;
-	if (r == 1)
-		f->self_signed = 1;
-	else if (!pk || !sig_known)
-		f->self_signed = -1; /* nothing to check the signature with */
-	else
-		f->self_issued_bad_sig = 1;
-}
-
-/* The facts of a parsed leaf (or of none) that depend on neither the
- * capture time nor the host name. */
-static void x509_leaf_facts(X509 *x, uint8_t chain_n, struct cert_facts *f)
-{
-	int sig_known = 0;
-	memset(f, 0, sizeof(*f));
-	f->present = 1;
-	f->chain_length = chain_n;
-	f->hostname_match = -1;
-	if (!x)
-		return;
-	x509_name_line(X509_get_subject_name(x), f->subject, sizeof(f->subject));
-	x509_name_line(X509_get_issuer_name(x), f->issuer, sizeof(f->issuer));
-	x509_issuer_org(X509_get_issuer_name(x), f->issuer_org, sizeof(f->issuer_org));
-	x509_san(x, f->san, sizeof(f->san));
-	x509_serial(x, f->serial, sizeof(f->serial));
-	(void)x509_time(X509_get0_notBefore(x), &f->not_before);
-	(void)x509_time(X509_get0_notAfter(x), &f->not_after);
-	x509_key(x, f);
-	x509_sig(x, f, &sig_known);
-	x509_digests(x, f);
-	uint32_t xf = X509_get_extension_flags(x);
-	f->is_ca = (uint8_t)((xf & EXFLAG_BCONS) && (xf & EXFLAG_CA));
-	f->key_usage = X509_get_key_usage(x);
-	x509_self(x, sig_known, f);
-}
-
 /* ---- trust store ---- */
 
 static void x509_err(char *err, size_t errlen, const char *what, const char *arg);
@@ -667,11 +334,11 @@ static void x509_verify(struct x509_ctx *c, X509 *const *certs, size_t n, struct
 		for (int i = 0; i < sk_X509_num(vc); i++) {
 			const X509 *x = sk_X509_value(vc, i);
 			int64_t nb, na;
-			if (x509_time(X509_get0_notBefore(x), &nb) != 0) {
+			if (cert_time(X509_get0_notBefore(x), &nb) != 0) {
 				v->err = X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD;
 				break;
 			}
-			if (x509_time(X509_get0_notAfter(x), &na) != 0) {
+			if (cert_time(X509_get0_notAfter(x), &na) != 0) {
 				v->err = X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD;
 				break;
 			}
@@ -719,7 +386,7 @@ static void x509_entry_from_chain(struct x509_ctx *c, struct x509_entry *e,
 	memset(certs, 0, sizeof(certs));
 	for (size_t i = 0; i < n; i++)
 		certs[i] = x509_parse(c, ch->der[i], ch->len[i]);
-	x509_leaf_facts(certs[0], (uint8_t)n, &e->base);
+	cert_leaf_facts(certs[0], (uint8_t)n, &e->base);
 	x509_verify(c, certs, n, &e->v);
 	e->v.chain_n = (uint8_t)n;
 	e->leaf = certs[0];
@@ -732,7 +399,7 @@ static void x509_entry_from_leaf(struct x509_ctx *c, struct x509_entry *e,
 				 const struct x509_server *s)
 {
 	e->leaf = x509_parse(c, s->der, s->len);
-	x509_leaf_facts(e->leaf, s->v.chain_n, &e->base);
+	cert_leaf_facts(e->leaf, s->v.chain_n, &e->base);
 	e->v = s->v;
 }
 
@@ -799,45 +466,6 @@ const char *x509_verr_name(int code, char *buf, size_t len)
 	}
 }
 
-/* 1 match, 0 no match, -1 nothing checked. An address literal ("192.0.2.1",
- * RFC 5321 §4.1.3 "[192.0.2.1]" or "[IPv6:2001:db8::1]") is matched against
- * iPAddress SANs, anything else with X509_check_host (RFC 6125 §6.4: DNS
- * SANs, the CN only when there are none, one left-most wildcard label). */
-static int8_t x509_check_name(X509 *leaf, const char *name)
-{
-	char ip[64];
-	unsigned char bin[16];
-	size_t n = strlen(name);
-	if (!leaf)
-		return -1;
-	if (n >= 2 && name[0] == '[' && name[n - 1] == ']') {
-		const char *s = name + 1;
-		size_t l = n - 2;
-		if (l >= 5 && strncasecmp(s, "IPv6:", 5) == 0) {
-			s += 5;
-			l -= 5;
-		}
-		if (l >= sizeof(ip))
-			return -1;
-		memcpy(ip, s, l);
-		ip[l] = '\0';
-	} else if (n < sizeof(ip)) {
-		memcpy(ip, name, n + 1);
-	} else {
-		ip[0] = '\0';
-	}
-	if (ip[0] && (inet_pton(AF_INET, ip, bin) == 1 || inet_pton(AF_INET6, ip, bin) == 1)) {
-		int r = X509_check_ip_asc(leaf, ip, 0);
-		return (int8_t)(r == 1 ? 1 : r == 0 ? 0 : -1);
-	}
-	if (n > 0 && name[n - 1] == '.') /* a fully qualified name's root dot */
-		n--;
-	if (n == 0)
-		return -1;
-	int r = X509_check_host(leaf, name, n, 0, NULL);
-	return (int8_t)(r == 1 ? 1 : r == 0 ? 0 : -1);
-}
-
 static void x509_judge(const struct x509_entry *e, uint64_t ts_us, const char *name,
 		       enum cert_name_src src, uint8_t source, struct cert_facts *out)
 {
@@ -854,7 +482,7 @@ static void x509_judge(const struct x509_entry *e, uint64_t ts_us, const char *n
 		verdict = "expired";
 	else
 		verdict = "valid";
-	x509_set_text(out->validation, sizeof(out->validation), verdict);
+	cert_set_text(out->validation, sizeof(out->validation), verdict);
 	/* RFC 5280 §4.1.2.5 counts the notAfter second as valid; OpenSSL's
 	 * X509_cmp_time() does not (equal is expired), and the verdict follows
 	 * OpenSSL, as every OpenSSL-based mail client does. So does the flag,
@@ -863,9 +491,9 @@ static void x509_judge(const struct x509_entry *e, uint64_t ts_us, const char *n
 	out->hostname_match = -1;
 	out->hostname_source = CERT_NAME_NONE;
 	if (name && name[0]) {
-		x509_set_text(out->hostname_checked, sizeof(out->hostname_checked), name);
+		cert_set_text(out->hostname_checked, sizeof(out->hostname_checked), name);
 		out->hostname_source = (uint8_t)src;
-		out->hostname_match = x509_check_name(e->leaf, name);
+		out->hostname_match = cert_check_name(e->leaf, name);
 	}
 }
 
@@ -884,7 +512,7 @@ static void x509_remember(struct x509_ctx *c, const uint8_t server_key[18],
 	}
 	struct x509_server *s = &c->srv_ent[i];
 	s->known = 0;
-	if (len > CERT_SERVER_LEAF_MAX) {
+	if (len > SERVER_LEAF_MAX) {
 		c->k.server_skipped++;
 		return;
 	}
@@ -937,8 +565,8 @@ struct x509_ctx *x509_ctx_new(const struct x509_cfg *cfg, char *err, size_t errl
 		c->own_mem = tmp;
 		c->mem = &c->own_mem;
 	}
-	uint32_t cache_max = cfg->cache_max ? cfg->cache_max : CERT_CACHE_DEFAULT;
-	uint32_t max_servers = cfg->max_servers ? cfg->max_servers : CERT_SERVERS_DEFAULT;
+	uint32_t cache_max = cfg->cache_max ? cfg->cache_max : CACHE_DEFAULT;
+	uint32_t max_servers = cfg->max_servers ? cfg->max_servers : SERVERS_DEFAULT;
 	if (cache_max > CACHE_LIMIT)
 		cache_max = CACHE_LIMIT;
 	if (max_servers > CACHE_LIMIT)

@@ -1,5 +1,7 @@
-/* x509.h — analysis of a server's certificate chain with OpenSSL (RFC 5280
- * certificates, RFC 6125 host names, RFC 6698 DANE 3 1 1 pins).
+/* x509.h — a server's certificate chain with OpenSSL: the trust store,
+ * chain validation (RFC 5280 §6), the chain cache and the per-server memory.
+ * The facts of the leaf itself (RFC 5280 fields, RFC 6125 host names,
+ * RFC 6698 DANE 3 1 1 pins) are cert.h's.
  *
  * The TLS dissector hands the chain it saw (struct tls_chain, leaf first);
  * x509_analyze() reduces it to plain facts (struct cert_facts) judged at the
@@ -32,19 +34,16 @@
 #include <stdint.h>
 
 #include "dissectors/base/mem.h"
+#include "dissectors/proto/cert.h"
 #include "dissectors/proto/tls.h"
-
-#define CERT_CACHE_DEFAULT   1024u  /* cache_max when the configuration says 0 */
-#define CERT_SERVERS_DEFAULT 4096u  /* max_servers when the configuration says 0 */
-#define CERT_SERVER_LEAF_MAX 16384u /* a longer leaf is not remembered for x509_infer() */
 
 struct x509_cfg {
 	const char *ca_file; /* PEM bundle of trust anchors, or NULL */
 	const char *ca_path; /* hashed directory (c_rehash), or NULL */
 	/* Neither given: the system store (X509_STORE_set_default_paths). */
-	uint32_t cache_max;   /* distinct chains cached; 0 = CERT_CACHE_DEFAULT */
-	uint32_t max_servers; /* servers remembered for x509_infer(); 0 = CERT_SERVERS_DEFAULT */
-	struct mem *mem;      /* allocation accounting; NULL = the context keeps its own */
+	uint32_t cache_max;	  /* distinct chains cached; 0 = 1024 */
+	uint32_t max_servers;	  /* servers remembered for x509_infer(); 0 = 4096 */
+	struct mem *mem;	  /* allocation accounting; NULL = the context keeps its own */
 	struct x509_trust *trust; /* shared trust store (borrowed), or NULL: the context
 				   * loads its own from ca_file/ca_path/the system */
 };
@@ -59,7 +58,8 @@ struct x509_trust;
 struct x509_trust *x509_trust_new(const struct x509_cfg *cfg, char *err, size_t errlen);
 void x509_trust_free(struct x509_trust *t);
 
-/* Counters of one context (monotonic). */
+/* Counters of one context (monotonic). A server's leaf longer than 16 KiB
+ * is not remembered for x509_infer() (server_skipped). */
 struct x509_counters {
 	uint64_t hits;		   /* x509_analyze() found the chain in the cache */
 	uint64_t misses;	   /* ... verified it (and cached it) */
@@ -77,45 +77,6 @@ void x509_ctx_free(struct x509_ctx *c);
 /* Cache hits and misses of x509_analyze() so far (either pointer may be NULL). */
 void x509_ctx_stats(const struct x509_ctx *c, uint64_t *hits, uint64_t *misses);
 void x509_ctx_counters(const struct x509_ctx *c, struct x509_counters *out);
-
-/* Where the checked host name came from. */
-enum cert_name_src { CERT_NAME_NONE, CERT_NAME_SNI, CERT_NAME_BANNER };
-
-/* How the facts were obtained (cert_facts.source). */
-enum cert_src { CERT_SRC_NONE, CERT_SRC_OBSERVED, CERT_SRC_INFERRED };
-
-/* The facts of one connection's certificate: plain values, fixed size, copied
- * into the connection record. Strings are NUL-terminated, printable and valid
- * UTF-8, truncated to their buffer. sha256 is "" exactly when the leaf could
- * not be parsed (validation "unparsable"); the leaf fields are then empty. */
-struct cert_facts {
-	uint8_t present;	       /* 0: no certificate known (every other field zero/empty) */
-	uint8_t source;		       /* enum cert_src */
-	uint8_t chain_length;	       /* certificates the server sent */
-	char subject[256];	       /* full subject, RFC 4514 one-line form ("CN=mx1,O=Org") */
-	char san[512];		       /* SAN DNS and IP entries, comma-separated, truncated */
-	char issuer[256];	       /* full issuer, RFC 4514 one-line form */
-	char issuer_org[128];	       /* the issuer's first organizationName, "" if none */
-	char serial[80];	       /* lower-case hex, no separators ("-" prefix if negative) */
-	int64_t not_before, not_after; /* seconds since the epoch, UTC */
-	char key_type[16];	       /* "RSA", "RSA-PSS", "DSA", "EC", "Ed25519", "Ed448", ... */
-	uint16_t key_bits;	       /* EVP_PKEY_get_bits(): 2048, 256 (P-256, Ed25519) */
-	char curve[32];		       /* EC only: NIST name ("P-256") or OpenSSL short name */
-	char sig_alg[48];	       /* OpenSSL long name, "sha256WithRSAEncryption" */
-	uint8_t weak_sig;	       /* signature digest is MD2, MD4, MD5 or SHA-1 */
-	char sha256[65];	       /* SHA-256 of the leaf's DER, lower-case hex */
-	char spki_sha256[65];	       /* SHA-256 of the SubjectPublicKeyInfo (DANE 3 1 1) */
-	uint8_t is_ca;		       /* basicConstraints cA TRUE */
-	uint32_t key_usage;	       /* X509_get_key_usage(): UINT32_MAX when absent */
-	int8_t self_signed;	       /* 1 issuer == subject and the own signature verifies; 0 no;
-			       -1 issuer == subject but the signature could not be checked */
-	uint8_t self_issued_bad_sig; /* issuer == subject but the self-signature does not verify */
-	char validation[48];	     /* "valid" or the reason (docs/certificates.md) */
-	uint8_t expired;	     /* leaf not_after <= capture second (as OpenSSL judges) */
-	char hostname_checked[256];  /* the name checked, "" if none */
-	uint8_t hostname_source;     /* enum cert_name_src */
-	int8_t hostname_match;	     /* 1, 0, or -1 when no name could be checked */
-};
 
 /* Analyses an observed chain at capture time ts_us (microseconds since the
  * epoch) for host name `name` (NULL or "" when none; an IP literal is

@@ -62,6 +62,56 @@ def get(obj, path):
     return obj
 
 
+def compare(name, truth, records):
+    """Checks the records of one capture (parsed session log lines) against
+    its truth file. Returns (failures, facts checked, facts not produced)."""
+    failures, checked, unchecked = [], 0, set()
+    recs = {}
+    for r in records:
+        key = (r["client"]["ip"], r["client"]["port"], r["server"]["ip"], r["server"]["port"])
+        recs.setdefault(key, []).append(r)
+    for conn in truth["connections"]:
+        key = (conn["client"]["ip"], conn["client"]["port"],
+               conn["server"]["ip"], conn["server"]["port"])
+        if not recs.get(key):
+            failures.append(f"{name}: {key}: no record")
+            continue
+        r = recs[key].pop(0)
+        if "anomalies" in conn:
+            got_a = sorted({a["type"] for a in r["anomalies"]})
+            if got_a != conn["anomalies"]:
+                failures.append(f"{name}: {key}: anomalies: truth {conn['anomalies']}, "
+                                f"smtptls {got_a}")
+            else:
+                checked += 1
+        for tp, rp in FACTS.items():
+            want = get(conn, tp)
+            if want is MISSING:
+                continue
+            if tp == "cert.valid_against_corpus_ca":
+                if conn.get("cert", {}).get("visible") is False:
+                    continue
+                # the truth ignores dates: an expired chain is still signed right
+                got = get(r, "cert.validation") in ("valid", "expired")
+            elif tp == "tcp.fin_seen":
+                got = r["tcp"]["fin"]["client"] or r["tcp"]["fin"]["server"]
+            elif tp.startswith("cert.") and conn.get("cert", {}).get("visible") is False:
+                continue
+            else:
+                got = get(r, rp)
+                if got is MISSING:
+                    unchecked.add(tp)
+                    continue
+            if got != want:
+                failures.append(f"{name}: {key}: {tp}: truth {want!r}, smtptls {got!r}")
+            else:
+                checked += 1
+    for key, rest in recs.items():
+        for _ in rest:
+            failures.append(f"{name}: {key}: record not in the truth file")
+    return failures, checked, unchecked
+
+
 def main():
     binary, repo = sys.argv[1], sys.argv[2]
     truths = sorted(glob.glob(os.path.join(repo, "pcaps", "*.truth.json")))
@@ -84,50 +134,10 @@ def main():
         if proc.returncode != 0 or proc.stderr:
             failures.append(f"{name}: exit {proc.returncode}, stderr {proc.stderr.strip()}")
             continue
-        recs = {}
-        for line in proc.stdout.splitlines():
-            r = json.loads(line)
-            key = (r["client"]["ip"], r["client"]["port"], r["server"]["ip"], r["server"]["port"])
-            recs.setdefault(key, []).append(r)
-        for conn in truth["connections"]:
-            key = (conn["client"]["ip"], conn["client"]["port"],
-                   conn["server"]["ip"], conn["server"]["port"])
-            if not recs.get(key):
-                failures.append(f"{name}: {key}: no record")
-                continue
-            r = recs[key].pop(0)
-            if "anomalies" in conn:
-                got_a = sorted({a["type"] for a in r["anomalies"]})
-                if got_a != conn["anomalies"]:
-                    failures.append(f"{name}: {key}: anomalies: truth {conn['anomalies']}, "
-                                    f"smtptls {got_a}")
-                else:
-                    checked += 1
-            for tp, rp in FACTS.items():
-                want = get(conn, tp)
-                if want is MISSING:
-                    continue
-                if tp == "cert.valid_against_corpus_ca":
-                    if conn.get("cert", {}).get("visible") is False:
-                        continue
-                    # the truth ignores dates: an expired chain is still signed right
-                    got = get(r, "cert.validation") in ("valid", "expired")
-                elif tp == "tcp.fin_seen":
-                    got = r["tcp"]["fin"]["client"] or r["tcp"]["fin"]["server"]
-                elif tp.startswith("cert.") and conn.get("cert", {}).get("visible") is False:
-                    continue
-                else:
-                    got = get(r, rp)
-                    if got is MISSING:
-                        unchecked.add(tp)
-                        continue
-                if got != want:
-                    failures.append(f"{name}: {key}: {tp}: truth {want!r}, smtptls {got!r}")
-                else:
-                    checked += 1
-        for key, rest in recs.items():
-            for _ in rest:
-                failures.append(f"{name}: {key}: record not in the truth file")
+        f, c, u = compare(name, truth, [json.loads(x) for x in proc.stdout.splitlines()])
+        failures += f
+        checked += c
+        unchecked |= u
     for f in failures:
         print("FAIL", f)
     if unchecked:
@@ -135,7 +145,6 @@ def main():
     print(f"{checked} facts checked in {len(truths)} captures; "
           f"{len(truths) - len({f.split(':')[0] for f in failures})} passed, {len({f.split(':')[0] for f in failures})} failed")
     return 1 if failures else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Golden tests: `smtptls` on a real capture, output compared byte for byte.
+"""Optional golden cases on external captures (../shared/pcaps-external):
+`smtptls` on a real capture, output compared byte for byte. The cases over
+the in-repo captures are in TESTLIST (run_testlist.py); these need the
+shared folder beside the repository and are skipped without it (exit 77,
+which ctest reports as skipped).
 
 Each case is a folder tests/golden/<case>/ with
   case.json      {"capture": "repo:pcaps/x.pcap" | "shared:pcaps-external/...",
@@ -41,7 +45,7 @@ def main():
         cap = resolve(spec["capture"], repo)
         if not os.path.exists(cap):
             if spec["capture"].startswith("shared:") and not os.path.isdir(os.path.join(repo, "..", "shared")):
-                print(f"skip {case}: no shared/ folder beside the repository")
+                print(f"skip {case}: optional external case, no shared/ folder beside the repository")
                 skipped += 1
                 continue
             print(f"FAIL {case}: capture {cap} missing")
@@ -73,7 +77,9 @@ def main():
             print(f"ok {case}")
             passed += 1
     print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
-    return 1 if failed else 0
+    if failed:
+        return 1
+    return 77 if skipped and not passed else 0
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden test: a capture whose segments are reordered and duplicated yields
+"""Property: a capture whose segments are reordered and duplicated yields
 the same reassembled byte streams as the clean capture.
 
 From real captures (shared/pcaps-external), a deterministic rewrite swaps
