@@ -27,23 +27,10 @@ static const char *const rec_enc_names[REC_ENC_COUNT] = {
 	[REC_ENC_TLS_UNKNOWN_START] = "tls_unknown_start",
 };
 
-static const char *const rec_anom_names[REC_A_COUNT] = {
-	[REC_A_STARTTLS_COMMAND_INJECTION] = "starttls_command_injection",
-	[REC_A_STARTTLS_RESPONSE_INJECTION] = "starttls_response_injection",
-	[REC_A_PLAINTEXT_AFTER_STARTTLS] = "plaintext_after_starttls",
-	[REC_A_SMTP_LINE_TOO_LONG] = "smtp_line_too_long",
-	[REC_A_STARTTLS_CAPABILITY_CORRUPTED] = "starttls_capability_corrupted",
-	[REC_A_STARTTLS_COMMAND_CORRUPTED] = "starttls_command_corrupted",
-	[REC_A_EHLO_DOWNGRADED] = "ehlo_downgraded",
-	[REC_A_STARTTLS_CAPABILITY_MISSING] = "starttls_capability_missing",
-	[REC_A_STARTTLS_REFUSED] = "starttls_refused",
-	[REC_A_STARTTLS_NOT_USED] = "starttls_not_used",
-	[REC_A_TLS_HANDSHAKE_FAILED] = "tls_handshake_failed",
-	[REC_A_PLAINTEXT_FALLBACK] = "plaintext_fallback",
-	[REC_A_TLS_VERSION_DOWNGRADE] = "tls_version_downgrade",
-	[REC_A_CERTIFICATE_CHANGED] = "certificate_changed",
-	[REC_A_AUTH_IN_PLAINTEXT] = "auth_in_plaintext",
-	[REC_A_WEAK_TLS] = "weak_tls",
+static const struct rec_anom_info rec_anomalies[REC_A_COUNT] = {
+#define REC_ANOM_INFO(id, name, sev, summary) [REC_A_##id] = {name, REC_SEV_##sev, summary},
+	ANOMALIES(REC_ANOM_INFO)
+#undef REC_ANOM_INFO
 };
 
 static const char *const rec_sev_names[] = {"info", "low", "medium", "high"};
@@ -67,9 +54,22 @@ const char *rec_enc_name(enum rec_enc e)
 	return (unsigned)e < REC_ENC_COUNT ? rec_enc_names[e] : "unknown";
 }
 
+const struct rec_anom_info *rec_anom_info(enum rec_anom a)
+{
+	return (unsigned)a < REC_A_COUNT ? &rec_anomalies[a] : NULL;
+}
+
+const struct rec_anom_info *rec_anom_by_name(const char *name)
+{
+	for (int i = 0; i < REC_A_COUNT; i++)
+		if (strcmp(rec_anomalies[i].name, name) == 0)
+			return &rec_anomalies[i];
+	return NULL;
+}
+
 const char *rec_anom_name(enum rec_anom a)
 {
-	return (unsigned)a < REC_A_COUNT ? rec_anom_names[a] : "unknown";
+	return (unsigned)a < REC_A_COUNT ? rec_anomalies[a].name : "unknown";
 }
 
 const char *rec_severity_name(enum rec_severity s)
@@ -77,8 +77,14 @@ const char *rec_severity_name(enum rec_severity s)
 	return (unsigned)s <= REC_SEV_HIGH ? rec_sev_names[s] : "info";
 }
 
-struct rec_anomaly *rec_add_anomaly(struct rec *r, enum rec_anom type, enum rec_severity sev,
-				    const char *detail)
+struct rec_anomaly *rec_add_anomaly(struct rec *r, enum rec_anom type, const char *detail)
+{
+	const struct rec_anom_info *info = rec_anom_info(type);
+	return rec_add_anomaly_as(r, type, info ? info->severity : REC_SEV_INFO, detail);
+}
+
+struct rec_anomaly *rec_add_anomaly_as(struct rec *r, enum rec_anom type, enum rec_severity sev,
+				       const char *detail)
 {
 	if (r->nanomalies >= REC_MAX_ANOMALIES)
 		return NULL;

@@ -15,6 +15,7 @@
 #include "dissectors/proto/tls.h"
 #include "dissectors/proto/x509.h"
 #include "dissectors/base/jsonw.h"
+#include "stats/record/anomalies.h"
 
 #define REC_SCHEMA_VERSION 2
 
@@ -51,29 +52,6 @@ enum rec_absent {
 	REC_ABS_OUT_OF_MEMORY,
 	REC_ABS_COUNT
 };
-
-/* Per-connection anomalies found by the dissectors (docs/anomalies.md). */
-enum rec_anom {
-	REC_A_STARTTLS_COMMAND_INJECTION = 0,
-	REC_A_STARTTLS_RESPONSE_INJECTION,
-	REC_A_PLAINTEXT_AFTER_STARTTLS,
-	REC_A_SMTP_LINE_TOO_LONG,
-	REC_A_STARTTLS_CAPABILITY_CORRUPTED,
-	REC_A_STARTTLS_COMMAND_CORRUPTED,
-	REC_A_EHLO_DOWNGRADED,
-	REC_A_STARTTLS_CAPABILITY_MISSING,
-	REC_A_STARTTLS_REFUSED,
-	REC_A_STARTTLS_NOT_USED,
-	REC_A_TLS_HANDSHAKE_FAILED,
-	REC_A_PLAINTEXT_FALLBACK,
-	REC_A_TLS_VERSION_DOWNGRADE,
-	REC_A_CERTIFICATE_CHANGED,
-	REC_A_AUTH_IN_PLAINTEXT,
-	REC_A_WEAK_TLS,
-	REC_A_COUNT
-};
-
-enum rec_severity { REC_SEV_INFO = 0, REC_SEV_LOW, REC_SEV_MEDIUM, REC_SEV_HIGH };
 
 #define REC_MAX_ANOMALIES 12
 
@@ -133,10 +111,13 @@ const char *rec_anom_name(enum rec_anom a);
 /* "info", "low", "medium", "high". */
 const char *rec_severity_name(enum rec_severity s);
 
-/* Appends an anomaly (dropped silently past REC_MAX_ANOMALIES) and returns
- * it (NULL when full). */
-struct rec_anomaly *rec_add_anomaly(struct rec *r, enum rec_anom type, enum rec_severity sev,
-				    const char *detail);
+/* Appends an anomaly at its default severity (anomalies.h), dropped
+ * silently past REC_MAX_ANOMALIES, and returns it (NULL when full). */
+struct rec_anomaly *rec_add_anomaly(struct rec *r, enum rec_anom type, const char *detail);
+
+/* The same at severity sev, for a case the catalogue's default does not fit. */
+struct rec_anomaly *rec_add_anomaly_as(struct rec *r, enum rec_anom type, enum rec_severity sev,
+				       const char *detail);
 
 /* "fin", "rst", "timeout", "evicted", "eof". */
 const char *rec_end_name(enum rec_end e);
