@@ -21,7 +21,7 @@ struct run_unit {
 	int write_failed;
 	int json;	   /* session lines are written: keep each record's JSON head */
 	struct jsonw head; /* the worker's buffer for it (owned) */
-	struct agg_health health;
+	struct eng_health health;
 	size_t failed; /* inputs that failed */
 	char *errors;  /* error lines, in order (owned) */
 	size_t errlen;
@@ -149,7 +149,7 @@ static void run_unit_work(struct run_shared *sh, struct run_unit *u)
 	} else {
 		u->json = sh->worker_json;
 		u->recs = tmpfile();
-		if (!u->recs || recdump_begin(u->recs) != 0) {
+		if (!u->recs || recdump_begin(u->recs, sizeof(struct eng_health)) != 0) {
 			u->setup_failed = 1;
 			eng_free(e);
 			free(e);
@@ -237,10 +237,10 @@ static int run_replay(FILE *from, int json, struct run_sinks *s)
 		return -1;
 	rewind(from);
 	char err[256];
-	int rc = recdump_open(from, err, sizeof(err));
+	int rc = recdump_open(from, sizeof(struct eng_health), err, sizeof(err));
 	while (rc == 0) {
-		struct agg_health none; /* never written to these files */
-		int k = recdump_next(from, r, &none, err, sizeof(err));
+		struct eng_health none; /* never written to these files */
+		int k = recdump_next(from, r, &none, sizeof(none), err, sizeof(err));
 		if (k != 1) {
 			rc = k < 0 ? -1 : 0;
 			break;
@@ -299,7 +299,7 @@ static long run_dumps(const struct src_list *files, struct run_sinks *sinks)
 {
 	long failed = 0;
 	struct rec *r = malloc(sizeof(*r));
-	struct agg_health *h = malloc(sizeof(*h));
+	struct eng_health *h = malloc(sizeof(*h));
 	if (!r || !h) {
 		free(r);
 		free(h);
@@ -313,9 +313,9 @@ static long run_dumps(const struct src_list *files, struct run_sinks *sinks)
 			failed++;
 			continue;
 		}
-		int rc = recdump_open(in, err, sizeof(err));
+		int rc = recdump_open(in, sizeof(struct eng_health), err, sizeof(err));
 		while (rc == 0) {
-			int k = recdump_next(in, r, h, err, sizeof(err));
+			int k = recdump_next(in, r, h, sizeof(*h), err, sizeof(err));
 			if (k == 1) {
 				run_emit(sinks, r);
 			} else if (k == 2) {

@@ -15,7 +15,7 @@
 #include "dissectors/base/mem.h"
 #include "analyzer/net/rsm.h"
 #include "analyzer/session/sess.h"
-#include "stats/sinks/agg.h"
+#include "analyzer/session/health.h"
 #include "stats/record/record.h"
 
 /* How long a closed connection lingers to absorb its last ACKs, stray
@@ -62,8 +62,8 @@ struct engine {
 	struct flow_table flows;
 	struct rsm_cfg rsm;
 	struct rsm_budget budget;
-	struct agg_health health;
-	uint64_t now_us; /* latest capture time seen */
+	struct eng_health health; /* owned: the counters of this engine's inputs */
+	uint64_t now_us;	  /* latest capture time seen */
 	struct eng_sink sinks[ENG_MAX_SINKS];
 	int nsinks;
 	const struct sess_tap *tap; /* optional stream observer, borrowed */

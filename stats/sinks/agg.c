@@ -110,30 +110,26 @@ void agg_free(struct agg *a)
  * and how it merges. */
 typedef void (*agg_visit_fn)(void *ctx, const char *path, uint64_t *v, enum agg_kind k);
 
+/* The engine's counters, under the names it gives them. */
+struct agg_visit_health {
+	agg_visit_fn fn;
+	void *ctx;
+};
+
+static void agg_visit_health_fn(void *ctx, const char *name, uint64_t *v, enum eng_health_merge how)
+{
+	const struct agg_visit_health *vh = ctx;
+	vh->fn(vh->ctx, name, v,
+	       how == ENG_HEALTH_MAX	  ? AGG_MAX
+	       : how == ENG_HEALTH_MIN_NZ ? AGG_MIN_NZ
+					  : AGG_SUM);
+}
+
 static void agg_visit(struct agg *a, agg_visit_fn fn, void *ctx)
 {
-	struct agg_health *h = &a->health;
 	char p[96];
-	fn(ctx, "span.first_us", &h->first_us, AGG_MIN_NZ);
-	fn(ctx, "span.last_us", &h->last_us, AGG_MAX);
-	fn(ctx, "health.files", &h->files, AGG_SUM);
-	fn(ctx, "health.files_failed", &h->files_failed, AGG_SUM);
-	fn(ctx, "health.packets", &h->packets, AGG_SUM);
-	fn(ctx, "health.wire_bytes", &h->wire_bytes, AGG_SUM);
-	fn(ctx, "health.captured_bytes", &h->captured_bytes, AGG_SUM);
-	fn(ctx, "health.tcp_packets", &h->tcp_packets, AGG_SUM);
-	fn(ctx, "health.mail_packets", &h->mail_packets, AGG_SUM);
-	fn(ctx, "health.timestamps_backwards", &h->ts_backwards, AGG_SUM);
-	for (int i = 0; i < DEC_C_COUNT; i++) {
-		snprintf(p, sizeof(p), "health.%s.%s",
-			 dec_counter_is_malformed((enum dec_counter)i) ? "malformed" : "skipped",
-			 dec_counter_name((enum dec_counter)i));
-		fn(ctx, p, &h->decode.c[i], AGG_SUM);
-	}
-	fn(ctx, "health.flows_evicted", &h->flows_evicted, AGG_SUM);
-	fn(ctx, "health.flow_alloc_failed", &h->flow_alloc_failed, AGG_SUM);
-	fn(ctx, "health.reassembly.refused_bytes", &h->rsm_refused_bytes, AGG_SUM);
-	fn(ctx, "health.reassembly.peak_bytes", &h->rsm_peak_bytes, AGG_MAX);
+	struct agg_visit_health vh = {fn, ctx};
+	eng_health_visit(&a->health, agg_visit_health_fn, &vh);
 
 	fn(ctx, "connections.total", &a->connections, AGG_SUM);
 	fn(ctx, "connections.complete", &a->complete, AGG_SUM);
@@ -402,28 +398,9 @@ void agg_record(struct agg *a, const struct rec *r)
 		agg_map_add(s, key, AGG_SRV_MESSAGES_PLAIN, m->messages);
 }
 
-void agg_add_health(struct agg *a, const struct agg_health *g)
+void agg_add_health(struct agg *a, const struct eng_health *h)
 {
-	struct agg_health *h = &a->health;
-	h->files += g->files;
-	h->files_failed += g->files_failed;
-	h->packets += g->packets;
-	h->wire_bytes += g->wire_bytes;
-	h->captured_bytes += g->captured_bytes;
-	h->tcp_packets += g->tcp_packets;
-	h->mail_packets += g->mail_packets;
-	h->ts_backwards += g->ts_backwards;
-	if (g->first_us && (!h->first_us || g->first_us < h->first_us))
-		h->first_us = g->first_us;
-	if (g->last_us > h->last_us)
-		h->last_us = g->last_us;
-	for (int i = 0; i < DEC_C_COUNT; i++)
-		h->decode.c[i] += g->decode.c[i];
-	h->flows_evicted += g->flows_evicted;
-	h->flow_alloc_failed += g->flow_alloc_failed;
-	h->rsm_refused_bytes += g->rsm_refused_bytes;
-	if (g->rsm_peak_bytes > h->rsm_peak_bytes)
-		h->rsm_peak_bytes = g->rsm_peak_bytes;
+	eng_health_add(&a->health, h);
 }
 
 /* merge: collect b's counters in visiting order, then add them to a */
@@ -747,7 +724,7 @@ static void agg_print_map(FILE *out, const char *title, const struct agg_map *m,
 
 void agg_print_text(const struct agg *a, FILE *out, unsigned top)
 {
-	const struct agg_health *h = &a->health;
+	const struct eng_health *h = &a->health;
 	char first[32] = "-", last[32] = "-";
 	if (h->first_us) {
 		rec_format_ts(h->first_us, first, sizeof(first));

@@ -24,6 +24,7 @@
 #include "dissectors/base/mem.h"
 #include "stats/sinks/anomaly.h"
 #include "dissectors/base/jsonw.h"
+#include "analyzer/session/health.h"
 #include "stats/record/recdump.h"
 #include "stats/record/record.h"
 
@@ -415,11 +416,11 @@ static int ck_dump(struct check *c, const char *path, unsigned mutations, struct
 	memset(&mem, 0, sizeof(mem));
 	struct anom anom;
 	anom_init(&anom, &cfg, &mem);
-	struct agg_health h;
-	int rc = recdump_open(in, err, sizeof(err));
+	struct eng_health h;
+	int rc = recdump_open(in, sizeof(h), err, sizeof(err));
 	uint64_t i = 0;
 	while (rc == 0) {
-		int k = recdump_next(in, r, &h, err, sizeof(err));
+		int k = recdump_next(in, r, &h, sizeof(h), err, sizeof(err));
 		if (k == 0 || k == 2) {
 			if (k == 0)
 				break;
