@@ -43,7 +43,6 @@ struct run_shared {
 	/* --jobs 1: the one worker sends records straight to the sinks (and
 	 * adds each unit's health itself); the main thread only shows progress */
 	struct run_sinks *direct;
-	struct rec *scratch;
 	int worker_json; /* session lines are written: workers make the JSON heads */
 };
 
@@ -78,14 +77,17 @@ static void run_keep_record(void *ctx, const struct rec *r)
 /* run_emit(), where head says what s->line holds: 0 nothing yet (the line
  * is written here from the start), 1 the record's JSON head (made by a
  * worker), -1 the worker could not make it. */
-static void run_emit_line(struct run_sinks *s, struct rec *r, int head)
+static void run_emit_line(struct run_sinks *s, const struct rec *r, int head)
 {
+	struct rec_verdict v;
 	if (s->dump && recdump_record(s->dump, r) != 0)
 		s->failed = 1;
 	if (s->anom)
-		anom_judge(s->anom, r);
+		anom_judge(s->anom, r, &v);
+	else
+		rec_verdict_init(&v, r);
 	if (s->alerts)
-		alert_final(s->alerts, r);
+		alert_final(s->alerts, r, &v);
 	if (s->sessions) {
 		/* one buffer, one write; the record goes straight to JSON text
 		 * (byte for byte what rec_to_json() and json_dumps() give) */
@@ -96,7 +98,7 @@ static void run_emit_line(struct run_sinks *s, struct rec *r, int head)
 			rc = rec_json_head(w, r);
 		}
 		if (rc == 0)
-			rc = rec_json_anomalies(w, r);
+			rc = rec_json_anomalies(w, r, &v);
 		if (rc == 0) {
 			JSONW_LIT(w, "\n");
 			rc = w->failed ? -1 : 0;
@@ -105,10 +107,10 @@ static void run_emit_line(struct run_sinks *s, struct rec *r, int head)
 			s->failed = 1;
 	}
 	if (s->agg)
-		agg_record(s->agg, r);
+		agg_record(s->agg, r, &v);
 }
 
-void run_emit(struct run_sinks *s, struct rec *r)
+void run_emit(struct run_sinks *s, const struct rec *r)
 {
 	run_emit_line(s, r, 0);
 }
@@ -116,8 +118,7 @@ void run_emit(struct run_sinks *s, struct rec *r)
 static void run_direct_record(void *ctx, const struct rec *r)
 {
 	struct run_shared *sh = ctx;
-	*sh->scratch = *r; /* the detectors add to the record */
-	run_emit(sh->direct, sh->scratch);
+	run_emit(sh->direct, r);
 }
 
 static void run_error(struct run_unit *u, const char *msg)
@@ -385,12 +386,6 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 	unsigned jobs = a->jobs ? a->jobs : 1;
 	if (jobs == 1) {
 		sh.direct = sinks;
-		sh.scratch = malloc(sizeof(*sh.scratch));
-		if (!sh.scratch) {
-			free(sh.units);
-			free(paths);
-			return -1;
-		}
 	}
 	if (jobs > sh.nunits)
 		jobs = sh.nunits ? (unsigned)sh.nunits : 1;
@@ -455,7 +450,6 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 	pthread_mutex_destroy(&sh.lock);
 	pthread_cond_destroy(&sh.cond);
 	free(sh.units);
-	free(sh.scratch);
 	free(paths);
 	return broken || sinks->failed ? -1 : failed;
 }

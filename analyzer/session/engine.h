@@ -71,9 +71,10 @@ struct engine {
 	struct {
 		/* Called after a payload packet of a connection whose SMTP
 		 * dialogue or TLS handshake is still being read, with the record
-		 * as it stands; *alerted (kept with the connection, and copied to
-		 * its final record) is the callback's to mark what it reported. */
-		void (*provisional)(void *ctx, struct rec *r, uint32_t *alerted);
+		 * as it stands (read-only, gone when the call returns); *alerted
+		 * (kept with the connection, and copied to its final record) is
+		 * the callback's to mark what it reported. */
+		void (*provisional)(void *ctx, const struct rec *r, uint32_t *alerted);
 		void *ctx;
 	} event;
 };

@@ -77,23 +77,62 @@ const char *rec_severity_name(enum rec_severity s)
 	return (unsigned)s <= REC_SEV_HIGH ? rec_sev_names[s] : "info";
 }
 
-struct rec_anomaly *rec_add_anomaly(struct rec *r, enum rec_anom type, const char *detail)
+static void rec_anomaly_fill(struct rec_anomaly *a, enum rec_anom type, enum rec_severity sev,
+			     const char *detail)
 {
-	const struct rec_anom_info *info = rec_anom_info(type);
-	return rec_add_anomaly_as(r, type, info ? info->severity : REC_SEV_INFO, detail);
-}
-
-struct rec_anomaly *rec_add_anomaly_as(struct rec *r, enum rec_anom type, enum rec_severity sev,
-				       const char *detail)
-{
-	if (r->nanomalies >= REC_MAX_ANOMALIES)
-		return NULL;
-	struct rec_anomaly *a = &r->anomalies[r->nanomalies++];
 	memset(a, 0, sizeof(*a));
 	a->type = (uint8_t)type;
 	a->severity = (uint8_t)sev;
 	snprintf(a->detail, sizeof(a->detail), "%s", detail ? detail : "");
+}
+
+static enum rec_severity rec_anom_default(enum rec_anom type)
+{
+	const struct rec_anom_info *info = rec_anom_info(type);
+	return info ? info->severity : REC_SEV_INFO;
+}
+
+struct rec_anomaly *rec_add_anomaly(struct rec *r, enum rec_anom type, const char *detail)
+{
+	if (r->nanomalies >= REC_MAX_ANOMALIES)
+		return NULL;
+	struct rec_anomaly *a = &r->anomalies[r->nanomalies++];
+	rec_anomaly_fill(a, type, rec_anom_default(type), detail);
 	return a;
+}
+
+void rec_verdict_init(struct rec_verdict *v, const struct rec *r)
+{
+	v->n = 0;
+	v->room = (uint8_t)(r->nanomalies < REC_MAX_ANOMALIES ? REC_MAX_ANOMALIES - r->nanomalies
+							      : 0);
+}
+
+struct rec_anomaly *rec_verdict_add_as(struct rec_verdict *v, enum rec_anom type,
+				       enum rec_severity sev, const char *detail)
+{
+	if (v->n >= v->room || v->n >= REC_MAX_ANOMALIES)
+		return NULL;
+	struct rec_anomaly *a = &v->anomalies[v->n++];
+	rec_anomaly_fill(a, type, sev, detail);
+	return a;
+}
+
+struct rec_anomaly *rec_verdict_add(struct rec_verdict *v, enum rec_anom type, const char *detail)
+{
+	return rec_verdict_add_as(v, type, rec_anom_default(type), detail);
+}
+
+int rec_anomaly_count(const struct rec *r, const struct rec_verdict *v)
+{
+	int own = r->nanomalies < REC_MAX_ANOMALIES ? r->nanomalies : REC_MAX_ANOMALIES;
+	return own + (v ? v->n : 0);
+}
+
+const struct rec_anomaly *rec_anomaly_at(const struct rec *r, const struct rec_verdict *v, int i)
+{
+	int own = r->nanomalies < REC_MAX_ANOMALIES ? r->nanomalies : REC_MAX_ANOMALIES;
+	return i < own ? &r->anomalies[i] : &v->anomalies[i - own];
 }
 
 const char *rec_end_name(enum rec_end e)
@@ -510,12 +549,12 @@ int rec_json_head(struct jsonw *w, const struct rec *r)
 	return w->failed ? -1 : 0;
 }
 
-int rec_json_anomalies(struct jsonw *w, const struct rec *r)
+int rec_json_anomalies(struct jsonw *w, const struct rec *r, const struct rec_verdict *v)
 {
 	int first = 1;
 	JSONW_LIT(w, "[");
-	for (int i = 0; i < r->nanomalies && i < REC_MAX_ANOMALIES; i++) {
-		const struct rec_anomaly *x = &r->anomalies[i];
+	for (int i = 0; i < rec_anomaly_count(r, v); i++) {
+		const struct rec_anomaly *x = rec_anomaly_at(r, v, i);
 		size_t m = w->len;
 		if (!first)
 			JSONW_LIT(w, ",");

@@ -111,13 +111,36 @@ const char *rec_anom_name(enum rec_anom a);
 /* "info", "low", "medium", "high". */
 const char *rec_severity_name(enum rec_severity s);
 
-/* Appends an anomaly at its default severity (anomalies.h), dropped
- * silently past REC_MAX_ANOMALIES, and returns it (NULL when full). */
+/* Appends an anomaly found while the session builds r, at its default
+ * severity (anomalies.h), dropped silently past REC_MAX_ANOMALIES; returns
+ * it (NULL when full). Only the session calls this: once built, a record
+ * is read-only. */
 struct rec_anomaly *rec_add_anomaly(struct rec *r, enum rec_anom type, const char *detail);
 
-/* The same at severity sev, for a case the catalogue's default does not fit. */
-struct rec_anomaly *rec_add_anomaly_as(struct rec *r, enum rec_anom type, enum rec_severity sev,
-				       const char *detail);
+/* What the detectors (stats/sinks/anomaly.h) found in one finished record,
+ * kept beside it. The record's own anomalies (found by the session) and the
+ * verdict's together are the connection's anomalies, the record's first:
+ * REC_MAX_ANOMALIES in all at most. */
+struct rec_verdict {
+	uint8_t n;    /* anomalies found */
+	uint8_t room; /* how many fit beside the record's own */
+	struct rec_anomaly anomalies[REC_MAX_ANOMALIES];
+};
+
+/* An empty verdict for r. */
+void rec_verdict_init(struct rec_verdict *v, const struct rec *r);
+
+/* Appends an anomaly to v at its default severity, or at sev (the _as
+ * form) where the case calls for another; dropped silently when v is full.
+ * Returns it, or NULL. */
+struct rec_anomaly *rec_verdict_add(struct rec_verdict *v, enum rec_anom type, const char *detail);
+struct rec_anomaly *rec_verdict_add_as(struct rec_verdict *v, enum rec_anom type,
+				       enum rec_severity sev, const char *detail);
+
+/* The connection's anomalies: how many, and the i-th (the record's own
+ * first, then the verdict's). v may be NULL (no detector ran). */
+int rec_anomaly_count(const struct rec *r, const struct rec_verdict *v);
+const struct rec_anomaly *rec_anomaly_at(const struct rec *r, const struct rec_verdict *v, int i);
 
 /* "fin", "rst", "timeout", "evicted", "eof". */
 const char *rec_end_name(enum rec_end e);
@@ -152,6 +175,6 @@ json_t *rec_to_json(const struct rec *r);
  * rec_to_json() would return NULL (text that is not UTF-8 where jansson
  * refuses it) or an allocation failed; w's content is then unusable. */
 int rec_json_head(struct jsonw *w, const struct rec *r);
-int rec_json_anomalies(struct jsonw *w, const struct rec *r);
+int rec_json_anomalies(struct jsonw *w, const struct rec *r, const struct rec_verdict *v);
 
 #endif

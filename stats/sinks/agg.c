@@ -348,11 +348,11 @@ static void agg_rec_cert(struct agg *a, const struct rec *r)
 /* The anomalies by type. Returns how many were found in this connection
  * alone: history-based ones are kept out of the outcome counts, they do not
  * add up across shards (see anomalies_cross). */
-static uint64_t agg_rec_anomalies(struct agg *a, const struct rec *r)
+static uint64_t agg_rec_anomalies(struct agg *a, const struct rec *r, const struct rec_verdict *v)
 {
 	uint64_t own = 0;
-	for (int i = 0; i < r->nanomalies; i++) {
-		const struct rec_anomaly *x = &r->anomalies[i];
+	for (int i = 0; i < rec_anomaly_count(r, v); i++) {
+		const struct rec_anomaly *x = rec_anomaly_at(r, v, i);
 		agg_map_add(x->cross ? &a->anomalies_cross : &a->anomalies,
 			    rec_anom_name((enum rec_anom)x->type), 0, 1);
 		own += !x->cross;
@@ -421,14 +421,14 @@ static void agg_rec_server(struct agg *a, const struct rec *r, unsigned enc, int
 		agg_map_add(s, key, AGG_SRV_MESSAGES_PLAIN, m->messages);
 }
 
-void agg_record(struct agg *a, const struct rec *r)
+void agg_record(struct agg *a, const struct rec *r, const struct rec_verdict *v)
 {
 	unsigned enc = r->encryption < REC_ENC_COUNT ? r->encryption : REC_ENC_UNKNOWN;
 	agg_rec_connection(a, r, enc);
 	agg_rec_smtp(a, r, enc);
 	int weak = agg_rec_tls(a, r);
 	agg_rec_cert(a, r);
-	uint64_t own_anomalies = agg_rec_anomalies(a, r);
+	uint64_t own_anomalies = agg_rec_anomalies(a, r, v);
 	agg_rec_outcome(a, r, enc, own_anomalies);
 	agg_rec_server(a, r, enc, weak);
 }

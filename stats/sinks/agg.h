@@ -118,8 +118,9 @@ struct agg {
 /* Starts an empty aggregator. */
 void agg_init(struct agg *a, struct mem *mem, const struct agg_cfg *cfg);
 
-/* Adds one finished connection. */
-void agg_record(struct agg *a, const struct rec *r);
+/* Adds one finished connection: its record and the detectors' verdict on it
+ * (NULL when no detector ran). */
+void agg_record(struct agg *a, const struct rec *r, const struct rec_verdict *v);
 
 /* Adds the engine's health counters of one input (or shard) into a. */
 void agg_add_health(struct agg *a, const struct eng_health *h);

@@ -114,7 +114,7 @@ static int ck_compare(struct check *c, const struct rec *r, const char *where)
 	int rc = rec_json_head(&c->direct, r);
 	size_t head_len = c->direct.len;
 	if (rc == 0)
-		rc = rec_json_anomalies(&c->direct, r);
+		rc = rec_json_anomalies(&c->direct, r, NULL);
 	if (rc == 0)
 		rc = jsonw_end(&c->direct);
 	int direct_ok = rc == 0;
@@ -436,8 +436,11 @@ static int ck_dump(struct check *c, const char *path, unsigned mutations, struct
 			rc = 1;
 			break;
 		}
-		anom_judge(&anom, r);
+		struct rec_verdict v;
+		anom_judge(&anom, r, &v);
 		c->judged++;
+		for (int a = 0; a < v.n && r->nanomalies < REC_MAX_ANOMALIES; a++)
+			r->anomalies[r->nanomalies++] = v.anomalies[a];
 		snprintf(where, sizeof(where), "%s: record %" PRIu64 " after the detectors", path,
 			 i);
 		if (ck_compare(c, r, where) != 0) {
