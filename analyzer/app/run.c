@@ -1,6 +1,7 @@
 /* run.c — units of work over capture files, threads, in-order assembly. */
 #include "analyzer/app/run.h"
 
+#include "stats/record/rec_json.h"
 #include "stats/record/recdump.h"
 
 #include <errno.h>
@@ -90,7 +91,7 @@ static void run_emit_line(struct run_sinks *s, const struct rec *r, int head)
 		alert_final(s->alerts, r, &v);
 	if (s->sessions) {
 		/* one buffer, one write; the record goes straight to JSON text
-		 * (byte for byte what rec_to_json() and json_dumps() give) */
+		 * (what json_dumps() would give for the same values) */
 		struct jsonw *w = &s->line;
 		int rc = head < 0 ? -1 : 0;
 		if (head == 0) {

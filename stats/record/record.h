@@ -1,7 +1,8 @@
 /* record.h — the connection record: one immutable summary per TCP connection
  * on a mail port, built when the connection ends and handed to every sink by
- * const pointer. docs/schema.md documents its JSON form (schema version
- * REC_SCHEMA_VERSION).
+ * const pointer, plain data. The detectors' findings travel beside it in a
+ * struct rec_verdict. docs/schema.md documents its JSON form (schema version
+ * REC_SCHEMA_VERSION): rec_fields.h lists its fields, rec_json.h writes them.
  */
 #ifndef SMTPTLS_RECORD_H
 #define SMTPTLS_RECORD_H
@@ -9,12 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "dissectors/proto/smtp.h"
 #include "dissectors/proto/tls.h"
 #include "dissectors/proto/x509.h"
-#include "dissectors/base/jsonw.h"
 #include "stats/record/anomalies.h"
 
 #define REC_SCHEMA_VERSION 2
@@ -151,30 +149,5 @@ void rec_format_ts(uint64_t us, char *buf, size_t n);
 
 /* Formats an address as text (inet_ntop). buf must hold 46 bytes. */
 void rec_format_addr(const struct rec_ep *e, char *buf, size_t n);
-
-/* Writes v (0..99) as two digits at p; returns p + 2. */
-static inline char *rec_put2(char *p, int64_t v)
-{
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
-	return p + 2;
-}
-
-/* Appends {"client":c,"server":s}, the shape of every per-direction pair. */
-void rec_w_pair(struct jsonw *w, uint64_t c, uint64_t s);
-
-/* The record as a new JSON object (caller owns the reference), or NULL. */
-json_t *rec_to_json(const struct rec *r);
-
-/* The same record written straight into w, with no jansson tree: the two
- * calls in turn append byte for byte what jsonw_dump() writes for
- * rec_to_json(r). rec_json_head() appends everything from the opening '{'
- * up to and including "anomalies": (which depends on the record alone, not
- * on the detectors); rec_json_anomalies() appends the anomalies array and
- * the closing '}' (anomalies is the last key). Each returns 0, or -1 when
- * rec_to_json() would return NULL (text that is not UTF-8 where jansson
- * refuses it) or an allocation failed; w's content is then unusable. */
-int rec_json_head(struct jsonw *w, const struct rec *r);
-int rec_json_anomalies(struct jsonw *w, const struct rec *r, const struct rec_verdict *v);
 
 #endif
