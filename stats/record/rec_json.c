@@ -143,6 +143,26 @@ static void rec_json_end(struct rec_json *j)
 		JSONW_LIT(j->w, "}");
 }
 
+/* The comma before a member (unless it is the first) and its key (none for
+ * an array element), in one append: keys are ASCII names of the list. */
+static void rec_json_member(struct jsonw *w, const char *key, int comma)
+{
+	size_t k = key ? strlen(key) : 0, n = (size_t)comma + (key ? k + 3 : 0);
+	if (w->len + n + 1 > w->cap && jsonw_grow(w, n) != 0)
+		return;
+	char *p = w->buf + w->len;
+	if (comma)
+		*p++ = ',';
+	if (key) {
+		*p++ = '"';
+		memcpy(p, key, k);
+		p += k;
+		*p++ = '"';
+		*p++ = ':';
+	}
+	w->len = (size_t)(p - w->buf);
+}
+
 static void rec_json_field(void *ctx, const struct rec_field *f)
 {
 	struct rec_json *j = ctx;
@@ -160,13 +180,7 @@ static void rec_json_field(void *ctx, const struct rec_field *f)
 	int was_first = 0;
 	if (j->depth) {
 		was_first = j->open[j->depth - 1].first;
-		if (!was_first)
-			JSONW_LIT(w, ",");
-		if (f->key) {
-			JSONW_LIT(w, "\"");
-			jsonw_raw(w, f->key, strlen(f->key));
-			JSONW_LIT(w, "\":");
-		}
+		rec_json_member(w, f->key, !was_first);
 		j->open[j->depth - 1].first = 0;
 	}
 	char a[64];
