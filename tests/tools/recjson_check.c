@@ -203,6 +203,112 @@ static int64_t ck_time(struct check *c)
 	}
 }
 
+static void ck_mutate_smtp(struct check *c, struct smtp_facts *m)
+{
+	if (ck_below(c, 2)) {
+		m->greeting_seen = ck_flag(c);
+		m->greeting_code = (uint16_t)ck_num(c);
+		CK_TEXT(c, m->banner, 0);
+		if (ck_below(c, 2))
+			CK_TEXT(c, m->server_name, 0);
+		else
+			m->server_name[0] = '\0';
+		CK_TEXT(c, m->helo, 0);
+		m->helo_verb = (uint8_t)ck_below(c, SMTP_V_COUNT + 3);
+		m->ncaps = (uint8_t)ck_below(c, SMTP_MAX_CAPS + 1);
+		for (int i = 0; i < m->ncaps; i++)
+			if (ck_below(c, 3) == 0)
+				CK_TEXT(c, m->caps[i], 0);
+		if (ck_below(c, 2))
+			CK_TEXT(c, m->auth_mech, 0);
+		m->auth_before_tls = ck_flag(c);
+		m->auth_reply = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0);
+		m->starttls_reply = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0);
+		m->last_reply = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0);
+		m->last_txn_reply = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0);
+		m->message_bytes = ck_num(c);
+		m->messages = (uint32_t)ck_num(c);
+		for (int v = 0; v < SMTP_V_COUNT; v++)
+			m->commands[v] = ck_below(c, 3) ? 0 : (uint32_t)ck_num(c);
+		m->long_lines[0] = (uint32_t)ck_num(c);
+	}
+}
+
+static void ck_mutate_tls(struct check *c, struct tls_facts *t)
+{
+	if (ck_below(c, 2)) {
+		t->client_hello = ck_flag(c);
+		t->server_hello = ck_flag(c);
+		static const uint16_t vers[] = {0,	0x0002, 0x0300, 0x0301, 0x0303,
+						0x0304, 0x7f17, 0x0a0a, 0xfefd, 0x1234};
+		t->version = vers[ck_below(c, sizeof(vers) / sizeof(vers[0]))];
+		t->client_max_version = vers[ck_below(c, sizeof(vers) / sizeof(vers[0]))];
+		t->n_client_versions = (uint8_t)ck_below(c, TLS_MAX_VERSIONS + 4);
+		for (int i = 0; i < TLS_MAX_VERSIONS; i++)
+			t->client_versions[i] = vers[ck_below(c, sizeof(vers) / sizeof(vers[0]))];
+		t->cipher = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0xc02f);
+		t->group = (uint16_t)(ck_below(c, 3) ? 0 : ck_rand(c));
+		t->dh_bits = (uint16_t)(ck_below(c, 3) ? 0 : ck_rand(c));
+		CK_TEXT(c, t->sni, 0);
+		CK_TEXT(c, t->alpn, 1);
+		if (ck_below(c, 2))
+			CK_TEXT(c, t->ja3, 0);
+		if (ck_below(c, 2))
+			CK_TEXT(c, t->ja4, 0);
+		for (int d = 0; d < 2; d++) {
+			t->alerts_n[d] = (uint8_t)ck_below(c, TLS_MAX_ALERTS + 3);
+			for (int i = 0; i < TLS_MAX_ALERTS; i++)
+				t->alerts[d][i][1] = (uint8_t)ck_rand(c);
+			t->encrypted_alert[d] = ck_flag(c);
+		}
+		t->downgrade_sentinel = (uint8_t)ck_below(c, 4);
+		t->server_certs = (uint8_t)ck_rand(c);
+		t->compression = (uint8_t)ck_rand(c);
+		t->not_tls[0] = (uint8_t)(ck_below(c, 4) ? 0 : 1);
+		t->malformed[1] = (uint32_t)(ck_below(c, 4) ? 0 : ck_num(c));
+		t->records[0] = ck_num(c);
+		t->app_bytes[1] = ck_num(c);
+	}
+}
+
+static void ck_mutate_cert(struct check *c, struct cert_facts *f)
+{
+	if (ck_below(c, 2)) {
+		f->present = ck_flag(c);
+		f->source = (uint8_t)ck_below(c, 3);
+		f->chain_length = (uint8_t)ck_rand(c);
+		CK_TEXT(c, f->subject, 0);
+		CK_TEXT(c, f->san, 1);
+		CK_TEXT(c, f->issuer, 0);
+		if (ck_below(c, 2))
+			CK_TEXT(c, f->issuer_org, 0);
+		CK_TEXT(c, f->serial, 0);
+		f->not_before = ck_time(c);
+		f->not_after = ck_time(c);
+		if (ck_below(c, 2))
+			snprintf(f->key_type, sizeof(f->key_type), "EC");
+		else
+			CK_TEXT(c, f->key_type, 0);
+		f->key_bits = (uint16_t)(ck_below(c, 3) ? ck_rand(c) : 0);
+		CK_TEXT(c, f->curve, 0);
+		CK_TEXT(c, f->sig_alg, 0);
+		f->weak_sig = ck_flag(c);
+		if (ck_below(c, 3))
+			CK_TEXT(c, f->sha256, 0);
+		else
+			f->sha256[0] = '\0';
+		CK_TEXT(c, f->spki_sha256, 0);
+		f->is_ca = ck_flag(c);
+		f->self_signed = (int8_t)ck_rand(c);
+		CK_TEXT(c, f->validation, 0);
+		f->expired = ck_flag(c);
+		if (ck_below(c, 2))
+			CK_TEXT(c, f->hostname_checked, 0);
+		f->hostname_source = (uint8_t)ck_below(c, 4);
+		f->hostname_match = (int8_t)ck_rand(c);
+	}
+}
+
 /* Alters a copy of a real record so that every branch of the writer runs;
  * counts stay within the arrays. */
 static void ck_mutate(struct check *c, struct rec *r)
@@ -245,106 +351,10 @@ static void ck_mutate(struct check *c, struct rec *r)
 	r->smtp_valid = ck_flag(c);
 	r->smtp_absent = (uint8_t)ck_below(c, REC_ABS_COUNT + 2);
 
-	struct smtp_facts *m = &r->smtp;
-	if (ck_below(c, 2)) {
-		m->greeting_seen = ck_flag(c);
-		m->greeting_code = (uint16_t)ck_num(c);
-		CK_TEXT(c, m->banner, 0);
-		if (ck_below(c, 2))
-			CK_TEXT(c, m->server_name, 0);
-		else
-			m->server_name[0] = '\0';
-		CK_TEXT(c, m->helo, 0);
-		m->helo_verb = (uint8_t)ck_below(c, SMTP_V_COUNT + 3);
-		m->ncaps = (uint8_t)ck_below(c, SMTP_MAX_CAPS + 1);
-		for (int i = 0; i < m->ncaps; i++)
-			if (ck_below(c, 3) == 0)
-				CK_TEXT(c, m->caps[i], 0);
-		if (ck_below(c, 2))
-			CK_TEXT(c, m->auth_mech, 0);
-		m->auth_before_tls = ck_flag(c);
-		m->auth_reply = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0);
-		m->starttls_reply = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0);
-		m->last_reply = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0);
-		m->last_txn_reply = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0);
-		m->message_bytes = ck_num(c);
-		m->messages = (uint32_t)ck_num(c);
-		for (int v = 0; v < SMTP_V_COUNT; v++)
-			m->commands[v] = ck_below(c, 3) ? 0 : (uint32_t)ck_num(c);
-		m->long_lines[0] = (uint32_t)ck_num(c);
-	}
-
-	struct tls_facts *t = &r->tls;
+	ck_mutate_smtp(c, &r->smtp);
 	r->tls_valid = ck_below(c, 4) ? 1 : 0;
-	if (ck_below(c, 2)) {
-		t->client_hello = ck_flag(c);
-		t->server_hello = ck_flag(c);
-		static const uint16_t vers[] = {0,	0x0002, 0x0300, 0x0301, 0x0303,
-						0x0304, 0x7f17, 0x0a0a, 0xfefd, 0x1234};
-		t->version = vers[ck_below(c, sizeof(vers) / sizeof(vers[0]))];
-		t->client_max_version = vers[ck_below(c, sizeof(vers) / sizeof(vers[0]))];
-		t->n_client_versions = (uint8_t)ck_below(c, TLS_MAX_VERSIONS + 4);
-		for (int i = 0; i < TLS_MAX_VERSIONS; i++)
-			t->client_versions[i] = vers[ck_below(c, sizeof(vers) / sizeof(vers[0]))];
-		t->cipher = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0xc02f);
-		t->group = (uint16_t)(ck_below(c, 3) ? 0 : ck_rand(c));
-		t->dh_bits = (uint16_t)(ck_below(c, 3) ? 0 : ck_rand(c));
-		CK_TEXT(c, t->sni, 0);
-		CK_TEXT(c, t->alpn, 1);
-		if (ck_below(c, 2))
-			CK_TEXT(c, t->ja3, 0);
-		if (ck_below(c, 2))
-			CK_TEXT(c, t->ja4, 0);
-		for (int d = 0; d < 2; d++) {
-			t->alerts_n[d] = (uint8_t)ck_below(c, TLS_MAX_ALERTS + 3);
-			for (int i = 0; i < TLS_MAX_ALERTS; i++)
-				t->alerts[d][i][1] = (uint8_t)ck_rand(c);
-			t->encrypted_alert[d] = ck_flag(c);
-		}
-		t->downgrade_sentinel = (uint8_t)ck_below(c, 4);
-		t->server_certs = (uint8_t)ck_rand(c);
-		t->compression = (uint8_t)ck_rand(c);
-		t->not_tls[0] = (uint8_t)(ck_below(c, 4) ? 0 : 1);
-		t->malformed[1] = (uint32_t)(ck_below(c, 4) ? 0 : ck_num(c));
-		t->records[0] = ck_num(c);
-		t->app_bytes[1] = ck_num(c);
-	}
-
-	struct cert_facts *f = &r->cert;
-	if (ck_below(c, 2)) {
-		f->present = ck_flag(c);
-		f->source = (uint8_t)ck_below(c, 3);
-		f->chain_length = (uint8_t)ck_rand(c);
-		CK_TEXT(c, f->subject, 0);
-		CK_TEXT(c, f->san, 1);
-		CK_TEXT(c, f->issuer, 0);
-		if (ck_below(c, 2))
-			CK_TEXT(c, f->issuer_org, 0);
-		CK_TEXT(c, f->serial, 0);
-		f->not_before = ck_time(c);
-		f->not_after = ck_time(c);
-		if (ck_below(c, 2))
-			snprintf(f->key_type, sizeof(f->key_type), "EC");
-		else
-			CK_TEXT(c, f->key_type, 0);
-		f->key_bits = (uint16_t)(ck_below(c, 3) ? ck_rand(c) : 0);
-		CK_TEXT(c, f->curve, 0);
-		CK_TEXT(c, f->sig_alg, 0);
-		f->weak_sig = ck_flag(c);
-		if (ck_below(c, 3))
-			CK_TEXT(c, f->sha256, 0);
-		else
-			f->sha256[0] = '\0';
-		CK_TEXT(c, f->spki_sha256, 0);
-		f->is_ca = ck_flag(c);
-		f->self_signed = (int8_t)ck_rand(c);
-		CK_TEXT(c, f->validation, 0);
-		f->expired = ck_flag(c);
-		if (ck_below(c, 2))
-			CK_TEXT(c, f->hostname_checked, 0);
-		f->hostname_source = (uint8_t)ck_below(c, 4);
-		f->hostname_match = (int8_t)ck_rand(c);
-	}
+	ck_mutate_tls(c, &r->tls);
+	ck_mutate_cert(c, &r->cert);
 
 	if (ck_below(c, 2)) {
 		r->nanomalies = (uint8_t)ck_below(c, REC_MAX_ANOMALIES + 1);
