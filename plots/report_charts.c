@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "plots/report_snap.h"
+#include "stats/record/record.h"
 
 /* Okabe & Ito colour-blind-safe palette, as 0xRRGGBB for the data files. */
 #define RC_GREEN     0x009E73
@@ -24,40 +25,16 @@
 #define RC_MAX_PERIODS 200
 #define RC_MAX_GROUPS  15
 
-static const struct report_anomaly_info rc_anomalies[] = {
-	{"starttls_command_injection", "high",
-	 "the client sent bytes after STARTTLS and before the handshake (command injection)"},
-	{"starttls_response_injection", "high",
-	 "the server sent bytes after its 220 to STARTTLS and before the handshake"},
-	{"plaintext_after_starttls", "high",
-	 "STARTTLS was accepted, but the client carried on in plain text"},
-	{"smtp_line_too_long", "low", "a command or reply line longer than 4096 bytes"},
-	{"starttls_capability_corrupted", "high",
-	 "the STARTTLS capability was mangled in the EHLO reply (stripping)"},
-	{"starttls_command_corrupted", "high", "the client's STARTTLS reached the server mangled"},
-	{"ehlo_downgraded", "medium",
-	 "the server rejected EHLO and the client fell back to HELO: no STARTTLS possible"},
-	{"starttls_capability_missing", "high",
-	 "a server that offered STARTTLS in an earlier connection no longer did"},
-	{"starttls_refused", "medium", "the client asked for STARTTLS and the server refused"},
-	{"starttls_not_used", "info", "STARTTLS was offered, but the client stayed in plain text"},
-	{"tls_handshake_failed", "medium", "TLS was agreed, but the handshake did not complete"},
-	{"plaintext_fallback", "high",
-	 "a failed or refused TLS attempt was followed by a plain-text retry"},
-	{"tls_version_downgrade", "high", "signs that the TLS version was pushed down"},
-	{"auth_in_plaintext", "high",
-	 "AUTH before TLS: the credentials crossed the network in clear"},
-	{"weak_tls", "medium", "an old TLS version, or a weak or insecure cipher suite"},
-	{"certificate_changed", "medium", "the server presented a different certificate key"},
-};
-
+/* The catalogue's entry (stats/record/anomalies.h). */
 struct report_anomaly_info report_charts_anomaly(const char *name)
 {
-	for (size_t i = 0; i < sizeof(rc_anomalies) / sizeof(rc_anomalies[0]); i++)
-		if (strcmp(rc_anomalies[i].name, name) == 0)
-			return rc_anomalies[i];
-	struct report_anomaly_info none = {name, "", ""};
-	return none;
+	const struct rec_anom_info *a = rec_anom_by_name(name);
+	struct report_anomaly_info info = {name, "", ""};
+	if (a) {
+		info.severity = rec_severity_name(a->severity);
+		info.what = a->summary;
+	}
+	return info;
 }
 
 static unsigned rc_severity_colour(const char *severity)

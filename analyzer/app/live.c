@@ -140,19 +140,15 @@ static void live_write_snapshots(struct live *l)
 static void live_record(void *ctx, const struct rec *r)
 {
 	struct live *l = ctx;
-	struct rec *copy = malloc(sizeof(*copy));
-	if (!copy)
-		return;
-	*copy = *r;
-	run_emit(&l->sinks, copy);
-	free(copy);
+	run_emit(&l->sinks, r);
 }
 
-static void live_provisional(void *ctx, struct rec *r, uint32_t *alerted)
+static void live_provisional(void *ctx, const struct rec *r, uint32_t *alerted)
 {
 	struct live *l = ctx;
-	anom_judge_provisional(&l->anom, r);
-	alert_provisional(&l->alerts, r, alerted);
+	struct rec_verdict v;
+	anom_judge_provisional(&l->anom, r, &v);
+	alert_provisional(&l->alerts, r, &v, alerted);
 }
 
 static void live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)

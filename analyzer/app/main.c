@@ -153,7 +153,7 @@ static int analyze_run(struct cli_analyze *ap)
 	}
 	struct out_file dump_file = {0};
 	if (a.dump && (out_open(&dump_file, a.dump, err, sizeof(err)) != 0 ||
-		       recdump_begin(dump_file.fp) != 0)) {
+		       recdump_begin(dump_file.fp, sizeof(struct eng_health)) != 0)) {
 		fprintf(stderr, "smtptls: %s\n", dump_file.fp ? "--dump: write failed" : err);
 		out_abort(&dump_file);
 		rc = 2;
@@ -167,10 +167,10 @@ static int analyze_run(struct cli_analyze *ap)
 				  {NULL, 0, 0, 0}};
 	long failed = rc == 0 ? run_files(&a, &files, &sinks) : -1;
 	jsonw_free(&sinks.line);
-	struct agg_health dump_health = agg->health;
+	struct eng_health dump_health = agg->health;
 	dump_health.files_failed += files.failed;
 	if (a.dump && rc == 0 &&
-	    (failed < 0 || recdump_health(dump_file.fp, &dump_health) != 0 ||
+	    (failed < 0 || recdump_health(dump_file.fp, &dump_health, sizeof(dump_health)) != 0 ||
 	     out_commit(&dump_file, err, sizeof(err)) != 0)) {
 		fprintf(stderr, "smtptls: %s: write failed\n", a.dump);
 		out_abort(&dump_file);

@@ -1,6 +1,7 @@
 /* run.c — units of work over capture files, threads, in-order assembly. */
 #include "analyzer/app/run.h"
 
+#include "stats/record/rec_json.h"
 #include "stats/record/recdump.h"
 
 #include <errno.h>
@@ -21,7 +22,7 @@ struct run_unit {
 	int write_failed;
 	int json;	   /* session lines are written: keep each record's JSON head */
 	struct jsonw head; /* the worker's buffer for it (owned) */
-	struct agg_health health;
+	struct eng_health health;
 	size_t failed; /* inputs that failed */
 	char *errors;  /* error lines, in order (owned) */
 	size_t errlen;
@@ -43,7 +44,6 @@ struct run_shared {
 	/* --jobs 1: the one worker sends records straight to the sinks (and
 	 * adds each unit's health itself); the main thread only shows progress */
 	struct run_sinks *direct;
-	struct rec *scratch;
 	int worker_json; /* session lines are written: workers make the JSON heads */
 };
 
@@ -78,17 +78,20 @@ static void run_keep_record(void *ctx, const struct rec *r)
 /* run_emit(), where head says what s->line holds: 0 nothing yet (the line
  * is written here from the start), 1 the record's JSON head (made by a
  * worker), -1 the worker could not make it. */
-static void run_emit_line(struct run_sinks *s, struct rec *r, int head)
+static void run_emit_line(struct run_sinks *s, const struct rec *r, int head)
 {
+	struct rec_verdict v;
 	if (s->dump && recdump_record(s->dump, r) != 0)
 		s->failed = 1;
 	if (s->anom)
-		anom_judge(s->anom, r);
+		anom_judge(s->anom, r, &v);
+	else
+		rec_verdict_init(&v, r);
 	if (s->alerts)
-		alert_final(s->alerts, r);
+		alert_final(s->alerts, r, &v);
 	if (s->sessions) {
 		/* one buffer, one write; the record goes straight to JSON text
-		 * (byte for byte what rec_to_json() and json_dumps() give) */
+		 * (what json_dumps() would give for the same values) */
 		struct jsonw *w = &s->line;
 		int rc = head < 0 ? -1 : 0;
 		if (head == 0) {
@@ -96,7 +99,7 @@ static void run_emit_line(struct run_sinks *s, struct rec *r, int head)
 			rc = rec_json_head(w, r);
 		}
 		if (rc == 0)
-			rc = rec_json_anomalies(w, r);
+			rc = rec_json_anomalies(w, r, &v);
 		if (rc == 0) {
 			JSONW_LIT(w, "\n");
 			rc = w->failed ? -1 : 0;
@@ -105,10 +108,10 @@ static void run_emit_line(struct run_sinks *s, struct rec *r, int head)
 			s->failed = 1;
 	}
 	if (s->agg)
-		agg_record(s->agg, r);
+		agg_record(s->agg, r, &v);
 }
 
-void run_emit(struct run_sinks *s, struct rec *r)
+void run_emit(struct run_sinks *s, const struct rec *r)
 {
 	run_emit_line(s, r, 0);
 }
@@ -116,8 +119,7 @@ void run_emit(struct run_sinks *s, struct rec *r)
 static void run_direct_record(void *ctx, const struct rec *r)
 {
 	struct run_shared *sh = ctx;
-	*sh->scratch = *r; /* the detectors add to the record */
-	run_emit(sh->direct, sh->scratch);
+	run_emit(sh->direct, r);
 }
 
 static void run_error(struct run_unit *u, const char *msg)
@@ -149,7 +151,7 @@ static void run_unit_work(struct run_shared *sh, struct run_unit *u)
 	} else {
 		u->json = sh->worker_json;
 		u->recs = tmpfile();
-		if (!u->recs || recdump_begin(u->recs) != 0) {
+		if (!u->recs || recdump_begin(u->recs, sizeof(struct eng_health)) != 0) {
 			u->setup_failed = 1;
 			eng_free(e);
 			free(e);
@@ -237,10 +239,10 @@ static int run_replay(FILE *from, int json, struct run_sinks *s)
 		return -1;
 	rewind(from);
 	char err[256];
-	int rc = recdump_open(from, err, sizeof(err));
+	int rc = recdump_open(from, sizeof(struct eng_health), err, sizeof(err));
 	while (rc == 0) {
-		struct agg_health none; /* never written to these files */
-		int k = recdump_next(from, r, &none, err, sizeof(err));
+		struct eng_health none; /* never written to these files */
+		int k = recdump_next(from, r, &none, sizeof(none), err, sizeof(err));
 		if (k != 1) {
 			rc = k < 0 ? -1 : 0;
 			break;
@@ -299,7 +301,7 @@ static long run_dumps(const struct src_list *files, struct run_sinks *sinks)
 {
 	long failed = 0;
 	struct rec *r = malloc(sizeof(*r));
-	struct agg_health *h = malloc(sizeof(*h));
+	struct eng_health *h = malloc(sizeof(*h));
 	if (!r || !h) {
 		free(r);
 		free(h);
@@ -313,9 +315,9 @@ static long run_dumps(const struct src_list *files, struct run_sinks *sinks)
 			failed++;
 			continue;
 		}
-		int rc = recdump_open(in, err, sizeof(err));
+		int rc = recdump_open(in, sizeof(struct eng_health), err, sizeof(err));
 		while (rc == 0) {
-			int k = recdump_next(in, r, h, err, sizeof(err));
+			int k = recdump_next(in, r, h, sizeof(*h), err, sizeof(err));
 			if (k == 1) {
 				run_emit(sinks, r);
 			} else if (k == 2) {
@@ -385,12 +387,6 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 	unsigned jobs = a->jobs ? a->jobs : 1;
 	if (jobs == 1) {
 		sh.direct = sinks;
-		sh.scratch = malloc(sizeof(*sh.scratch));
-		if (!sh.scratch) {
-			free(sh.units);
-			free(paths);
-			return -1;
-		}
 	}
 	if (jobs > sh.nunits)
 		jobs = sh.nunits ? (unsigned)sh.nunits : 1;
@@ -455,7 +451,6 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 	pthread_mutex_destroy(&sh.lock);
 	pthread_cond_destroy(&sh.cond);
 	free(sh.units);
-	free(sh.scratch);
 	free(paths);
 	return broken || sinks->failed ? -1 : failed;
 }

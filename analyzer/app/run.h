@@ -23,7 +23,7 @@
 /* Where finished records go, in order: detectors, the session log, the
  * statistics. Any member may be NULL. */
 struct run_sinks {
-	struct anom *anom; /* detectors: add anomalies to the record */
+	struct anom *anom; /* detectors: their verdict goes beside the record */
 	struct alert_out *alerts;
 	FILE *dump;	/* binary records, as finished, before the detectors */
 	FILE *sessions; /* JSON Lines */
@@ -32,8 +32,9 @@ struct run_sinks {
 	struct jsonw line; /* the record being written (owned; jsonw_free at the end) */
 };
 
-/* One finished record through every sink (the detectors may add anomalies). */
-void run_emit(struct run_sinks *s, struct rec *r);
+/* One finished record through every sink: the detectors judge it, and the
+ * other sinks take the record with their verdict. r is not changed. */
+void run_emit(struct run_sinks *s, const struct rec *r);
 
 /* Analyses files into the sinks. The health counters of every input are
  * added to sinks->agg. Returns the number of inputs that failed, or -1 when

@@ -181,7 +181,7 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uint32_t caplen,
 		uint32_t wirelen)
 {
-	struct agg_health *h = &e->health;
+	struct eng_health *h = &e->health;
 	h->packets++;
 	h->wire_bytes += wirelen > caplen ? wirelen : caplen;
 	h->captured_bytes += caplen;

@@ -15,7 +15,7 @@
 #include "dissectors/base/mem.h"
 #include "analyzer/net/rsm.h"
 #include "analyzer/session/sess.h"
-#include "stats/sinks/agg.h"
+#include "analyzer/session/health.h"
 #include "stats/record/record.h"
 
 /* How long a closed connection lingers to absorb its last ACKs, stray
@@ -62,8 +62,8 @@ struct engine {
 	struct flow_table flows;
 	struct rsm_cfg rsm;
 	struct rsm_budget budget;
-	struct agg_health health;
-	uint64_t now_us; /* latest capture time seen */
+	struct eng_health health; /* owned: the counters of this engine's inputs */
+	uint64_t now_us;	  /* latest capture time seen */
 	struct eng_sink sinks[ENG_MAX_SINKS];
 	int nsinks;
 	const struct sess_tap *tap; /* optional stream observer, borrowed */
@@ -71,9 +71,10 @@ struct engine {
 	struct {
 		/* Called after a payload packet of a connection whose SMTP
 		 * dialogue or TLS handshake is still being read, with the record
-		 * as it stands; *alerted (kept with the connection, and copied to
-		 * its final record) is the callback's to mark what it reported. */
-		void (*provisional)(void *ctx, struct rec *r, uint32_t *alerted);
+		 * as it stands (read-only, gone when the call returns); *alerted
+		 * (kept with the connection, and copied to its final record) is
+		 * the callback's to mark what it reported. */
+		void (*provisional)(void *ctx, const struct rec *r, uint32_t *alerted);
 		void *ctx;
 	} event;
 };

@@ -314,26 +314,26 @@ void sess_finish(struct sess *s, struct rec *r)
 		snprintf(d, sizeof(d),
 			 "%llu bytes of plain text sent after STARTTLS, before the 220",
 			 (unsigned long long)m->injected_bytes[0]);
-		rec_add_anomaly(r, REC_A_STARTTLS_COMMAND_INJECTION, REC_SEV_HIGH, d);
+		rec_add_anomaly(r, REC_A_STARTTLS_COMMAND_INJECTION, d);
 	}
 	if (m->injected_bytes[1]) {
 		snprintf(d, sizeof(d),
 			 "%llu bytes from the server after its 220, before the client's TLS",
 			 (unsigned long long)m->injected_bytes[1]);
-		rec_add_anomaly(r, REC_A_STARTTLS_RESPONSE_INJECTION, REC_SEV_HIGH, d);
+		rec_add_anomaly(r, REC_A_STARTTLS_RESPONSE_INJECTION, d);
 	} else if (a->srv_held && !a->seen_after_switch[0]) {
 		snprintf(d, sizeof(d),
 			 "%llu bytes from the server after its 220; the client never sent TLS",
 			 (unsigned long long)a->srv_held);
-		rec_add_anomaly(r, REC_A_STARTTLS_RESPONSE_INJECTION, REC_SEV_HIGH, d);
+		rec_add_anomaly(r, REC_A_STARTTLS_RESPONSE_INJECTION, d);
 	}
 	if (a->plaintext_after_starttls)
-		rec_add_anomaly(r, REC_A_PLAINTEXT_AFTER_STARTTLS, REC_SEV_HIGH,
+		rec_add_anomaly(r, REC_A_PLAINTEXT_AFTER_STARTTLS,
 				"STARTTLS was answered 220 but the client went on in plain text");
 	if (m->long_lines[0] || m->long_lines[1]) {
 		snprintf(d, sizeof(d), "%u client and %u server lines over %u bytes",
 			 m->long_lines[0], m->long_lines[1], s->cfg->smtp.max_line);
-		rec_add_anomaly(r, REC_A_SMTP_LINE_TOO_LONG, REC_SEV_LOW, d);
+		rec_add_anomaly(r, REC_A_SMTP_LINE_TOO_LONG, d);
 	}
 }
 

@@ -8,7 +8,8 @@
 #include <stdio.h>
 
 #include "dissectors/proto/ciphers.h"
-#include "stats/record/record.h"
+#include "stats/record/rec_fields.h"
+#include "stats/record/rec_json.h"
 
 static const char *const rec_tls_alerts[256] = {
 	[0] = "close_notify",
@@ -53,27 +54,34 @@ const char *rec_tls_alert_name(uint8_t desc)
 	return rec_tls_alerts[desc];
 }
 
-static json_t *rec_tls_str_or_null(const char *s)
+/* A text of the facts (or a name from the cipher registry), or null when
+ * empty: the key is left out when the text is not UTF-8. */
+static void rec_tls_text(rec_field_fn fn, void *ctx, const char *key, const char *s, size_t len)
 {
-	return s && s[0] ? json_string(s) : json_null();
+	if (s[0])
+		rec_f_text(fn, ctx, key, s, len, REC_BAD_OMIT);
+	else
+		rec_f_emit(fn, ctx, key, REC_F_NULL, 0);
 }
 
-static json_t *rec_tls_version(uint16_t v)
+/* A protocol version by name: null for 0. */
+static void rec_tls_version(rec_field_fn fn, void *ctx, const char *key, uint16_t v)
 {
 	char buf[32];
-	if (!v)
-		return json_null();
-	return json_string(suite_version_name(v, buf, sizeof(buf)));
+	if (v)
+		rec_f_text(fn, ctx, key, suite_version_name(v, buf, sizeof(buf)), SIZE_MAX,
+			   REC_BAD_OMIT);
+	else
+		rec_f_emit(fn, ctx, key, REC_F_NULL, 0);
 }
 
 /* The alerts of one direction by name, in order; an alert that could not
  * be read (encrypted) is listed as "encrypted". */
-static json_t *rec_tls_alert_list(const struct tls_facts *f, int dir)
+static void rec_tls_alert_list(const struct tls_facts *f, int dir, const char *key, rec_field_fn fn,
+			       void *ctx)
 {
-	json_t *a = json_array();
 	char buf[24];
-	if (!a)
-		return NULL;
+	rec_f_emit(fn, ctx, key, REC_F_ARRAY, 0);
 	for (unsigned i = 0; i < f->alerts_n[dir] && i < TLS_MAX_ALERTS; i++) {
 		uint8_t desc = f->alerts[dir][i][1];
 		const char *name = rec_tls_alert_name(desc);
@@ -81,303 +89,107 @@ static json_t *rec_tls_alert_list(const struct tls_facts *f, int dir)
 			snprintf(buf, sizeof(buf), "unassigned_%u", (unsigned)desc);
 			name = buf;
 		}
-		json_array_append_new(a, json_string(name));
+		rec_f_text(fn, ctx, NULL, name, SIZE_MAX, REC_BAD_OMIT);
 	}
 	if (f->encrypted_alert[dir])
-		json_array_append_new(a, json_string("encrypted"));
-	return a;
+		rec_f_text(fn, ctx, NULL, "encrypted", SIZE_MAX, REC_BAD_OMIT);
+	rec_f_emit(fn, ctx, NULL, REC_F_END, 0);
 }
 
-static json_t *rec_tls_group(const struct tls_facts *f)
+static void rec_tls_group(const struct tls_facts *f, rec_field_fn fn, void *ctx)
 {
 	char buf[32];
-	if (f->group)
-		return json_string(suite_group_name(f->group, buf, sizeof(buf)));
-	if (f->dh_bits) {
+	if (f->group) {
+		rec_f_text(fn, ctx, "group", suite_group_name(f->group, buf, sizeof(buf)), SIZE_MAX,
+			   REC_BAD_OMIT);
+	} else if (f->dh_bits) {
 		/* A DHE group from the ServerKeyExchange: its size only. */
 		snprintf(buf, sizeof(buf), "ffdhe%u", (unsigned)f->dh_bits);
-		return json_string(buf);
+		rec_f_text(fn, ctx, "group", buf, SIZE_MAX, REC_BAD_OMIT);
+	} else {
+		rec_f_emit(fn, ctx, "group", REC_F_NULL, 0);
 	}
-	return json_null();
 }
 
-static json_t *rec_tls_pair(uint64_t c, uint64_t s)
+/* The suite negotiated: name, number, grade and properties. */
+static void rec_tls_suite(const struct tls_facts *f, rec_field_fn fn, void *ctx)
 {
-	return json_pack("{s:I,s:I}", "client", (json_int_t)c, "server", (json_int_t)s);
+	char buf[64];
+	const struct suite_info *si = f->server_hello ? suite_lookup(f->cipher) : NULL;
+	int have_suite = f->server_hello && f->version != 0x0002;
+	if (have_suite) {
+		rec_f_text(fn, ctx, "cipher", suite_name(f->cipher, buf, sizeof(buf)), SIZE_MAX,
+			   REC_BAD_OMIT);
+		rec_f_emit(fn, ctx, "cipher_id", REC_F_INT, f->cipher);
+		rec_f_text(fn, ctx, "grade", suite_grade_name(suite_grade(f->cipher, f->version)),
+			   SIZE_MAX, REC_BAD_OMIT);
+	} else {
+		rec_f_emit(fn, ctx, "cipher", REC_F_NULL, 0);
+		rec_f_emit(fn, ctx, "cipher_id", REC_F_NULL, 0);
+		rec_f_emit(fn, ctx, "grade", REC_F_NULL, 0);
+	}
+	rec_f_emit(fn, ctx, "forward_secrecy", si ? REC_F_BOOL : REC_F_NULL, si && si->fs);
+	rec_f_emit(fn, ctx, "aead", si ? REC_F_BOOL : REC_F_NULL, si && si->aead);
 }
 
 /* Problems seen on the wire, only when there were any. */
-static json_t *rec_tls_problems(const struct tls_facts *f)
+static void rec_tls_problems(const struct tls_facts *f, rec_field_fn fn, void *ctx)
 {
 	if (!(f->not_tls[0] | f->not_tls[1] | f->oversize_records[0] | f->oversize_records[1] |
 	      f->skipped_handshake[0] | f->skipped_handshake[1] | f->malformed[0] |
 	      f->malformed[1]))
-		return NULL;
-	json_t *p = json_object();
-	if (!p)
-		return NULL;
-	json_object_set_new(p, "not_tls", rec_tls_pair(f->not_tls[0], f->not_tls[1]));
-	json_object_set_new(p, "oversize_records",
-			    rec_tls_pair(f->oversize_records[0], f->oversize_records[1]));
-	json_object_set_new(p, "skipped_handshake",
-			    rec_tls_pair(f->skipped_handshake[0], f->skipped_handshake[1]));
-	json_object_set_new(p, "malformed", rec_tls_pair(f->malformed[0], f->malformed[1]));
-	return p;
+		return;
+	rec_f_emit(fn, ctx, "problems", REC_F_OBJECT, 0);
+	rec_f_pair(fn, ctx, "not_tls", f->not_tls[0], f->not_tls[1]);
+	rec_f_pair(fn, ctx, "oversize_records", f->oversize_records[0], f->oversize_records[1]);
+	rec_f_pair(fn, ctx, "skipped_handshake", f->skipped_handshake[0], f->skipped_handshake[1]);
+	rec_f_pair(fn, ctx, "malformed", f->malformed[0], f->malformed[1]);
+	rec_f_emit(fn, ctx, NULL, REC_F_END, 0);
+}
+
+void rec_tls_fields(const struct tls_facts *f, const char *key, rec_field_fn fn, void *ctx)
+{
+	const char *dg = f->downgrade_sentinel == 1   ? "tls1.2"
+			 : f->downgrade_sentinel == 2 ? "tls1.1_or_below"
+						      : "";
+	rec_f_emit(fn, ctx, key, REC_F_OBJECT, 0);
+	rec_f_emit(fn, ctx, "client_hello", REC_F_BOOL, f->client_hello);
+	rec_f_emit(fn, ctx, "sslv2_client_hello", REC_F_BOOL, f->sslv2_client_hello);
+	rec_f_emit(fn, ctx, "server_hello", REC_F_BOOL, f->server_hello);
+	rec_tls_version(fn, ctx, "version", f->server_hello ? f->version : 0);
+	rec_tls_version(fn, ctx, "client_max_version", f->client_hello ? f->client_max_version : 0);
+	rec_f_emit(fn, ctx, "client_versions", REC_F_ARRAY, 0);
+	for (unsigned i = 0; i < f->n_client_versions && i < TLS_MAX_VERSIONS; i++)
+		rec_tls_version(fn, ctx, NULL, f->client_versions[i]);
+	rec_f_emit(fn, ctx, NULL, REC_F_END, 0);
+	rec_tls_suite(f, fn, ctx);
+	rec_tls_group(f, fn, ctx);
+	rec_f_emit(fn, ctx, "dh_bits", f->dh_bits ? REC_F_INT : REC_F_NULL, f->dh_bits);
+	rec_tls_text(fn, ctx, "sni", f->sni, sizeof(f->sni));
+	rec_tls_text(fn, ctx, "alpn", f->alpn, sizeof(f->alpn));
+	rec_f_emit(fn, ctx, "resumed", REC_F_BOOL, f->resumed);
+	rec_f_emit(fn, ctx, "established", REC_F_BOOL, f->established);
+	rec_tls_alert_list(f, 0, "client_alerts", fn, ctx);
+	rec_tls_alert_list(f, 1, "server_alerts", fn, ctx);
+	rec_f_emit(fn, ctx, "fallback_scsv", REC_F_BOOL, f->fallback_scsv);
+	rec_tls_text(fn, ctx, "downgrade_sentinel", dg, SIZE_MAX);
+	rec_f_emit(fn, ctx, "hello_retry", REC_F_BOOL, f->hello_retry);
+	rec_f_emit(fn, ctx, "client_cert_requested", REC_F_BOOL, f->client_cert_requested);
+	rec_f_emit(fn, ctx, "server_certs", REC_F_INT, f->server_certs);
+	rec_f_emit(fn, ctx, "compression", REC_F_INT, f->compression);
+	rec_tls_text(fn, ctx, "ja3", f->ja3, sizeof(f->ja3));
+	rec_tls_text(fn, ctx, "ja3s", f->ja3s, sizeof(f->ja3s));
+	rec_tls_text(fn, ctx, "ja4", f->ja4, sizeof(f->ja4));
+	rec_f_pair(fn, ctx, "records", f->records[0], f->records[1]);
+	rec_f_pair(fn, ctx, "app_bytes", f->app_bytes[0], f->app_bytes[1]);
+	rec_tls_problems(f, fn, ctx);
+	rec_f_emit(fn, ctx, NULL, REC_F_END, 0);
 }
 
 json_t *rec_tls_json(const struct tls_facts *f)
 {
-	char buf[64];
-	json_t *o = json_object();
-	if (!o)
-		return NULL;
-
-	json_t *versions = json_array();
-	for (unsigned i = 0; versions && i < f->n_client_versions && i < TLS_MAX_VERSIONS; i++)
-		json_array_append_new(versions, rec_tls_version(f->client_versions[i]));
-
-	const struct suite_info *si = f->server_hello ? suite_lookup(f->cipher) : NULL;
-	int have_suite = f->server_hello && f->version != 0x0002;
-	const char *dg = f->downgrade_sentinel == 1   ? "tls1.2"
-			 : f->downgrade_sentinel == 2 ? "tls1.1_or_below"
-						      : NULL;
-
-	json_object_set_new(o, "client_hello", json_boolean(f->client_hello));
-	json_object_set_new(o, "sslv2_client_hello", json_boolean(f->sslv2_client_hello));
-	json_object_set_new(o, "server_hello", json_boolean(f->server_hello));
-	json_object_set_new(o, "version",
-			    f->server_hello ? rec_tls_version(f->version) : json_null());
-	json_object_set_new(o, "client_max_version",
-			    f->client_hello ? rec_tls_version(f->client_max_version) : json_null());
-	json_object_set_new(o, "client_versions", versions ? versions : json_null());
-	json_object_set_new(o, "cipher",
-			    have_suite ? json_string(suite_name(f->cipher, buf, sizeof(buf)))
-				       : json_null());
-	json_object_set_new(o, "cipher_id", have_suite ? json_integer(f->cipher) : json_null());
-	json_object_set_new(
-		o, "grade",
-		have_suite ? json_string(suite_grade_name(suite_grade(f->cipher, f->version)))
-			   : json_null());
-	json_object_set_new(o, "forward_secrecy", si ? json_boolean(si->fs) : json_null());
-	json_object_set_new(o, "aead", si ? json_boolean(si->aead) : json_null());
-	json_object_set_new(o, "group", rec_tls_group(f));
-	json_object_set_new(o, "dh_bits", f->dh_bits ? json_integer(f->dh_bits) : json_null());
-	json_object_set_new(o, "sni", rec_tls_str_or_null(f->sni));
-	json_object_set_new(o, "alpn", rec_tls_str_or_null(f->alpn));
-	json_object_set_new(o, "resumed", json_boolean(f->resumed));
-	json_object_set_new(o, "established", json_boolean(f->established));
-	json_object_set_new(o, "client_alerts", rec_tls_alert_list(f, 0));
-	json_object_set_new(o, "server_alerts", rec_tls_alert_list(f, 1));
-	json_object_set_new(o, "fallback_scsv", json_boolean(f->fallback_scsv));
-	json_object_set_new(o, "downgrade_sentinel", dg ? json_string(dg) : json_null());
-	json_object_set_new(o, "hello_retry", json_boolean(f->hello_retry));
-	json_object_set_new(o, "client_cert_requested", json_boolean(f->client_cert_requested));
-	json_object_set_new(o, "server_certs", json_integer(f->server_certs));
-	json_object_set_new(o, "compression", json_integer(f->compression));
-	json_object_set_new(o, "ja3", rec_tls_str_or_null(f->ja3));
-	json_object_set_new(o, "ja3s", rec_tls_str_or_null(f->ja3s));
-	json_object_set_new(o, "ja4", rec_tls_str_or_null(f->ja4));
-	json_object_set_new(o, "records", rec_tls_pair(f->records[0], f->records[1]));
-	json_object_set_new(o, "app_bytes", rec_tls_pair(f->app_bytes[0], f->app_bytes[1]));
-	json_t *problems = rec_tls_problems(f);
-	if (problems)
-		json_object_set_new(o, "problems", problems);
-	return o;
-}
-
-/* The direct writer: rec_tls_json()'s object without the tree. Where
- * json_string() would refuse a text (not UTF-8), json_object_set_new() drops
- * the key and json_array_append_new() the element; mark is where that key or
- * element began. */
-
-static void rec_tls_w_str(struct jsonw *w, size_t mark, const char *s, size_t max)
-{
-	if (jsonw_str(w, s, max) != 0)
-		w->len = mark;
-}
-
-static void rec_tls_w_str_or_null(struct jsonw *w, size_t mark, const char *s, size_t max)
-{
-	if (s[0])
-		rec_tls_w_str(w, mark, s, max);
-	else
-		jsonw_null(w);
-}
-
-static void rec_tls_w_version(struct jsonw *w, size_t mark, uint16_t v)
-{
-	char buf[32];
-	if (!v)
-		jsonw_null(w);
-	else
-		rec_tls_w_str(w, mark, suite_version_name(v, buf, sizeof(buf)), SIZE_MAX);
-}
-
-static void rec_tls_w_alerts(struct jsonw *w, const struct tls_facts *f, int dir)
-{
-	int first = 1;
-	JSONW_LIT(w, "[");
-	for (unsigned i = 0; i < f->alerts_n[dir] && i < TLS_MAX_ALERTS; i++) {
-		uint8_t desc = f->alerts[dir][i][1];
-		const char *name = rec_tls_alert_name(desc);
-		if (!first)
-			JSONW_LIT(w, ",");
-		first = 0;
-		if (name) {
-			jsonw_str(w, name, SIZE_MAX); /* the table's names are ASCII */
-		} else {
-			JSONW_LIT(w, "\"unassigned_");
-			jsonw_int(w, desc);
-			JSONW_LIT(w, "\"");
-		}
-	}
-	if (f->encrypted_alert[dir]) {
-		if (!first)
-			JSONW_LIT(w, ",");
-		JSONW_LIT(w, "\"encrypted\"");
-	}
-	JSONW_LIT(w, "]");
-}
-
-void rec_tls_write(struct jsonw *w, const struct tls_facts *f)
-{
-	char buf[64];
-	size_t m;
-	const struct suite_info *si = f->server_hello ? suite_lookup(f->cipher) : NULL;
-	int have_suite = f->server_hello && f->version != 0x0002;
-
-	JSONW_LIT(w, "{\"client_hello\":");
-	jsonw_bool(w, f->client_hello);
-	JSONW_LIT(w, ",\"sslv2_client_hello\":");
-	jsonw_bool(w, f->sslv2_client_hello);
-	JSONW_LIT(w, ",\"server_hello\":");
-	jsonw_bool(w, f->server_hello);
-
-	m = w->len;
-	JSONW_LIT(w, ",\"version\":");
-	if (f->server_hello)
-		rec_tls_w_version(w, m, f->version);
-	else
-		jsonw_null(w);
-	m = w->len;
-	JSONW_LIT(w, ",\"client_max_version\":");
-	if (f->client_hello)
-		rec_tls_w_version(w, m, f->client_max_version);
-	else
-		jsonw_null(w);
-
-	JSONW_LIT(w, ",\"client_versions\":[");
-	int first = 1;
-	for (unsigned i = 0; i < f->n_client_versions && i < TLS_MAX_VERSIONS; i++) {
-		m = w->len;
-		if (!first)
-			JSONW_LIT(w, ",");
-		size_t before = w->len;
-		rec_tls_w_version(w, m, f->client_versions[i]);
-		if (w->len > before)
-			first = 0;
-	}
-	JSONW_LIT(w, "]");
-
-	m = w->len;
-	JSONW_LIT(w, ",\"cipher\":");
-	if (have_suite)
-		rec_tls_w_str(w, m, suite_name(f->cipher, buf, sizeof(buf)), SIZE_MAX);
-	else
-		jsonw_null(w);
-	JSONW_LIT(w, ",\"cipher_id\":");
-	if (have_suite)
-		jsonw_int(w, f->cipher);
-	else
-		jsonw_null(w);
-	m = w->len;
-	JSONW_LIT(w, ",\"grade\":");
-	if (have_suite)
-		rec_tls_w_str(w, m, suite_grade_name(suite_grade(f->cipher, f->version)), SIZE_MAX);
-	else
-		jsonw_null(w);
-	JSONW_LIT(w, ",\"forward_secrecy\":");
-	if (si)
-		jsonw_bool(w, si->fs);
-	else
-		jsonw_null(w);
-	JSONW_LIT(w, ",\"aead\":");
-	if (si)
-		jsonw_bool(w, si->aead);
-	else
-		jsonw_null(w);
-
-	m = w->len;
-	JSONW_LIT(w, ",\"group\":");
-	if (f->group) {
-		rec_tls_w_str(w, m, suite_group_name(f->group, buf, 32), SIZE_MAX);
-	} else if (f->dh_bits) {
-		JSONW_LIT(w, "\"ffdhe");
-		jsonw_int(w, f->dh_bits);
-		JSONW_LIT(w, "\"");
-	} else {
-		jsonw_null(w);
-	}
-	JSONW_LIT(w, ",\"dh_bits\":");
-	if (f->dh_bits)
-		jsonw_int(w, f->dh_bits);
-	else
-		jsonw_null(w);
-	m = w->len;
-	JSONW_LIT(w, ",\"sni\":");
-	rec_tls_w_str_or_null(w, m, f->sni, sizeof(f->sni));
-	m = w->len;
-	JSONW_LIT(w, ",\"alpn\":");
-	rec_tls_w_str_or_null(w, m, f->alpn, sizeof(f->alpn));
-	JSONW_LIT(w, ",\"resumed\":");
-	jsonw_bool(w, f->resumed);
-	JSONW_LIT(w, ",\"established\":");
-	jsonw_bool(w, f->established);
-	JSONW_LIT(w, ",\"client_alerts\":");
-	rec_tls_w_alerts(w, f, 0);
-	JSONW_LIT(w, ",\"server_alerts\":");
-	rec_tls_w_alerts(w, f, 1);
-	JSONW_LIT(w, ",\"fallback_scsv\":");
-	jsonw_bool(w, f->fallback_scsv);
-	JSONW_LIT(w, ",\"downgrade_sentinel\":");
-	if (f->downgrade_sentinel == 1)
-		JSONW_LIT(w, "\"tls1.2\"");
-	else if (f->downgrade_sentinel == 2)
-		JSONW_LIT(w, "\"tls1.1_or_below\"");
-	else
-		jsonw_null(w);
-	JSONW_LIT(w, ",\"hello_retry\":");
-	jsonw_bool(w, f->hello_retry);
-	JSONW_LIT(w, ",\"client_cert_requested\":");
-	jsonw_bool(w, f->client_cert_requested);
-	JSONW_LIT(w, ",\"server_certs\":");
-	jsonw_int(w, f->server_certs);
-	JSONW_LIT(w, ",\"compression\":");
-	jsonw_int(w, f->compression);
-	m = w->len;
-	JSONW_LIT(w, ",\"ja3\":");
-	rec_tls_w_str_or_null(w, m, f->ja3, sizeof(f->ja3));
-	m = w->len;
-	JSONW_LIT(w, ",\"ja3s\":");
-	rec_tls_w_str_or_null(w, m, f->ja3s, sizeof(f->ja3s));
-	m = w->len;
-	JSONW_LIT(w, ",\"ja4\":");
-	rec_tls_w_str_or_null(w, m, f->ja4, sizeof(f->ja4));
-	JSONW_LIT(w, ",\"records\":");
-	rec_w_pair(w, f->records[0], f->records[1]);
-	JSONW_LIT(w, ",\"app_bytes\":");
-	rec_w_pair(w, f->app_bytes[0], f->app_bytes[1]);
-	if (f->not_tls[0] | f->not_tls[1] | f->oversize_records[0] | f->oversize_records[1] |
-	    f->skipped_handshake[0] | f->skipped_handshake[1] | f->malformed[0] | f->malformed[1]) {
-		JSONW_LIT(w, ",\"problems\":{\"not_tls\":");
-		rec_w_pair(w, f->not_tls[0], f->not_tls[1]);
-		JSONW_LIT(w, ",\"oversize_records\":");
-		rec_w_pair(w, f->oversize_records[0], f->oversize_records[1]);
-		JSONW_LIT(w, ",\"skipped_handshake\":");
-		rec_w_pair(w, f->skipped_handshake[0], f->skipped_handshake[1]);
-		JSONW_LIT(w, ",\"malformed\":");
-		rec_w_pair(w, f->malformed[0], f->malformed[1]);
-		JSONW_LIT(w, "}");
-	}
-	JSONW_LIT(w, "}");
+	struct jsonw w = {0};
+	json_t *j = rec_json_tls(&w, f) == 0 ? json_loads(w.buf, 0, NULL) : NULL;
+	jsonw_free(&w);
+	return j;
 }

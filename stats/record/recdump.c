@@ -27,12 +27,12 @@ static int recdump_get_u32(FILE *f, uint32_t *v)
 	return 0;
 }
 
-int recdump_begin(FILE *out)
+int recdump_begin(FILE *out, size_t health_size)
 {
 	if (fwrite(recdump_magic, 1, sizeof(recdump_magic), out) != sizeof(recdump_magic))
 		return -1;
 	if (recdump_u32(out, RECDUMP_VERSION) || recdump_u32(out, (uint32_t)sizeof(struct rec)) ||
-	    recdump_u32(out, (uint32_t)sizeof(struct agg_health)))
+	    recdump_u32(out, (uint32_t)health_size))
 		return -1;
 	return 0;
 }
@@ -87,12 +87,12 @@ int recdump_record(FILE *out, const struct rec *r)
 	return recdump_item(out, 'R', r, sizeof(*r));
 }
 
-int recdump_health(FILE *out, const struct agg_health *h)
+int recdump_health(FILE *out, const void *h, size_t health_size)
 {
-	return recdump_item(out, 'H', h, sizeof(*h));
+	return recdump_item(out, 'H', h, health_size);
 }
 
-int recdump_open(FILE *in, char *err, size_t errlen)
+int recdump_open(FILE *in, size_t health_size, char *err, size_t errlen)
 {
 	char magic[16];
 	uint32_t v, rs, hs;
@@ -105,7 +105,7 @@ int recdump_open(FILE *in, char *err, size_t errlen)
 		snprintf(err, errlen, "truncated header");
 		return -1;
 	}
-	if (v != RECDUMP_VERSION || rs != sizeof(struct rec) || hs != sizeof(struct agg_health)) {
+	if (v != RECDUMP_VERSION || rs != sizeof(struct rec) || hs != health_size) {
 		snprintf(err, errlen,
 			 "written by another smtptls build (format %u, record %u bytes; this one "
 			 "reads format %d, %zu bytes): analyse the shards with the same build",
@@ -149,7 +149,7 @@ static int recdump_decode(const uint8_t *p, size_t n, uint8_t *dst, size_t want)
 	return k == want ? 0 : -1;
 }
 
-int recdump_next(FILE *in, struct rec *r, struct agg_health *h, char *err, size_t errlen)
+int recdump_next(FILE *in, struct rec *r, void *h, size_t health_size, char *err, size_t errlen)
 {
 	err[0] = '\0';
 	int kind = fgetc(in);
@@ -173,7 +173,7 @@ int recdump_next(FILE *in, struct rec *r, struct agg_health *h, char *err, size_
 	} else if (kind == 'R') {
 		rc = recdump_decode(buf, n, (uint8_t *)r, sizeof(*r)) == 0 ? 1 : -1;
 	} else {
-		rc = recdump_decode(buf, n, (uint8_t *)h, sizeof(*h)) == 0 ? 2 : -1;
+		rc = recdump_decode(buf, n, h, health_size) == 0 ? 2 : -1;
 	}
 	if (rc < 0 && !err[0])
 		snprintf(err, errlen, "damaged record dump");

@@ -18,25 +18,27 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "stats/sinks/agg.h"
 #include "stats/record/record.h"
 
 #define RECDUMP_VERSION 1
 
-/* Writes the header. 0 or -1. */
-int recdump_begin(FILE *out);
+/* Writes the header. The health counters are the engine's (struct
+ * eng_health, a layer above this one): this module stores them as a block
+ * of health_size bytes and the header records that size. 0 or -1. */
+int recdump_begin(FILE *out, size_t health_size);
 
 /* Appends one record. 0 or -1. */
 int recdump_record(FILE *out, const struct rec *r);
 
 /* Appends the health counters of the shard (once, at the end). 0 or -1. */
-int recdump_health(FILE *out, const struct agg_health *h);
+int recdump_health(FILE *out, const void *h, size_t health_size);
 
-/* Checks the header. 0, or -1 with a reason in err. */
-int recdump_open(FILE *in, char *err, size_t errlen);
+/* Checks the header (health_size as for recdump_begin). 0, or -1 with a
+ * reason in err. */
+int recdump_open(FILE *in, size_t health_size, char *err, size_t errlen);
 
-/* The next item: 1 a record (in *r), 2 the health counters (in *h), 0 the
- * end, -1 a damaged file (reason in err). */
-int recdump_next(FILE *in, struct rec *r, struct agg_health *h, char *err, size_t errlen);
+/* The next item: 1 a record (in *r), 2 the health counters (health_size
+ * bytes at h), 0 the end, -1 a damaged file (reason in err). */
+int recdump_next(FILE *in, struct rec *r, void *h, size_t health_size, char *err, size_t errlen);
 
 #endif

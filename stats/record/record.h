@@ -1,7 +1,8 @@
 /* record.h — the connection record: one immutable summary per TCP connection
  * on a mail port, built when the connection ends and handed to every sink by
- * const pointer. docs/schema.md documents its JSON form (schema version
- * REC_SCHEMA_VERSION).
+ * const pointer, plain data. The detectors' findings travel beside it in a
+ * struct rec_verdict. docs/schema.md documents its JSON form (schema version
+ * REC_SCHEMA_VERSION): rec_fields.h lists its fields, rec_json.h writes them.
  */
 #ifndef SMTPTLS_RECORD_H
 #define SMTPTLS_RECORD_H
@@ -9,12 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "dissectors/proto/smtp.h"
 #include "dissectors/proto/tls.h"
 #include "dissectors/proto/x509.h"
-#include "dissectors/base/jsonw.h"
+#include "stats/record/anomalies.h"
 
 #define REC_SCHEMA_VERSION 2
 
@@ -51,29 +50,6 @@ enum rec_absent {
 	REC_ABS_OUT_OF_MEMORY,
 	REC_ABS_COUNT
 };
-
-/* Per-connection anomalies found by the dissectors (docs/anomalies.md). */
-enum rec_anom {
-	REC_A_STARTTLS_COMMAND_INJECTION = 0,
-	REC_A_STARTTLS_RESPONSE_INJECTION,
-	REC_A_PLAINTEXT_AFTER_STARTTLS,
-	REC_A_SMTP_LINE_TOO_LONG,
-	REC_A_STARTTLS_CAPABILITY_CORRUPTED,
-	REC_A_STARTTLS_COMMAND_CORRUPTED,
-	REC_A_EHLO_DOWNGRADED,
-	REC_A_STARTTLS_CAPABILITY_MISSING,
-	REC_A_STARTTLS_REFUSED,
-	REC_A_STARTTLS_NOT_USED,
-	REC_A_TLS_HANDSHAKE_FAILED,
-	REC_A_PLAINTEXT_FALLBACK,
-	REC_A_TLS_VERSION_DOWNGRADE,
-	REC_A_CERTIFICATE_CHANGED,
-	REC_A_AUTH_IN_PLAINTEXT,
-	REC_A_WEAK_TLS,
-	REC_A_COUNT
-};
-
-enum rec_severity { REC_SEV_INFO = 0, REC_SEV_LOW, REC_SEV_MEDIUM, REC_SEV_HIGH };
 
 #define REC_MAX_ANOMALIES 12
 
@@ -133,10 +109,36 @@ const char *rec_anom_name(enum rec_anom a);
 /* "info", "low", "medium", "high". */
 const char *rec_severity_name(enum rec_severity s);
 
-/* Appends an anomaly (dropped silently past REC_MAX_ANOMALIES) and returns
- * it (NULL when full). */
-struct rec_anomaly *rec_add_anomaly(struct rec *r, enum rec_anom type, enum rec_severity sev,
-				    const char *detail);
+/* Appends an anomaly found while the session builds r, at its default
+ * severity (anomalies.h), dropped silently past REC_MAX_ANOMALIES; returns
+ * it (NULL when full). Only the session calls this: once built, a record
+ * is read-only. */
+struct rec_anomaly *rec_add_anomaly(struct rec *r, enum rec_anom type, const char *detail);
+
+/* What the detectors (stats/sinks/anomaly.h) found in one finished record,
+ * kept beside it. The record's own anomalies (found by the session) and the
+ * verdict's together are the connection's anomalies, the record's first:
+ * REC_MAX_ANOMALIES in all at most. */
+struct rec_verdict {
+	uint8_t n;    /* anomalies found */
+	uint8_t room; /* how many fit beside the record's own */
+	struct rec_anomaly anomalies[REC_MAX_ANOMALIES];
+};
+
+/* An empty verdict for r. */
+void rec_verdict_init(struct rec_verdict *v, const struct rec *r);
+
+/* Appends an anomaly to v at its default severity, or at sev (the _as
+ * form) where the case calls for another; dropped silently when v is full.
+ * Returns it, or NULL. */
+struct rec_anomaly *rec_verdict_add(struct rec_verdict *v, enum rec_anom type, const char *detail);
+struct rec_anomaly *rec_verdict_add_as(struct rec_verdict *v, enum rec_anom type,
+				       enum rec_severity sev, const char *detail);
+
+/* The connection's anomalies: how many, and the i-th (the record's own
+ * first, then the verdict's). v may be NULL (no detector ran). */
+int rec_anomaly_count(const struct rec *r, const struct rec_verdict *v);
+const struct rec_anomaly *rec_anomaly_at(const struct rec *r, const struct rec_verdict *v, int i);
 
 /* "fin", "rst", "timeout", "evicted", "eof". */
 const char *rec_end_name(enum rec_end e);
@@ -147,30 +149,5 @@ void rec_format_ts(uint64_t us, char *buf, size_t n);
 
 /* Formats an address as text (inet_ntop). buf must hold 46 bytes. */
 void rec_format_addr(const struct rec_ep *e, char *buf, size_t n);
-
-/* Writes v (0..99) as two digits at p; returns p + 2. */
-static inline char *rec_put2(char *p, int64_t v)
-{
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
-	return p + 2;
-}
-
-/* Appends {"client":c,"server":s}, the shape of every per-direction pair. */
-void rec_w_pair(struct jsonw *w, uint64_t c, uint64_t s);
-
-/* The record as a new JSON object (caller owns the reference), or NULL. */
-json_t *rec_to_json(const struct rec *r);
-
-/* The same record written straight into w, with no jansson tree: the two
- * calls in turn append byte for byte what jsonw_dump() writes for
- * rec_to_json(r). rec_json_head() appends everything from the opening '{'
- * up to and including "anomalies": (which depends on the record alone, not
- * on the detectors); rec_json_anomalies() appends the anomalies array and
- * the closing '}' (anomalies is the last key). Each returns 0, or -1 when
- * rec_to_json() would return NULL (text that is not UTF-8 where jansson
- * refuses it) or an allocation failed; w's content is then unusable. */
-int rec_json_head(struct jsonw *w, const struct rec *r);
-int rec_json_anomalies(struct jsonw *w, const struct rec *r);
 
 #endif

@@ -110,30 +110,26 @@ void agg_free(struct agg *a)
  * and how it merges. */
 typedef void (*agg_visit_fn)(void *ctx, const char *path, uint64_t *v, enum agg_kind k);
 
+/* The engine's counters, under the names it gives them. */
+struct agg_visit_health {
+	agg_visit_fn fn;
+	void *ctx;
+};
+
+static void agg_visit_health_fn(void *ctx, const char *name, uint64_t *v, enum eng_health_merge how)
+{
+	const struct agg_visit_health *vh = ctx;
+	vh->fn(vh->ctx, name, v,
+	       how == ENG_HEALTH_MAX	  ? AGG_MAX
+	       : how == ENG_HEALTH_MIN_NZ ? AGG_MIN_NZ
+					  : AGG_SUM);
+}
+
 static void agg_visit(struct agg *a, agg_visit_fn fn, void *ctx)
 {
-	struct agg_health *h = &a->health;
 	char p[96];
-	fn(ctx, "span.first_us", &h->first_us, AGG_MIN_NZ);
-	fn(ctx, "span.last_us", &h->last_us, AGG_MAX);
-	fn(ctx, "health.files", &h->files, AGG_SUM);
-	fn(ctx, "health.files_failed", &h->files_failed, AGG_SUM);
-	fn(ctx, "health.packets", &h->packets, AGG_SUM);
-	fn(ctx, "health.wire_bytes", &h->wire_bytes, AGG_SUM);
-	fn(ctx, "health.captured_bytes", &h->captured_bytes, AGG_SUM);
-	fn(ctx, "health.tcp_packets", &h->tcp_packets, AGG_SUM);
-	fn(ctx, "health.mail_packets", &h->mail_packets, AGG_SUM);
-	fn(ctx, "health.timestamps_backwards", &h->ts_backwards, AGG_SUM);
-	for (int i = 0; i < DEC_C_COUNT; i++) {
-		snprintf(p, sizeof(p), "health.%s.%s",
-			 dec_counter_is_malformed((enum dec_counter)i) ? "malformed" : "skipped",
-			 dec_counter_name((enum dec_counter)i));
-		fn(ctx, p, &h->decode.c[i], AGG_SUM);
-	}
-	fn(ctx, "health.flows_evicted", &h->flows_evicted, AGG_SUM);
-	fn(ctx, "health.flow_alloc_failed", &h->flow_alloc_failed, AGG_SUM);
-	fn(ctx, "health.reassembly.refused_bytes", &h->rsm_refused_bytes, AGG_SUM);
-	fn(ctx, "health.reassembly.peak_bytes", &h->rsm_peak_bytes, AGG_MAX);
+	struct agg_visit_health vh = {fn, ctx};
+	eng_health_visit(&a->health, agg_visit_health_fn, &vh);
 
 	fn(ctx, "connections.total", &a->connections, AGG_SUM);
 	fn(ctx, "connections.complete", &a->complete, AGG_SUM);
@@ -213,9 +209,9 @@ static int agg_has_cap(const struct smtp_facts *f, const char *name)
 	return 0;
 }
 
-void agg_record(struct agg *a, const struct rec *r)
+/* The connection itself: how it went and how much it carried. */
+static void agg_rec_connection(struct agg *a, const struct rec *r, unsigned enc)
 {
-	char buf[64], key[80];
 	a->connections++;
 	a->complete += r->complete;
 	a->midstream += r->tcp.midstream;
@@ -229,158 +225,173 @@ void agg_record(struct agg *a, const struct rec *r)
 		a->packets[i] += r->packets[i];
 		a->bytes[i] += r->bytes[i];
 	}
-	unsigned enc = r->encryption < REC_ENC_COUNT ? r->encryption : REC_ENC_UNKNOWN;
 	a->by_enc[enc]++;
 	a->bytes_by_enc[enc] += r->bytes[0] + r->bytes[1];
+}
 
+/* The SMTP dialogue in the clear. */
+static void agg_rec_smtp(struct agg *a, const struct rec *r, unsigned enc)
+{
 	const struct smtp_facts *m = &r->smtp;
-	if (r->smtp_valid) {
-		a->smtp_connections++;
-		if (m->ehlo_reply == 250) {
-			a->ehlo_ok++;
-			for (int i = 0; i < AGG_CAP_COUNT; i++)
-				a->caps[i] += (uint64_t)agg_has_cap(m, agg_cap_names[i]);
-		}
-		a->starttls_offered += m->starttls_offered;
-		a->starttls_requested += m->starttls_requested;
-		a->starttls_offered_used += m->starttls_offered && m->starttls_requested;
-		if (enc != REC_ENC_STARTTLS && enc != REC_ENC_IMPLICIT_TLS) {
-			a->plain_messages += m->messages;
-			a->plain_message_bytes += m->message_bytes;
-		}
-		if (m->auth_mech[0]) {
-			a->auth_seen++;
-			a->auth_before_tls += m->auth_before_tls;
-		}
-		const char *sw = smtp_server_software(m);
-		agg_map_add(&a->software, sw ? sw : "unknown", 0, 1);
+	if (!r->smtp_valid)
+		return;
+	a->smtp_connections++;
+	if (m->ehlo_reply == 250) {
+		a->ehlo_ok++;
+		for (int i = 0; i < AGG_CAP_COUNT; i++)
+			a->caps[i] += (uint64_t)agg_has_cap(m, agg_cap_names[i]);
 	}
+	a->starttls_offered += m->starttls_offered;
+	a->starttls_requested += m->starttls_requested;
+	a->starttls_offered_used += m->starttls_offered && m->starttls_requested;
+	if (enc != REC_ENC_STARTTLS && enc != REC_ENC_IMPLICIT_TLS) {
+		a->plain_messages += m->messages;
+		a->plain_message_bytes += m->message_bytes;
+	}
+	if (m->auth_mech[0]) {
+		a->auth_seen++;
+		a->auth_before_tls += m->auth_before_tls;
+	}
+	const char *sw = smtp_server_software(m);
+	agg_map_add(&a->software, sw ? sw : "unknown", 0, 1);
+}
 
+/* The TLS handshake. Returns whether the negotiated suite is weak or
+ * insecure. */
+static int agg_rec_tls(struct agg *a, const struct rec *r)
+{
+	char buf[64], key[80];
 	const struct tls_facts *t = &r->tls;
-	int weak = 0;
-	if (r->tls_valid) {
-		a->tls_connections++;
-		a->tls_fallback_scsv += t->fallback_scsv;
-		if (t->client_max_version)
-			agg_map_add(&a->client_max,
-				    suite_version_name(t->client_max_version, buf, sizeof(buf)), 0,
-				    1);
-		if (t->ja3[0])
-			agg_map_add(&a->ja3, t->ja3, 0, 1);
-		if (t->ja4[0])
-			agg_map_add(&a->ja4, t->ja4, 0, 1);
-		for (int d = 0; d < 2; d++)
-			for (int i = 0; i < t->alerts_n[d] && i < TLS_MAX_ALERTS; i++) {
-				snprintf(key, sizeof(key), "%s:%u", d ? "server" : "client",
-					 (unsigned)t->alerts[d][i][1]);
-				agg_map_add(&a->alerts, key, 0, 1);
-			}
-	}
-	if (r->tls_valid && t->server_hello) {
-		a->tls_negotiated++;
-		a->tls_established += t->established;
-		a->tls_resumed += t->resumed;
-		a->tls_downgrade_sentinel += t->downgrade_sentinel != 0;
-		a->tls_cert_visible += t->server_certs != 0;
-		agg_map_add(&a->versions, suite_version_name(t->version, buf, sizeof(buf)), 0, 1);
-		agg_map_add(&a->ciphers, suite_name(t->cipher, buf, sizeof(buf)), 0, 1);
-		enum suite_grade g = suite_grade(t->cipher, t->version);
-		agg_map_add(&a->grades, suite_grade_name(g), 0, 1);
-		weak = g == SUITE_GRADE_WEAK || g == SUITE_GRADE_INSECURE;
-		const struct suite_info *si = suite_lookup(t->cipher);
-		if (si) {
-			a->tls_fs += si->fs || t->version == 0x0304;
-			a->tls_aead += si->aead;
+	if (!r->tls_valid)
+		return 0;
+	a->tls_connections++;
+	a->tls_fallback_scsv += t->fallback_scsv;
+	if (t->client_max_version)
+		agg_map_add(&a->client_max,
+			    suite_version_name(t->client_max_version, buf, sizeof(buf)), 0, 1);
+	if (t->ja3[0])
+		agg_map_add(&a->ja3, t->ja3, 0, 1);
+	if (t->ja4[0])
+		agg_map_add(&a->ja4, t->ja4, 0, 1);
+	for (int d = 0; d < 2; d++)
+		for (int i = 0; i < t->alerts_n[d] && i < TLS_MAX_ALERTS; i++) {
+			snprintf(key, sizeof(key), "%s:%u", d ? "server" : "client",
+				 (unsigned)t->alerts[d][i][1]);
+			agg_map_add(&a->alerts, key, 0, 1);
 		}
-		if (t->group)
-			agg_map_add(&a->groups, suite_group_name(t->group, buf, sizeof(buf)), 0, 1);
-		if (t->dh_bits) {
-			snprintf(key, sizeof(key), "%u", (unsigned)t->dh_bits);
-			agg_map_add(&a->dh_bits, key, 0, 1);
-		}
+	if (!t->server_hello)
+		return 0;
+	a->tls_negotiated++;
+	a->tls_established += t->established;
+	a->tls_resumed += t->resumed;
+	a->tls_downgrade_sentinel += t->downgrade_sentinel != 0;
+	a->tls_cert_visible += t->server_certs != 0;
+	agg_map_add(&a->versions, suite_version_name(t->version, buf, sizeof(buf)), 0, 1);
+	agg_map_add(&a->ciphers, suite_name(t->cipher, buf, sizeof(buf)), 0, 1);
+	enum suite_grade g = suite_grade(t->cipher, t->version);
+	agg_map_add(&a->grades, suite_grade_name(g), 0, 1);
+	const struct suite_info *si = suite_lookup(t->cipher);
+	if (si) {
+		a->tls_fs += si->fs || t->version == 0x0304;
+		a->tls_aead += si->aead;
 	}
-	if (r->tls_valid && t->server_hello) {
-		const struct cert_facts *c = &r->cert;
-		if (!c->present) {
-			a->cert_unseen++;
-		} else {
-			if (c->source == CERT_SRC_INFERRED)
-				a->cert_inferred++;
-			else
-				a->cert_observed++;
-			int valid = strcmp(c->validation, "valid") == 0;
-			a->cert_self_signed += c->self_signed == 1;
-			a->cert_valid += (uint64_t)valid;
-			a->cert_expired += c->expired;
-			a->cert_mismatch += c->hostname_match == 0;
-			a->cert_weak += c->weak_sig || (strncmp(c->key_type, "RSA", 3) == 0 &&
-							c->key_bits && c->key_bits < 2048);
-			snprintf(key, sizeof(key), "%s %u",
-				 c->key_type[0] ? c->key_type : "unknown", (unsigned)c->key_bits);
-			agg_map_add(&a->cert_keys, key, 0, 1);
-			agg_map_add(&a->cert_sigalgs, c->sig_alg[0] ? c->sig_alg : "unknown", 0, 1);
-			agg_map_add(&a->cert_issuers,
-				    c->issuer_org[0] ? c->issuer_org
-						     : (c->issuer[0] ? c->issuer : "unknown"),
-				    0, 1);
-			agg_map_add(&a->cert_validation,
-				    c->validation[0] ? c->validation : "unknown", 0, 1);
-			if (c->sha256[0]) {
-				agg_map_add(&a->certs, c->sha256, AGG_CERT_CONNECTIONS, 1);
-				if (c->self_signed == 1)
-					agg_map_add(&a->certs, c->sha256, AGG_CERT_SELF_SIGNED, 1);
-				if (valid)
-					agg_map_add(&a->certs, c->sha256, AGG_CERT_VALID, 1);
-				if (c->expired)
-					agg_map_add(&a->certs, c->sha256, AGG_CERT_EXPIRED, 1);
-			}
-		}
+	if (t->group)
+		agg_map_add(&a->groups, suite_group_name(t->group, buf, sizeof(buf)), 0, 1);
+	if (t->dh_bits) {
+		snprintf(key, sizeof(key), "%u", (unsigned)t->dh_bits);
+		agg_map_add(&a->dh_bits, key, 0, 1);
 	}
-	for (int i = 0; i < r->nanomalies; i++)
-		agg_map_add(r->anomalies[i].cross ? &a->anomalies_cross : &a->anomalies,
-			    rec_anom_name((enum rec_anom)r->anomalies[i].type), 0, 1);
+	return g == SUITE_GRADE_WEAK || g == SUITE_GRADE_INSECURE;
+}
 
-	/* outcome counts by time bucket, direction, country and AS */
-	{
-		char tkey[32], gbuf[160];
-		/* history-based anomalies are kept out: they do not add up
-		 * across shards (see anomalies_cross) */
-		uint64_t own_anomalies = 0;
-		for (int i = 0; i < r->nanomalies; i++)
-			own_anomalies += !r->anomalies[i].cross;
-		uint64_t b = r->ts_us - r->ts_us % a->bucket_us;
-		rec_format_ts(b, tkey, sizeof(tkey));
-		memcpy(tkey + 19, "Z", 2); /* whole seconds: 2026-11-22T09:00:00Z */
-		struct agg_map *ms[4] = {&a->time, &a->by_direction, &a->by_country, &a->by_as};
-		const char *keys[4] = {tkey, "external", "unknown", "unknown"};
-		if (a->geo) {
-			const struct rec_ep *remote = geo_remote(a->geo, r);
-			keys[1] = geo_dir_name(geo_direction(a->geo, r));
-			keys[2] = a->geo->have_country
-					  ? geo_country(a->geo, remote, key, sizeof(key))
-					  : NULL;
-			keys[3] = a->geo->have_asn ? geo_asn(a->geo, remote, gbuf, sizeof(gbuf))
-						   : NULL;
-		} else {
-			keys[2] = keys[3] = NULL;
-		}
-		for (int k = 0; k < 4; k++) {
-			if (!keys[k])
-				continue;
-			agg_map_add(ms[k], keys[k], AGG_OUT_CONNECTIONS, 1);
-			agg_map_add(ms[k], keys[k], 1 + enc, 1);
-			if (own_anomalies)
-				agg_map_add(ms[k], keys[k], AGG_OUT_ANOMALIES, own_anomalies);
-		}
+/* The server's certificate, per connection with a negotiated TLS. */
+static void agg_rec_cert(struct agg *a, const struct rec *r)
+{
+	char key[80];
+	const struct cert_facts *c = &r->cert;
+	if (!r->tls_valid || !r->tls.server_hello)
+		return;
+	if (!c->present) {
+		a->cert_unseen++;
+		return;
 	}
+	if (c->source == CERT_SRC_INFERRED)
+		a->cert_inferred++;
+	else
+		a->cert_observed++;
+	int valid = strcmp(c->validation, "valid") == 0;
+	a->cert_self_signed += c->self_signed == 1;
+	a->cert_valid += (uint64_t)valid;
+	a->cert_expired += c->expired;
+	a->cert_mismatch += c->hostname_match == 0;
+	a->cert_weak += c->weak_sig ||
+			(strncmp(c->key_type, "RSA", 3) == 0 && c->key_bits && c->key_bits < 2048);
+	snprintf(key, sizeof(key), "%s %u", c->key_type[0] ? c->key_type : "unknown",
+		 (unsigned)c->key_bits);
+	agg_map_add(&a->cert_keys, key, 0, 1);
+	agg_map_add(&a->cert_sigalgs, c->sig_alg[0] ? c->sig_alg : "unknown", 0, 1);
+	agg_map_add(&a->cert_issuers,
+		    c->issuer_org[0] ? c->issuer_org : (c->issuer[0] ? c->issuer : "unknown"), 0,
+		    1);
+	agg_map_add(&a->cert_validation, c->validation[0] ? c->validation : "unknown", 0, 1);
+	if (c->sha256[0]) {
+		agg_map_add(&a->certs, c->sha256, AGG_CERT_CONNECTIONS, 1);
+		if (c->self_signed == 1)
+			agg_map_add(&a->certs, c->sha256, AGG_CERT_SELF_SIGNED, 1);
+		if (valid)
+			agg_map_add(&a->certs, c->sha256, AGG_CERT_VALID, 1);
+		if (c->expired)
+			agg_map_add(&a->certs, c->sha256, AGG_CERT_EXPIRED, 1);
+	}
+}
 
-	/* per server */
-	char ip[64];
-	rec_format_addr(&r->server, ip, sizeof(ip));
-	snprintf(key, sizeof(key), r->server.family == 6 ? "[%s]:%u" : "%s:%u", ip,
-		 (unsigned)r->server.port);
-	struct agg_map *s = &a->servers;
-	agg_map_add(s, key, AGG_SRV_CONNECTIONS, 1);
+/* The anomalies by type. Returns how many were found in this connection
+ * alone: history-based ones are kept out of the outcome counts, they do not
+ * add up across shards (see anomalies_cross). */
+static uint64_t agg_rec_anomalies(struct agg *a, const struct rec *r, const struct rec_verdict *v)
+{
+	uint64_t own = 0;
+	for (int i = 0; i < rec_anomaly_count(r, v); i++) {
+		const struct rec_anomaly *x = rec_anomaly_at(r, v, i);
+		agg_map_add(x->cross ? &a->anomalies_cross : &a->anomalies,
+			    rec_anom_name((enum rec_anom)x->type), 0, 1);
+		own += !x->cross;
+	}
+	return own;
+}
+
+/* Outcome counts by time bucket, direction, country and AS. */
+static void agg_rec_outcome(struct agg *a, const struct rec *r, unsigned enc,
+			    uint64_t own_anomalies)
+{
+	char tkey[32], ckey[80], gbuf[160];
+	uint64_t b = r->ts_us - r->ts_us % a->bucket_us;
+	rec_format_ts(b, tkey, sizeof(tkey));
+	memcpy(tkey + 19, "Z", 2); /* whole seconds: 2026-11-22T09:00:00Z */
+	struct agg_map *ms[4] = {&a->time, &a->by_direction, &a->by_country, &a->by_as};
+	const char *keys[4] = {tkey, "external", "unknown", "unknown"};
+	if (a->geo) {
+		const struct rec_ep *remote = geo_remote(a->geo, r);
+		keys[1] = geo_dir_name(geo_direction(a->geo, r));
+		keys[2] = a->geo->have_country ? geo_country(a->geo, remote, ckey, sizeof(ckey))
+					       : NULL;
+		keys[3] = a->geo->have_asn ? geo_asn(a->geo, remote, gbuf, sizeof(gbuf)) : NULL;
+	} else {
+		keys[2] = keys[3] = NULL;
+	}
+	for (int k = 0; k < 4; k++) {
+		if (!keys[k])
+			continue;
+		agg_map_add(ms[k], keys[k], AGG_OUT_CONNECTIONS, 1);
+		agg_map_add(ms[k], keys[k], 1 + enc, 1);
+		if (own_anomalies)
+			agg_map_add(ms[k], keys[k], AGG_OUT_ANOMALIES, own_anomalies);
+	}
+}
+
+/* The per-server counters. */
+static void agg_rec_server(struct agg *a, const struct rec *r, unsigned enc, int weak)
+{
 	static const int8_t enc_srv[REC_ENC_COUNT] = {
 		[REC_ENC_UNKNOWN] = -1,
 		[REC_ENC_PLAINTEXT] = AGG_SRV_PLAINTEXT,
@@ -390,6 +401,14 @@ void agg_record(struct agg *a, const struct rec *r)
 		[REC_ENC_STARTTLS_FAILED] = AGG_SRV_FAILED,
 		[REC_ENC_TLS_UNKNOWN_START] = -1,
 	};
+	const struct smtp_facts *m = &r->smtp;
+	const struct tls_facts *t = &r->tls;
+	char ip[64], key[80];
+	rec_format_addr(&r->server, ip, sizeof(ip));
+	snprintf(key, sizeof(key), r->server.family == 6 ? "[%s]:%u" : "%s:%u", ip,
+		 (unsigned)r->server.port);
+	struct agg_map *s = &a->servers;
+	agg_map_add(s, key, AGG_SRV_CONNECTIONS, 1);
 	if (enc_srv[enc] >= 0)
 		agg_map_add(s, key, (unsigned)enc_srv[enc], 1);
 	if (r->smtp_valid && m->starttls_offered)
@@ -402,28 +421,21 @@ void agg_record(struct agg *a, const struct rec *r)
 		agg_map_add(s, key, AGG_SRV_MESSAGES_PLAIN, m->messages);
 }
 
-void agg_add_health(struct agg *a, const struct agg_health *g)
+void agg_record(struct agg *a, const struct rec *r, const struct rec_verdict *v)
 {
-	struct agg_health *h = &a->health;
-	h->files += g->files;
-	h->files_failed += g->files_failed;
-	h->packets += g->packets;
-	h->wire_bytes += g->wire_bytes;
-	h->captured_bytes += g->captured_bytes;
-	h->tcp_packets += g->tcp_packets;
-	h->mail_packets += g->mail_packets;
-	h->ts_backwards += g->ts_backwards;
-	if (g->first_us && (!h->first_us || g->first_us < h->first_us))
-		h->first_us = g->first_us;
-	if (g->last_us > h->last_us)
-		h->last_us = g->last_us;
-	for (int i = 0; i < DEC_C_COUNT; i++)
-		h->decode.c[i] += g->decode.c[i];
-	h->flows_evicted += g->flows_evicted;
-	h->flow_alloc_failed += g->flow_alloc_failed;
-	h->rsm_refused_bytes += g->rsm_refused_bytes;
-	if (g->rsm_peak_bytes > h->rsm_peak_bytes)
-		h->rsm_peak_bytes = g->rsm_peak_bytes;
+	unsigned enc = r->encryption < REC_ENC_COUNT ? r->encryption : REC_ENC_UNKNOWN;
+	agg_rec_connection(a, r, enc);
+	agg_rec_smtp(a, r, enc);
+	int weak = agg_rec_tls(a, r);
+	agg_rec_cert(a, r);
+	uint64_t own_anomalies = agg_rec_anomalies(a, r, v);
+	agg_rec_outcome(a, r, enc, own_anomalies);
+	agg_rec_server(a, r, enc, weak);
+}
+
+void agg_add_health(struct agg *a, const struct eng_health *h)
+{
+	eng_health_add(&a->health, h);
 }
 
 /* merge: collect b's counters in visiting order, then add them to a */
@@ -747,7 +759,7 @@ static void agg_print_map(FILE *out, const char *title, const struct agg_map *m,
 
 void agg_print_text(const struct agg *a, FILE *out, unsigned top)
 {
-	const struct agg_health *h = &a->health;
+	const struct eng_health *h = &a->health;
 	char first[32] = "-", last[32] = "-";
 	if (h->first_us) {
 		rec_format_ts(h->first_us, first, sizeof(first));

@@ -1,5 +1,6 @@
 /* agg.h — the statistics aggregator: exact counters over finished records
- * plus the capture's health counters. Every counter is a sum (the capture
+ * plus the capture's health counters (the engine's, struct eng_health, kept
+ * under the keys it names them by). Every counter is a sum (the capture
  * span and the reassembly peak merge by min/max), and every distribution is a
  * bounded agg_map, so the snapshots of two shards merge into the snapshot of
  * both (docs/metrics.md says which figures become approximate when a map
@@ -15,31 +16,13 @@
 
 #include <jansson.h>
 
-#include "analyzer/net/decode.h"
+#include "analyzer/session/health.h"
 #include "dissectors/base/mem.h"
 #include "stats/sinks/agg_map.h"
 #include "stats/sinks/geo.h"
 #include "stats/record/record.h"
 
 #define AGG_SNAPSHOT_VERSION 2
-
-/* Health of the capture itself, filled by the engine. */
-struct agg_health {
-	uint64_t files;		    /* input files read (fully or partly) */
-	uint64_t files_failed;	    /* inputs that could not be read to the end */
-	uint64_t packets;	    /* frames read */
-	uint64_t wire_bytes;	    /* their lengths on the wire */
-	uint64_t captured_bytes;    /* bytes present in the capture */
-	uint64_t tcp_packets;	    /* frames that decoded to TCP */
-	uint64_t mail_packets;	    /* TCP segments on a mail port */
-	uint64_t ts_backwards;	    /* frames older than one already seen */
-	uint64_t first_us, last_us; /* capture span (0 when no packet) */
-	struct dec_stats decode;    /* per-reason decode counters */
-	uint64_t flows_evicted;	    /* flows pushed out of a full table */
-	uint64_t flow_alloc_failed; /* packets dropped: no memory for a new flow */
-	uint64_t rsm_refused_bytes; /* bytes not buffered: a reassembly limit */
-	uint64_t rsm_peak_bytes;    /* most bytes buffered at once (merged by max) */
-};
 
 /* Capabilities whose adoption is counted (EHLO replies in the clear). */
 enum agg_cap {
@@ -88,7 +71,7 @@ struct agg_cfg {
 
 struct agg {
 	struct mem *mem;
-	struct agg_health health;
+	struct eng_health health; /* the engine's counters of every input, merged */
 	/* connections */
 	uint64_t connections;
 	uint64_t complete;
@@ -135,11 +118,12 @@ struct agg {
 /* Starts an empty aggregator. */
 void agg_init(struct agg *a, struct mem *mem, const struct agg_cfg *cfg);
 
-/* Adds one finished connection. */
-void agg_record(struct agg *a, const struct rec *r);
+/* Adds one finished connection: its record and the detectors' verdict on it
+ * (NULL when no detector ran). */
+void agg_record(struct agg *a, const struct rec *r, const struct rec_verdict *v);
 
-/* Adds the health counters of one input (or shard) into a. */
-void agg_add_health(struct agg *a, const struct agg_health *h);
+/* Adds the engine's health counters of one input (or shard) into a. */
+void agg_add_health(struct agg *a, const struct eng_health *h);
 
 /* Adds snapshot b into a (merging shards). */
 void agg_merge(struct agg *a, const struct agg *b);

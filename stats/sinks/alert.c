@@ -49,10 +49,11 @@ static void alert_one(struct alert_out *o, const struct rec *r, const struct rec
 	}
 }
 
-void alert_provisional(struct alert_out *o, const struct rec *r, uint32_t *alerted)
+void alert_provisional(struct alert_out *o, const struct rec *r, const struct rec_verdict *v,
+		       uint32_t *alerted)
 {
-	for (int i = 0; i < r->nanomalies; i++) {
-		const struct rec_anomaly *x = &r->anomalies[i];
+	for (int i = 0; i < rec_anomaly_count(r, v); i++) {
+		const struct rec_anomaly *x = rec_anomaly_at(r, v, i);
 		uint32_t bit = 1u << (x->type & 31);
 		if (*alerted & bit)
 			continue;
@@ -61,10 +62,10 @@ void alert_provisional(struct alert_out *o, const struct rec *r, uint32_t *alert
 	}
 }
 
-void alert_final(struct alert_out *o, const struct rec *r)
+void alert_final(struct alert_out *o, const struct rec *r, const struct rec_verdict *v)
 {
-	for (int i = 0; i < r->nanomalies; i++) {
-		const struct rec_anomaly *x = &r->anomalies[i];
+	for (int i = 0; i < rec_anomaly_count(r, v); i++) {
+		const struct rec_anomaly *x = rec_anomaly_at(r, v, i);
 		if (r->alerted & (1u << (x->type & 31)))
 			continue;
 		alert_one(o, r, x, 1);

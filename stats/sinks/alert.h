@@ -22,11 +22,14 @@ struct alert_out {
 	int failed; /* a write failed */
 };
 
-/* Alerts the anomalies of a running connection not reported before;
- * *alerted holds the types already reported and is updated. */
-void alert_provisional(struct alert_out *o, const struct rec *r, uint32_t *alerted);
+/* Alerts the anomalies of a running connection (r's own and the verdict
+ * v's) not reported before; *alerted holds the types already reported and
+ * is updated. */
+void alert_provisional(struct alert_out *o, const struct rec *r, const struct rec_verdict *v,
+		       uint32_t *alerted);
 
-/* Alerts the anomalies of a finished connection not reported while it ran. */
-void alert_final(struct alert_out *o, const struct rec *r);
+/* Alerts the anomalies of a finished connection (r's own and the verdict
+ * v's; v may be NULL) not reported while it ran. */
+void alert_final(struct alert_out *o, const struct rec *r, const struct rec_verdict *v);
 
 #endif

@@ -96,7 +96,7 @@ static void anom_alerts(const struct tls_facts *t, char *buf, size_t n)
 		}
 }
 
-static void anom_per_connection(struct rec *r)
+static void anom_per_connection(const struct rec *r, struct rec_verdict *vd)
 {
 	const struct smtp_facts *m = &r->smtp;
 	const struct tls_facts *t = &r->tls;
@@ -107,12 +107,11 @@ static void anom_per_connection(struct rec *r)
 				snprintf(d, sizeof(d),
 					 "EHLO reply lists \"%.8s\" where STARTTLS would stand",
 					 m->caps[i]);
-				rec_add_anomaly(r, REC_A_STARTTLS_CAPABILITY_CORRUPTED,
-						REC_SEV_HIGH, d);
+				rec_verdict_add(vd, REC_A_STARTTLS_CAPABILITY_CORRUPTED, d);
 				break;
 			}
 		if (m->greeting_seen && anom_masked_banner(m->banner))
-			rec_add_anomaly(r, REC_A_STARTTLS_CAPABILITY_CORRUPTED, REC_SEV_HIGH,
+			rec_verdict_add(vd, REC_A_STARTTLS_CAPABILITY_CORRUPTED,
 					"greeting masked with '*' (SMTP inspection by a firewall)");
 		int cmd_corrupt = m->mangled_command ||
 				  (m->starttls_offered && m->starttls_requested &&
@@ -124,27 +123,27 @@ static void anom_per_connection(struct rec *r)
 			else
 				snprintf(d, sizeof(d), "STARTTLS was advertised but answered %u",
 					 m->starttls_reply);
-			rec_add_anomaly(r, REC_A_STARTTLS_COMMAND_CORRUPTED, REC_SEV_HIGH, d);
+			rec_verdict_add(vd, REC_A_STARTTLS_COMMAND_CORRUPTED, d);
 		} else if (m->starttls_requested && m->starttls_reply >= 400) {
 			snprintf(d, sizeof(d), "STARTTLS answered %u%s", m->starttls_reply,
 				 m->starttls_offered ? " after being advertised" : "");
-			rec_add_anomaly(r, REC_A_STARTTLS_REFUSED,
-					m->starttls_offered ? REC_SEV_MEDIUM : REC_SEV_LOW, d);
+			rec_verdict_add_as(vd, REC_A_STARTTLS_REFUSED,
+					   m->starttls_offered ? REC_SEV_MEDIUM : REC_SEV_LOW, d);
 		}
 		if (m->starttls_offered && !m->starttls_requested && m->messages) {
 			snprintf(d, sizeof(d), "STARTTLS offered, %u message(s) sent in plain text",
 				 m->messages);
-			rec_add_anomaly(r, REC_A_STARTTLS_NOT_USED, REC_SEV_INFO, d);
+			rec_verdict_add(vd, REC_A_STARTTLS_NOT_USED, d);
 		}
 		if (m->ehlo_reply >= 500 && m->commands[SMTP_V_HELO]) {
 			snprintf(d, sizeof(d), "EHLO answered %u, the client fell back to HELO",
 				 m->ehlo_reply);
-			rec_add_anomaly(r, REC_A_EHLO_DOWNGRADED, REC_SEV_MEDIUM, d);
+			rec_verdict_add(vd, REC_A_EHLO_DOWNGRADED, d);
 		}
 		if (m->auth_mech[0] && m->auth_before_tls) {
 			snprintf(d, sizeof(d), "AUTH %s in plain text (reply %u)", m->auth_mech,
 				 m->auth_reply);
-			rec_add_anomaly(r, REC_A_AUTH_IN_PLAINTEXT, REC_SEV_HIGH, d);
+			rec_verdict_add(vd, REC_A_AUTH_IN_PLAINTEXT, d);
 		}
 	}
 	if (r->tls_valid && t->client_hello && !t->established &&
@@ -153,7 +152,7 @@ static void anom_per_connection(struct rec *r)
 		anom_alerts(t, al, sizeof(al));
 		snprintf(d, sizeof(d), "handshake did not complete (%s)",
 			 al[0] ? al : (r->tcp.rst ? "reset" : "no alert seen"));
-		rec_add_anomaly(r, REC_A_TLS_HANDSHAKE_FAILED, REC_SEV_MEDIUM, d);
+		rec_verdict_add(vd, REC_A_TLS_HANDSHAKE_FAILED, d);
 	}
 	if (r->tls_valid) {
 		/* RFC 8446 §4.1.3: a TLS 1.3 server negotiating less writes the
@@ -173,8 +172,9 @@ static void anom_per_connection(struct rec *r)
 				 inappropriate ? "inappropriate_fallback alert" : "",
 				 inappropriate && t->fallback_scsv ? "; " : "",
 				 t->fallback_scsv ? "TLS_FALLBACK_SCSV in ClientHello" : "");
-			rec_add_anomaly(r, REC_A_TLS_VERSION_DOWNGRADE,
-					sentinel || inappropriate ? REC_SEV_HIGH : REC_SEV_LOW, d);
+			rec_verdict_add_as(vd, REC_A_TLS_VERSION_DOWNGRADE,
+					   sentinel || inappropriate ? REC_SEV_HIGH : REC_SEV_LOW,
+					   d);
 		}
 	}
 	if (r->tls_valid && t->server_hello) {
@@ -201,7 +201,7 @@ static void anom_per_connection(struct rec *r)
 					      c->sig_alg);
 		if (k > 2 && k < sizeof(reasons)) {
 			reasons[k - 2] = '\0';
-			rec_add_anomaly(r, REC_A_WEAK_TLS, REC_SEV_MEDIUM, reasons);
+			rec_verdict_add(vd, REC_A_WEAK_TLS, reasons);
 		}
 	}
 }
@@ -221,7 +221,8 @@ static uint64_t anom_key_id(const char *spki_hex)
 
 /* The server's two most recent keys, from memory or (the first time the run
  * meets the server) from the history file. */
-static void anom_key(struct anom *a, struct rec *r, const char *key, int update)
+static void anom_key(struct anom *a, const struct rec *r, struct rec_verdict *vd, const char *key,
+		     int update)
 {
 	char d[120];
 	uint64_t local[ANOM_KEY_COUNT] = {0};
@@ -251,8 +252,8 @@ static void anom_key(struct anom *a, struct rec *r, const char *key, int update)
 			 r->cert.spki_sha256,
 			 worse ? "was valid, now invalid"
 			       : (valid ? "still valid" : "validity unchanged"));
-		anom_cross(rec_add_anomaly(r, REC_A_CERTIFICATE_CHANGED,
-					   worse ? REC_SEV_HIGH : REC_SEV_MEDIUM, d));
+		anom_cross(rec_verdict_add_as(vd, REC_A_CERTIFICATE_CHANGED,
+					      worse ? REC_SEV_HIGH : REC_SEV_MEDIUM, d));
 	}
 	if (now != k[ANOM_KEY_LAST]) {
 		k[ANOM_KEY_PREVIOUS] = k[ANOM_KEY_LAST];
@@ -264,7 +265,8 @@ static void anom_key(struct anom *a, struct rec *r, const char *key, int update)
 		a->db_errors++;
 }
 
-static void anom_cross_connection(struct anom *a, struct rec *r, int update)
+static void anom_cross_connection(struct anom *a, const struct rec *r, struct rec_verdict *vd,
+				  int update)
 {
 	const struct smtp_facts *m = &r->smtp;
 	const struct tls_facts *t = &r->tls;
@@ -285,19 +287,19 @@ static void anom_cross_connection(struct anom *a, struct rec *r, int update)
 		h[HIST_LOADED] = 1;
 	}
 	int corrupted = 0;
-	for (int i = 0; i < r->nanomalies; i++)
-		corrupted |= r->anomalies[i].type == REC_A_STARTTLS_CAPABILITY_CORRUPTED;
+	for (int i = 0; i < rec_anomaly_count(r, vd); i++)
+		corrupted |= rec_anomaly_at(r, vd, i)->type == REC_A_STARTTLS_CAPABILITY_CORRUPTED;
 	if (r->smtp_valid) {
 		if (m->ehlo_reply == 250 && !m->starttls_offered && !corrupted &&
 		    h[HIST_STARTTLS_OFFERED]) {
 			snprintf(d, sizeof(d),
 				 "offered STARTTLS in %llu earlier connection(s), not now",
 				 (unsigned long long)h[HIST_STARTTLS_OFFERED]);
-			anom_cross(rec_add_anomaly(r, REC_A_STARTTLS_CAPABILITY_MISSING,
-						   REC_SEV_HIGH, d));
+			anom_cross(rec_verdict_add(vd, REC_A_STARTTLS_CAPABILITY_MISSING, d));
 		}
-		for (int i = 0; i < r->nanomalies; i++) {
-			struct rec_anomaly *x = &r->anomalies[i];
+		for (int i = 0; i < vd->n; i++) {
+			/* the per-connection finding, in this verdict */
+			struct rec_anomaly *x = &vd->anomalies[i];
 			if (x->type == REC_A_EHLO_DOWNGRADED && h[HIST_EHLO_ACCEPTED]) {
 				/* history makes the per-connection finding stronger */
 				x->severity = REC_SEV_HIGH;
@@ -314,7 +316,7 @@ static void anom_cross_connection(struct anom *a, struct rec *r, int update)
 			 "client offered TLS 1.3, got %s; this server negotiated "
 			 "TLS 1.3 before",
 			 suite_version_name(t->version, v, sizeof(v)));
-		anom_cross(rec_add_anomaly(r, REC_A_TLS_VERSION_DOWNGRADE, REC_SEV_HIGH, d));
+		anom_cross(rec_verdict_add(vd, REC_A_TLS_VERSION_DOWNGRADE, d));
 	}
 
 	/* certificate_changed: the server shows a key (SPKI) that is neither the
@@ -322,7 +324,7 @@ static void anom_cross_connection(struct anom *a, struct rec *r, int update)
 	 * ECDSA certificate alternates between two); worse when it goes from a
 	 * valid chain to an invalid one. */
 	if (r->cert.present && r->cert.source == CERT_SRC_OBSERVED && r->cert.spki_sha256[0])
-		anom_key(a, r, key, update);
+		anom_key(a, r, vd, key, update);
 
 	/* plaintext_fallback: a failed TLS attempt, then plain-text mail from the
 	 * same client to the same server within the window. */
@@ -351,7 +353,7 @@ static void anom_cross_connection(struct anom *a, struct rec *r, int update)
 			snprintf(d, sizeof(d),
 				 "plain-text delivery %.1f s after a failed TLS attempt",
 				 (double)(r->ts_us - v[0]) / 1e6);
-			anom_cross(rec_add_anomaly(r, REC_A_PLAINTEXT_FALLBACK, REC_SEV_HIGH, d));
+			anom_cross(rec_verdict_add(vd, REC_A_PLAINTEXT_FALLBACK, d));
 		}
 	}
 
@@ -380,14 +382,16 @@ static void anom_cross_connection(struct anom *a, struct rec *r, int update)
 	}
 }
 
-void anom_judge(struct anom *a, struct rec *r)
+void anom_judge(struct anom *a, const struct rec *r, struct rec_verdict *vd)
 {
-	anom_per_connection(r);
-	anom_cross_connection(a, r, 1);
+	rec_verdict_init(vd, r);
+	anom_per_connection(r, vd);
+	anom_cross_connection(a, r, vd, 1);
 }
 
-void anom_judge_provisional(struct anom *a, struct rec *r)
+void anom_judge_provisional(struct anom *a, const struct rec *r, struct rec_verdict *vd)
 {
-	anom_per_connection(r);
-	anom_cross_connection(a, r, 0);
+	rec_verdict_init(vd, r);
+	anom_per_connection(r, vd);
+	anom_cross_connection(a, r, vd, 0);
 }

@@ -1,7 +1,7 @@
 /* anomaly.h — the anomaly detectors (docs/anomalies.md).
  *
- * anom_judge() looks at one finished record and adds the anomalies it shows
- * to it: per-connection detectors judge the record alone; cross-connection
+ * anom_judge() looks at one finished record and returns the anomalies it
+ * shows in a verdict beside it (the record itself is read-only): per-connection detectors judge the record alone; cross-connection
  * detectors compare it with what this run has seen of the same server (and
  * client) before, in record order. The history is bounded (max_hosts servers,
  * as many client/server pairs); what does not fit is counted, never grown.
@@ -43,13 +43,13 @@ struct anom {
 
 void anom_init(struct anom *a, const struct anom_cfg *cfg, struct mem *mem);
 
-/* Adds the anomalies of r (per-connection and against the history), then
- * records r in the history. */
-void anom_judge(struct anom *a, struct rec *r);
+/* Fills v (the caller's) with the anomalies of r, per-connection and
+ * against the history, then records r in the history. */
+void anom_judge(struct anom *a, const struct rec *r, struct rec_verdict *v);
 
 /* The same for a connection still running: the history is consulted but
  * not changed, and detectors that need the connection's end wait for it. */
-void anom_judge_provisional(struct anom *a, struct rec *r);
+void anom_judge_provisional(struct anom *a, const struct rec *r, struct rec_verdict *v);
 
 void anom_free(struct anom *a);
 

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Differential test: the direct record writer against jansson.
+"""The record writer, read back by jansson.
 
 Session lines are written by rec_json_head() + rec_json_anomalies(), straight
-into a buffer; rec_to_json() (a jansson tree, serialised by jsonw_dump()) is
-the reference. This test dumps the records of every capture of pcaps/ and of
+into a buffer, from the record's one field list (stats/record/rec_fields.c).
+This test dumps the records of every capture of pcaps/ and of
 shared/pcaps-external (`smtptls analyze --dump`), then runs the tool
-recjson_check on the dumps: each record is compared byte for byte as dumped,
-after the detectors (anomalies with their details), and as mutated copies
+recjson_check on the dumps: each record is written as dumped, with the
+detectors' verdict (anomalies with their details), and as mutated copies
 (texts that are not UTF-8, controls, quotes, numbers past INT64_MAX, odd
-times). Any difference fails the test, and so does comparing nothing.
+times), parsed back, compared with json_dumps() of what was parsed and
+checked field by field against the record (tests/tools/reccheck.h). Any
+difference fails the test, and so does checking nothing.
 
 Usage: check_recjson.py SMTPTLS RECJSON_CHECK SOURCE_DIR SHARED_DIR WORK_DIR
 """

@@ -41,11 +41,12 @@ static void add_cap(struct rec *r, const char *cap)
 		r->smtp.starttls_offered = 1;
 }
 
-static int has(const struct rec *r, enum rec_anom t)
+/* The severity + 1 of type t in the detectors' verdict, or 0. */
+static int has(const struct rec_verdict *v, enum rec_anom t)
 {
-	for (int i = 0; i < r->nanomalies; i++)
-		if (r->anomalies[i].type == t)
-			return r->anomalies[i].severity + 1;
+	for (int i = 0; i < v->n; i++)
+		if (v->anomalies[i].type == t)
+			return v->anomalies[i].severity + 1;
 	return 0;
 }
 
@@ -53,6 +54,7 @@ struct fx {
 	struct mem mem;
 	struct anom_cfg cfg;
 	struct anom a;
+	struct rec_verdict v; /* the last verdict */
 };
 
 static struct fx *fx_new(void)
@@ -80,8 +82,8 @@ static void test_capability_corrupted(void **state)
 		struct rec *r = smtp_rec(1, 40000, 100);
 		add_cap(r, "PIPELINING");
 		add_cap(r, masked[i]);
-		anom_judge(&f->a, r);
-		assert_true(has(r, REC_A_STARTTLS_CAPABILITY_CORRUPTED));
+		anom_judge(&f->a, r, &f->v);
+		assert_true(has(&f->v, REC_A_STARTTLS_CAPABILITY_CORRUPTED));
 		free(r);
 	}
 	/* real 8-letter capabilities are not masks */
@@ -91,14 +93,14 @@ static void test_capability_corrupted(void **state)
 	add_cap(r, "SMTPUTF8");
 	add_cap(r, "XFORWARD NAME ADDR");
 	add_cap(r, "STARTTLS");
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_STARTTLS_CAPABILITY_CORRUPTED));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_STARTTLS_CAPABILITY_CORRUPTED));
 	free(r);
 	/* a masked greeting */
 	r = smtp_rec(3, 40002, 100);
 	snprintf(r->smtp.banner, sizeof(r->smtp.banner), "*******************************");
-	anom_judge(&f->a, r);
-	assert_true(has(r, REC_A_STARTTLS_CAPABILITY_CORRUPTED));
+	anom_judge(&f->a, r, &f->v);
+	assert_true(has(&f->v, REC_A_STARTTLS_CAPABILITY_CORRUPTED));
 	free(r);
 	fx_free(f);
 }
@@ -111,22 +113,22 @@ static void test_command_corrupted_and_refused(void **state)
 	add_cap(r, "STARTTLS");
 	r->smtp.starttls_requested = 1;
 	r->smtp.starttls_reply = 502;
-	anom_judge(&f->a, r);
-	assert_true(has(r, REC_A_STARTTLS_COMMAND_CORRUPTED));
-	assert_false(has(r, REC_A_STARTTLS_REFUSED));
+	anom_judge(&f->a, r, &f->v);
+	assert_true(has(&f->v, REC_A_STARTTLS_COMMAND_CORRUPTED));
+	assert_false(has(&f->v, REC_A_STARTTLS_REFUSED));
 	free(r);
 	r = smtp_rec(1, 40001, 101);
 	r->smtp.mangled_command = 1;
-	anom_judge(&f->a, r);
-	assert_true(has(r, REC_A_STARTTLS_COMMAND_CORRUPTED));
+	anom_judge(&f->a, r, &f->v);
+	assert_true(has(&f->v, REC_A_STARTTLS_COMMAND_CORRUPTED));
 	free(r);
 	r = smtp_rec(1, 40002, 102);
 	add_cap(r, "STARTTLS");
 	r->smtp.starttls_requested = 1;
 	r->smtp.starttls_reply = 454;
 	r->encryption = REC_ENC_STARTTLS_REFUSED;
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_STARTTLS_REFUSED), REC_SEV_MEDIUM + 1);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_STARTTLS_REFUSED), REC_SEV_MEDIUM + 1);
 	free(r);
 	fx_free(f);
 }
@@ -140,15 +142,15 @@ static void test_not_used_and_auth(void **state)
 	r->smtp.messages = 1;
 	snprintf(r->smtp.auth_mech, sizeof(r->smtp.auth_mech), "PLAIN");
 	r->smtp.auth_before_tls = 1;
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_STARTTLS_NOT_USED), REC_SEV_INFO + 1);
-	assert_int_equal(has(r, REC_A_AUTH_IN_PLAINTEXT), REC_SEV_HIGH + 1);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_STARTTLS_NOT_USED), REC_SEV_INFO + 1);
+	assert_int_equal(has(&f->v, REC_A_AUTH_IN_PLAINTEXT), REC_SEV_HIGH + 1);
 	free(r);
 	/* offered, not used, no mail: nothing to report */
 	r = smtp_rec(1, 40001, 101);
 	add_cap(r, "STARTTLS");
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_STARTTLS_NOT_USED));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_STARTTLS_NOT_USED));
 	free(r);
 	fx_free(f);
 }
@@ -158,22 +160,22 @@ static void test_capability_missing_needs_history(void **state)
 	(void)state;
 	struct fx *f = fx_new();
 	struct rec *r = smtp_rec(7, 40000, 100);
-	anom_judge(&f->a, r); /* first sight without STARTTLS: nothing */
-	assert_false(has(r, REC_A_STARTTLS_CAPABILITY_MISSING));
+	anom_judge(&f->a, r, &f->v); /* first sight without STARTTLS: nothing */
+	assert_false(has(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING));
 	free(r);
 	r = smtp_rec(7, 40001, 200);
 	add_cap(r, "STARTTLS");
-	anom_judge(&f->a, r);
+	anom_judge(&f->a, r, &f->v);
 	free(r);
 	r = smtp_rec(7, 40002, 300); /* now it is missing */
 	add_cap(r, "PIPELINING");
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_STARTTLS_CAPABILITY_MISSING), REC_SEV_HIGH + 1);
-	assert_true(r->anomalies[0].cross);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING), REC_SEV_HIGH + 1);
+	assert_true(f->v.anomalies[0].cross);
 	free(r);
 	r = smtp_rec(8, 40003, 300); /* another server: no history */
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_STARTTLS_CAPABILITY_MISSING));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING));
 	free(r);
 	fx_free(f);
 }
@@ -183,19 +185,19 @@ static void test_ehlo_downgrade(void **state)
 	(void)state;
 	struct fx *f = fx_new();
 	struct rec *r = smtp_rec(1, 40000, 100);
-	anom_judge(&f->a, r); /* EHLO accepted before */
+	anom_judge(&f->a, r, &f->v); /* EHLO accepted before */
 	free(r);
 	r = smtp_rec(1, 40001, 200);
 	r->smtp.ehlo_reply = 502;
 	r->smtp.commands[SMTP_V_HELO] = 1;
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_EHLO_DOWNGRADED), REC_SEV_HIGH + 1);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_EHLO_DOWNGRADED), REC_SEV_HIGH + 1);
 	free(r);
 	r = smtp_rec(2, 40002, 200); /* never accepted EHLO: medium */
 	r->smtp.ehlo_reply = 500;
 	r->smtp.commands[SMTP_V_HELO] = 1;
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_EHLO_DOWNGRADED), REC_SEV_MEDIUM + 1);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_EHLO_DOWNGRADED), REC_SEV_MEDIUM + 1);
 	free(r);
 	fx_free(f);
 }
@@ -211,19 +213,19 @@ static void test_plaintext_fallback_window(void **state)
 	r->encryption = REC_ENC_STARTTLS_FAILED;
 	r->tls_valid = 1;
 	r->tls.client_hello = 1;
-	anom_judge(&f->a, r);
-	assert_true(has(r, REC_A_TLS_HANDSHAKE_FAILED));
+	anom_judge(&f->a, r, &f->v);
+	assert_true(has(&f->v, REC_A_TLS_HANDSHAKE_FAILED));
 	free(r);
 	r = smtp_rec(1, 40001, 1010); /* 10 s later, plain text with mail */
 	r->smtp.messages = 1;
 	r->smtp.commands[SMTP_V_MAIL] = 1;
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_PLAINTEXT_FALLBACK), REC_SEV_HIGH + 1);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_PLAINTEXT_FALLBACK), REC_SEV_HIGH + 1);
 	free(r);
 	r = smtp_rec(1, 40002, 1400); /* outside the window */
 	r->smtp.messages = 1;
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_PLAINTEXT_FALLBACK));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_PLAINTEXT_FALLBACK));
 	free(r);
 	fx_free(f);
 }
@@ -241,9 +243,9 @@ static void test_tls_downgrade_and_weak(void **state)
 	r->tls.client_max_version = 0x0304;
 	r->tls.cipher = 0xc02f;
 	r->tls.downgrade_sentinel = 1;
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_TLS_VERSION_DOWNGRADE), REC_SEV_HIGH + 1);
-	assert_false(has(r, REC_A_WEAK_TLS));
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_TLS_VERSION_DOWNGRADE), REC_SEV_HIGH + 1);
+	assert_false(has(&f->v, REC_A_WEAK_TLS));
 	free(r);
 	/* the same sentinel for a 1.2-only client is legitimate */
 	r = smtp_rec(2, 40001, 100);
@@ -253,8 +255,8 @@ static void test_tls_downgrade_and_weak(void **state)
 	r->tls.client_max_version = 0x0303;
 	r->tls.cipher = 0xc02f;
 	r->tls.downgrade_sentinel = 1;
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_TLS_VERSION_DOWNGRADE));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_TLS_VERSION_DOWNGRADE));
 	free(r);
 	/* TLS 1.0 with 3DES and DH 1024: one weak_tls listing the reasons */
 	r = smtp_rec(3, 40002, 100);
@@ -263,12 +265,12 @@ static void test_tls_downgrade_and_weak(void **state)
 	r->tls.version = 0x0301;
 	r->tls.cipher = 0x0016; /* TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA */
 	r->tls.dh_bits = 1024;
-	anom_judge(&f->a, r);
-	assert_true(has(r, REC_A_WEAK_TLS));
-	for (int i = 0; i < r->nanomalies; i++)
-		if (r->anomalies[i].type == REC_A_WEAK_TLS) {
-			assert_non_null(strstr(r->anomalies[i].detail, "TLSv1.0"));
-			assert_non_null(strstr(r->anomalies[i].detail, "DH 1024"));
+	anom_judge(&f->a, r, &f->v);
+	assert_true(has(&f->v, REC_A_WEAK_TLS));
+	for (int i = 0; i < f->v.n; i++)
+		if (f->v.anomalies[i].type == REC_A_WEAK_TLS) {
+			assert_non_null(strstr(f->v.anomalies[i].detail, "TLSv1.0"));
+			assert_non_null(strstr(f->v.anomalies[i].detail, "DH 1024"));
 		}
 	free(r);
 	fx_free(f);
@@ -299,32 +301,32 @@ static void test_certificate_changed(void **state)
 	(void)state;
 	struct fx *f = fx_new();
 	struct rec *r = tls_rec(100, k1, 1);
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_CERTIFICATE_CHANGED));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_CERTIFICATE_CHANGED));
 	free(r);
 	r = tls_rec(200, k1, 1); /* same key */
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_CERTIFICATE_CHANGED));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_CERTIFICATE_CHANGED));
 	free(r);
 	r = tls_rec(300, k2, 0); /* new key, and self-signed: high */
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
 	free(r);
 	r = tls_rec(400, k1, 1); /* back to the one before: two keys, no change */
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_CERTIFICATE_CHANGED));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_CERTIFICATE_CHANGED));
 	free(r);
 	r = tls_rec(450, k2, 0); /* and back again */
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_CERTIFICATE_CHANGED));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_CERTIFICATE_CHANGED));
 	free(r);
 	r = tls_rec(500, k3, 1); /* a third key, valid after invalid: medium */
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_CERTIFICATE_CHANGED), REC_SEV_MEDIUM + 1);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_MEDIUM + 1);
 	free(r);
 	r = tls_rec(600, k1, 0); /* k1 is now older than the last two: high */
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
 	free(r);
 	fx_free(f);
 }
@@ -343,14 +345,14 @@ static void test_certificate_changed_history(void **state)
 	f->a.db = hist_open(path, err, sizeof(err));
 	assert_non_null(f->a.db);
 	struct rec *r = tls_rec(100, k1, 1);
-	anom_judge(&f->a, r);
+	anom_judge(&f->a, r, &f->v);
 	free(r);
 	r = tls_rec(200, k2, 1);
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_CERTIFICATE_CHANGED), REC_SEV_MEDIUM + 1);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_MEDIUM + 1);
 	free(r);
 	r = tls_rec(300, k2, 1);
-	anom_judge(&f->a, r);
+	anom_judge(&f->a, r, &f->v);
 	free(r);
 	assert_int_equal(hist_close(f->a.db), 0);
 	fx_free(f);
@@ -367,12 +369,12 @@ static void test_certificate_changed_history(void **state)
 	assert_string_equal(hk[1].spki, k1);
 	assert_string_equal(hk[1].validation, "valid");
 	r = tls_rec(400, k1, 1);
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_CERTIFICATE_CHANGED));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_CERTIFICATE_CHANGED));
 	free(r);
 	r = tls_rec(500, k3, 0);
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
 	free(r);
 	assert_int_equal(f->a.db_errors, 0);
 	assert_int_equal(hist_close(f->a.db), 0);
@@ -393,11 +395,11 @@ static void test_certificate_changed_history(void **state)
 	unlink(wal);
 }
 
-static const char *detail_of(const struct rec *r, enum rec_anom t)
+static const char *detail_of(const struct rec_verdict *v, enum rec_anom t)
 {
-	for (int i = 0; i < r->nanomalies; i++)
-		if (r->anomalies[i].type == t)
-			return r->anomalies[i].detail;
+	for (int i = 0; i < v->n; i++)
+		if (v->anomalies[i].type == t)
+			return v->anomalies[i].detail;
 	return "";
 }
 
@@ -413,10 +415,10 @@ static void test_handshake_failed(void **state)
 	r->tls.alerts_n[1] = 1;
 	r->tls.alerts[1][0][0] = 2;
 	r->tls.alerts[1][0][1] = 70;
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_TLS_HANDSHAKE_FAILED), REC_SEV_MEDIUM + 1);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_TLS_HANDSHAKE_FAILED), REC_SEV_MEDIUM + 1);
 	assert_non_null(
-		strstr(detail_of(r, REC_A_TLS_HANDSHAKE_FAILED), "server protocol_version"));
+		strstr(detail_of(&f->v, REC_A_TLS_HANDSHAKE_FAILED), "server protocol_version"));
 	free(r);
 	/* implicit TLS reset before the ServerHello */
 	r = smtp_rec(2, 40001, 100);
@@ -426,8 +428,8 @@ static void test_handshake_failed(void **state)
 	r->tls_valid = 1;
 	r->tls.client_hello = 1;
 	r->tcp.rst = 1;
-	anom_judge(&f->a, r);
-	assert_non_null(strstr(detail_of(r, REC_A_TLS_HANDSHAKE_FAILED), "reset"));
+	anom_judge(&f->a, r, &f->v);
+	assert_non_null(strstr(detail_of(&f->v, REC_A_TLS_HANDSHAKE_FAILED), "reset"));
 	free(r);
 	/* a completed handshake, and a STARTTLS that never got a ClientHello */
 	r = smtp_rec(3, 40002, 100);
@@ -436,13 +438,13 @@ static void test_handshake_failed(void **state)
 	r->tls.client_hello = r->tls.server_hello = r->tls.established = 1;
 	r->tls.version = 0x0304;
 	r->tls.cipher = 0x1302;
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_TLS_HANDSHAKE_FAILED));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_TLS_HANDSHAKE_FAILED));
 	free(r);
 	r = smtp_rec(4, 40003, 100);
 	r->encryption = REC_ENC_STARTTLS_FAILED;
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_TLS_HANDSHAKE_FAILED));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_TLS_HANDSHAKE_FAILED));
 	free(r);
 	fx_free(f);
 }
@@ -456,9 +458,9 @@ static void test_downgrade_signals(void **state)
 	r->tls_valid = 1;
 	r->tls.client_hello = 1;
 	r->tls.fallback_scsv = 1;
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_TLS_VERSION_DOWNGRADE), REC_SEV_LOW + 1);
-	assert_non_null(strstr(detail_of(r, REC_A_TLS_VERSION_DOWNGRADE), "TLS_FALLBACK_SCSV"));
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_TLS_VERSION_DOWNGRADE), REC_SEV_LOW + 1);
+	assert_non_null(strstr(detail_of(&f->v, REC_A_TLS_VERSION_DOWNGRADE), "TLS_FALLBACK_SCSV"));
 	free(r);
 	/* inappropriate_fallback (86): high */
 	r = smtp_rec(1, 40001, 101);
@@ -467,8 +469,8 @@ static void test_downgrade_signals(void **state)
 	r->tls.alerts_n[1] = 1;
 	r->tls.alerts[1][0][0] = 2;
 	r->tls.alerts[1][0][1] = 86;
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_TLS_VERSION_DOWNGRADE), REC_SEV_HIGH + 1);
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_TLS_VERSION_DOWNGRADE), REC_SEV_HIGH + 1);
 	free(r);
 	/* a server that negotiated 1.3 now gives a 1.3-capable client 1.2 */
 	r = smtp_rec(5, 40002, 200);
@@ -477,8 +479,8 @@ static void test_downgrade_signals(void **state)
 	r->tls.version = 0x0304;
 	r->tls.client_max_version = 0x0304;
 	r->tls.cipher = 0x1302;
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_TLS_VERSION_DOWNGRADE));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_TLS_VERSION_DOWNGRADE));
 	free(r);
 	r = smtp_rec(5, 40003, 300);
 	r->tls_valid = 1;
@@ -486,9 +488,9 @@ static void test_downgrade_signals(void **state)
 	r->tls.version = 0x0303;
 	r->tls.client_max_version = 0x0304;
 	r->tls.cipher = 0xc02f;
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_TLS_VERSION_DOWNGRADE), REC_SEV_HIGH + 1);
-	assert_non_null(strstr(detail_of(r, REC_A_TLS_VERSION_DOWNGRADE), "TLS 1.3 before"));
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_TLS_VERSION_DOWNGRADE), REC_SEV_HIGH + 1);
+	assert_non_null(strstr(detail_of(&f->v, REC_A_TLS_VERSION_DOWNGRADE), "TLS 1.3 before"));
 	free(r);
 	/* the same 1.2 for a client that offered only 1.2: nothing */
 	r = smtp_rec(5, 40004, 400);
@@ -497,8 +499,8 @@ static void test_downgrade_signals(void **state)
 	r->tls.version = 0x0303;
 	r->tls.client_max_version = 0x0303;
 	r->tls.cipher = 0xc02f;
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_TLS_VERSION_DOWNGRADE));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_TLS_VERSION_DOWNGRADE));
 	free(r);
 	fx_free(f);
 }
@@ -512,16 +514,50 @@ static void test_weak_certificate(void **state)
 	r->cert.key_bits = 1024;
 	r->cert.weak_sig = 1;
 	snprintf(r->cert.sig_alg, sizeof(r->cert.sig_alg), "sha1WithRSAEncryption");
-	anom_judge(&f->a, r);
-	assert_int_equal(has(r, REC_A_WEAK_TLS), REC_SEV_MEDIUM + 1);
-	assert_string_equal(detail_of(r, REC_A_WEAK_TLS),
+	anom_judge(&f->a, r, &f->v);
+	assert_int_equal(has(&f->v, REC_A_WEAK_TLS), REC_SEV_MEDIUM + 1);
+	assert_string_equal(detail_of(&f->v, REC_A_WEAK_TLS),
 			    "RSA 1024-bit key; sha1WithRSAEncryption signature");
 	free(r);
 	r = tls_rec(200, k1, 1); /* 2048 bits, SHA-256: not weak */
 	snprintf(r->cert.key_type, sizeof(r->cert.key_type), "RSA");
 	r->cert.key_bits = 2048;
-	anom_judge(&f->a, r);
-	assert_false(has(r, REC_A_WEAK_TLS));
+	anom_judge(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_WEAK_TLS));
+	free(r);
+	fx_free(f);
+}
+
+/* The verdict goes beside the record, which stays as the session built it;
+ * both together hold REC_MAX_ANOMALIES at most, the record's own first. */
+static void test_verdict_beside_record(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	struct rec *r = smtp_rec(1, 40000, 100);
+	add_cap(r, "XXXXXXXA");
+	r->smtp.auth_before_tls = 1;
+	snprintf(r->smtp.auth_mech, sizeof(r->smtp.auth_mech), "PLAIN");
+	for (int i = 0; i < REC_MAX_ANOMALIES - 1; i++)
+		rec_add_anomaly(r, REC_A_SMTP_LINE_TOO_LONG, "session");
+	struct rec *before = malloc(sizeof(*before));
+	memcpy(before, r, sizeof(*r));
+	anom_judge(&f->a, r, &f->v);
+	assert_memory_equal(before, r, sizeof(*r));
+	assert_int_equal(f->v.n, 1); /* two findings, room for one */
+	assert_int_equal(f->v.anomalies[0].type, REC_A_STARTTLS_CAPABILITY_CORRUPTED);
+	assert_int_equal(rec_anomaly_count(r, &f->v), REC_MAX_ANOMALIES);
+	assert_int_equal(rec_anomaly_at(r, &f->v, 0)->type, REC_A_SMTP_LINE_TOO_LONG);
+	assert_ptr_equal(rec_anomaly_at(r, &f->v, REC_MAX_ANOMALIES - 1), &f->v.anomalies[0]);
+	assert_int_equal(rec_anomaly_count(r, NULL), REC_MAX_ANOMALIES - 1);
+	/* the catalogue's default severity, unless the case says otherwise */
+	assert_int_equal(r->anomalies[0].severity,
+			 rec_anom_info(REC_A_SMTP_LINE_TOO_LONG)->severity);
+	assert_int_equal(rec_anom_info(REC_A_SMTP_LINE_TOO_LONG)->severity, REC_SEV_LOW);
+	assert_string_equal(rec_anom_name(REC_A_WEAK_TLS), "weak_tls");
+	assert_ptr_equal(rec_anom_by_name("weak_tls"), rec_anom_info(REC_A_WEAK_TLS));
+	assert_null(rec_anom_by_name("no_such_anomaly"));
+	free(before);
 	free(r);
 	fx_free(f);
 }
@@ -541,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_handshake_failed),
 		cmocka_unit_test(test_downgrade_signals),
 		cmocka_unit_test(test_weak_certificate),
+		cmocka_unit_test(test_verdict_beside_record),
 	};
 	return cmocka_run_group_tests_name("anomaly", tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -261,6 +262,65 @@ static void test_allocation_failures(void **state)
 	}
 }
 
+struct health_names {
+	const char *names[64];
+	int n, sums, maxes, mins;
+};
+
+static void health_name(void *ctx, const char *name, uint64_t *v, enum eng_health_merge how)
+{
+	struct health_names *h = ctx;
+	(void)v;
+	for (int i = 0; i < h->n; i++)
+		assert_string_not_equal(h->names[i], name); /* each counter once */
+	if (h->n < 64)
+		h->names[h->n] = strdup(name);
+	h->n++;
+	h->sums += how == ENG_HEALTH_SUM;
+	h->maxes += how == ENG_HEALTH_MAX;
+	h->mins += how == ENG_HEALTH_MIN_NZ;
+}
+
+/* The engine's health counters: every one named once, under the keys of
+ * the statistics snapshot, and merged by its rule. */
+static void test_health_table(void **state)
+{
+	(void)state;
+	struct eng_health a, b;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	struct health_names h = {.n = 0};
+	eng_health_visit(&a, health_name, &h);
+	/* every uint64_t of the structure has a name */
+	assert_int_equal(h.n, sizeof(struct eng_health) / sizeof(uint64_t));
+	assert_int_equal(h.maxes, 2); /* span.last_us, reassembly.peak_bytes */
+	assert_int_equal(h.mins, 1);  /* span.first_us */
+	assert_string_equal(h.names[0], "span.first_us");
+	assert_string_equal(h.names[2], "health.files");
+	for (int i = 0; i < h.n && i < 64; i++)
+		free((void *)(uintptr_t)h.names[i]);
+
+	a.packets = 3;
+	a.first_us = 0;
+	a.last_us = 50;
+	a.rsm_peak_bytes = 7;
+	a.decode.c[0] = 1;
+	b.packets = 4;
+	b.first_us = 20;
+	b.last_us = 40;
+	b.rsm_peak_bytes = 9;
+	b.decode.c[0] = 2;
+	eng_health_add(&a, &b);
+	assert_int_equal(a.packets, 7);
+	assert_int_equal(a.first_us, 20); /* 0 is "none", not the minimum */
+	assert_int_equal(a.last_us, 50);
+	assert_int_equal(a.rsm_peak_bytes, 9);
+	assert_int_equal(a.decode.c[0], 3);
+	b.first_us = 10;
+	eng_health_add(&a, &b);
+	assert_int_equal(a.first_us, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_port_reuse_and_other_ports),
 		cmocka_unit_test(test_clock_per_input_and_backwards_time),
 		cmocka_unit_test(test_allocation_failures),
+		cmocka_unit_test(test_health_table),
 	};
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }
