@@ -34,15 +34,11 @@ KNOWN = {
     ("analyzer/app/cli.c", "cli_parse"),  # option table
     ("analyzer/app/live.c", "live_run"),  # one pipeline set-up
     ("analyzer/app/main.c", "analyze_run"),  # one pipeline set-up
-    ("analyzer/app/run.c", "run_files"),  # one pipeline set-up
     ("dissectors/proto/tls.c", None),  # dissector contract, suites from the registry
-    ("stats/record/rec_tls.c", "rec_tls_write"),  # one record field list
-    ("stats/sinks/agg.c", "agg_record"),
     ("plots/plot.c", "plot_run"),  # the report's page out of C
     ("plots/report.c", None),
     ("plots/report.c", "report_summary"),
     ("cluster/smtptls-cluster", None),  # options asked of the binary
-    ("tests/tools/recjson_check.c", "ck_mutate"),  # one record writer
     ("tests/unit/test_tls.c", None),  # one feeder
 }
 
