@@ -1,6 +1,7 @@
 /* run.c — units of work over capture files, threads, in-order assembly. */
 #include "analyzer/app/run.h"
 
+#include "analyzer/app/pipeline.h"
 #include "stats/record/recdump.h"
 
 #include <errno.h>
@@ -158,10 +159,12 @@ static void run_unit_work(struct run_shared *sh, struct run_unit *u)
 		eng_add_sink(e, run_keep_record, u);
 	}
 	struct src_opts opts = {a->bpf, &u->prog, 1};
+	struct src_sink source;
+	pipeline_engine_source(&source, e);
 	char err[512];
 	for (size_t i = 0; i < u->npaths; i++) {
 		opts.end_input = !a->merge_files || i + 1 == u->npaths;
-		if (src_read_file(e, u->paths[i], &opts, err, sizeof(err)) != 0) {
+		if (src_read_file(&source, u->paths[i], &opts, err, sizeof(err)) != 0) {
 			run_error(u, err);
 			u->failed++;
 		}
