@@ -86,8 +86,10 @@ int main(int argc, char **argv)
 		cli_list_options(stdout);
 		return fflush(stdout) == 0 ? 0 : 2;
 	}
-	if (strcmp(cmd, "--list-inputs") == 0)
-		return pipeline_list_inputs(argc - 2, argv + 2, stdout, stderr);
+	if (strcmp(cmd, "--list-inputs") == 0) {
+		int first = argc > 2 && strcmp(argv[2], "--") == 0 ? 3 : 2;
+		return pipeline_list_inputs(argc - first, argv + first, stdout, stderr);
+	}
 	if (strcmp(cmd, "help") == 0) {
 		static const struct {
 			const char *name;
