@@ -522,7 +522,6 @@ static enum cli_status cli_finish_capture(struct cli_analyze *a, unsigned cmd, F
 		fprintf(err, "smtptls: --sessions and --stats cannot both be standard output\n");
 		return CLI_USAGE;
 	}
-	a->live = cmd == CLI_LIVE;
 	if (cmd == CLI_ANALYZE) {
 		if (a->ninputs == 0) {
 			fprintf(err, "smtptls analyze: no input given (a pcap, pcapng or a "

@@ -60,7 +60,6 @@ struct cli_analyze {
 	int no_sandbox;	     /* --no-sandbox: no seccomp filter */
 	uint8_t alert_min;   /* lowest severity alerted */
 	/* live mode */
-	int live;
 	const char *iface;
 	const char *user; /* -Z: drop to this user after opening the interface */
 	int allow_root;
