@@ -1,4 +1,4 @@
-/* cli.c — option parsing for `smtptls analyze`. */
+/* cli.c — the option table and the parser, help and listing it drives. */
 #include "analyzer/app/cli.h"
 
 #include <ctype.h>
@@ -89,66 +89,6 @@ bad:
 	return -1;
 }
 
-void cli_usage_analyze(FILE *out)
-{
-	fprintf(out,
-		"Usage: smtptls analyze [OPTIONS] PCAP|DIR...\n"
-		"\n"
-		"Reads pcap and pcapng files (a directory is walked for *.pcap, *.pcapng,\n"
-		"*.cap) and reports every TCP connection on a mail port.\n"
-		"\n"
-		"Output (without --sessions or --stats, a short summary is printed):\n"
-		"  -s, --sessions FILE     one JSON object per connection (JSON Lines; - = "
-		"stdout)\n"
-		"      --stats FILE        JSON statistics snapshot (- = stdout)\n"
-		"  -q, --quiet             no progress line on a terminal\n"
-		"      --top N             rows of each top-N list in the summary (default 10)\n"
-		"      --bucket hour|day   time series bucket of the statistics (default hour)\n"
-		"      --geoip FILE|none   country database (MaxMind DB) for the remote peer\n"
-		"                          (default " CLI_DEFAULT_GEOIP " when present)\n"
-		"      --asn FILE          autonomous-system database (MaxMind DB)\n"
-		"  -j, --jobs N            analyse N files at once (same output as one)\n"
-		"      --merge-files       the inputs are one rotated capture: read them in the\n"
-		"                          order of their first packet, connections may span\n"
-		"                          files (no parallelism)\n"
-		"\n"
-		"Traffic:\n"
-		"      --ports LIST        mail ports (default " CLI_DEFAULT_PORTS ")\n"
-		"      --tls-ports LIST    more implicit-TLS ports (465 always is one when\n"
-		"                          it is a mail port); they become mail ports too\n"
-		"      --bpf EXPR          read only packets matching this BPF filter\n"
-		"      --local-net CIDR    a local network (repeat): connections are inbound,\n"
-		"                          outbound, internal or external\n"
-		"      --alerts FILE       write an alert line (JSON) per anomaly\n"
-		"      --history FILE      keep per-server history across runs (SQLite)\n"
-		"      --ca-file FILE      trust anchors (PEM) for certificate validation\n"
-		"      --ca-path DIR       hashed directory of trust anchors (default: the\n"
-		"                          system store)\n"
-		"      --dump FILE         the records in binary form, before any detector\n"
-		"      --records           the inputs are such dumps (shards of one run): they\n"
-		"                          are put together exactly as one run would be\n"
-		"      --alert-severity L  lowest severity alerted (default low)\n"
-		"      --fallback-window SECONDS  a plain-text delivery this soon after a\n"
-		"                          failed TLS attempt is plaintext_fallback (default 300)\n"
-		"      --no-sandbox        no seccomp filter (see docs/usage.md)\n"
-		"\n"
-		"Limits:\n"
-		"      --max-flows N       connections tracked at once (default %u);\n"
-		"                          the least recently active is evicted past it\n"
-		"      --max-buffer BYTES  reassembly buffer per direction (default %uK)\n"
-		"      --max-reassembly BYTES  reassembly buffers of all connections\n"
-		"                          together (default %lluM)\n"
-		"      --max-servers N     servers whose statistics are kept one by one\n"
-		"                          (default 100000; past it they are summed as others)\n"
-		"      --idle-timeout SECONDS  end a connection idle this long in capture\n"
-		"                          time (default %u)\n"
-		"\n"
-		"Exit status: 0 success, 1 an input could not be read (fully), 2 usage or\n"
-		"output error.\n",
-		CLI_DEFAULT_MAX_FLOWS, CLI_DEFAULT_MAX_BUFFER / 1024,
-		(unsigned long long)(CLI_DEFAULT_MAX_REASSEMBLY >> 20), CLI_DEFAULT_IDLE_TIMEOUT);
-}
-
 void cli_default_geoip(struct cli_analyze *a)
 {
 	if (a->geoip && strcmp(a->geoip, "none") == 0) {
@@ -176,97 +116,11 @@ void cli_default_limits(struct eng_cfg *cfg)
 	cfg->sess.tls.max_handshake = CLI_DEFAULT_MAX_HANDSHAKE;
 }
 
-enum {
-	OPT_STATS = 256,
-	OPT_PORTS,
-	OPT_TLS_PORTS,
-	OPT_BPF,
-	OPT_MAX_FLOWS,
-	OPT_MAX_BUFFER,
-	OPT_MAX_REASSEMBLY,
-	OPT_IDLE_TIMEOUT,
-	OPT_TOP,
-	OPT_MERGE_FILES,
-	OPT_ALLOW_ROOT,
-	OPT_NO_SANDBOX,
-	OPT_ALERTS,
-	OPT_HISTORY,
-	OPT_CA_FILE,
-	OPT_CA_PATH,
-	OPT_DUMP,
-	OPT_RECORDS,
-	OPT_ALERT_SEVERITY,
-	OPT_SYSLOG,
-	OPT_PROM,
-	OPT_INTERVAL,
-	OPT_GEOIP,
-	OPT_ASN,
-	OPT_LOCAL_NET,
-	OPT_BUCKET,
-	OPT_FALLBACK_WINDOW,
-	OPT_MAX_SERVERS,
-};
-
-/* One trust store for the run, shared by every engine; a CA file or path is
- * loaded now, so that a bad one stops the run before it starts. Freed by
- * cli_analyze_free(). */
-static enum cli_status cli_trust(struct cli_analyze *a, FILE *err)
+void cli_defaults(struct cli_analyze *a)
 {
-	char why[512];
-	a->cfg.x509.trust = x509_trust_new(&a->cfg.x509, why, sizeof(why));
-	if (!a->cfg.x509.trust) {
-		fprintf(err, "smtptls: %s\n", why);
-		return CLI_USAGE;
-	}
-	return CLI_RUN;
-}
-
-static enum cli_status cli_parse(struct cli_analyze *a, int argc, char **argv, FILE *out, FILE *err,
-				 int live)
-{
-	static const struct option opts[] = {
-		{"interface", required_argument, NULL, 'i'},
-		{"user", required_argument, NULL, 'Z'},
-		{"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
-		{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
-		{"alerts", required_argument, NULL, OPT_ALERTS},
-		{"history", required_argument, NULL, OPT_HISTORY},
-		{"ca-file", required_argument, NULL, OPT_CA_FILE},
-		{"ca-path", required_argument, NULL, OPT_CA_PATH},
-		{"dump", required_argument, NULL, OPT_DUMP},
-		{"records", no_argument, NULL, OPT_RECORDS},
-		{"alert-severity", required_argument, NULL, OPT_ALERT_SEVERITY},
-		{"syslog", no_argument, NULL, OPT_SYSLOG},
-		{"prom", required_argument, NULL, OPT_PROM},
-		{"interval", required_argument, NULL, OPT_INTERVAL},
-		{"sessions", required_argument, NULL, 's'},
-		{"stats", required_argument, NULL, OPT_STATS},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"ports", required_argument, NULL, OPT_PORTS},
-		{"tls-ports", required_argument, NULL, OPT_TLS_PORTS},
-		{"bpf", required_argument, NULL, OPT_BPF},
-		{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
-		{"max-buffer", required_argument, NULL, OPT_MAX_BUFFER},
-		{"max-reassembly", required_argument, NULL, OPT_MAX_REASSEMBLY},
-		{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-		{"top", required_argument, NULL, OPT_TOP},
-		{"max-servers", required_argument, NULL, OPT_MAX_SERVERS},
-		{"jobs", required_argument, NULL, 'j'},
-		{"merge-files", no_argument, NULL, OPT_MERGE_FILES},
-		{"fallback-window", required_argument, NULL, OPT_FALLBACK_WINDOW},
-		{"geoip", required_argument, NULL, OPT_GEOIP},
-		{"asn", required_argument, NULL, OPT_ASN},
-		{"local-net", required_argument, NULL, OPT_LOCAL_NET},
-		{"bucket", required_argument, NULL, OPT_BUCKET},
-		{NULL, 0, NULL, 0},
-	};
 	memset(a, 0, sizeof(*a));
-	const char *ports = CLI_DEFAULT_PORTS, *tls_ports = NULL;
-	uint8_t tls_default[8192] = {0};
-	uint64_t v;
-	char msg[256];
 	cli_default_limits(&a->cfg);
+	a->ports = CLI_DEFAULT_PORTS;
 	a->top = CLI_DEFAULT_TOP;
 	a->alert_min = REC_SEV_LOW;
 	a->agg.bucket_us = 3600000000ull;
@@ -275,207 +129,383 @@ static enum cli_status cli_parse(struct cli_analyze *a, int argc, char **argv, F
 	a->jobs = 1;
 	a->agg.max_keys = CLI_DEFAULT_MAX_KEYS;
 	a->agg.max_servers = CLI_DEFAULT_MAX_SERVERS;
+	a->output = "-";
+}
 
-	optind = 1;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, "+s:qhj:i:Z:", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': a->sessions = optarg; break;
-		case OPT_STATS: a->stats = optarg; break;
-		case 'q': a->quiet = 1; break;
-		case 'h':
-			if (live)
-				cli_usage_live(out);
-			else
-				cli_usage_analyze(out);
-			return CLI_DONE;
-		case 'i':
-		case 'Z':
-		case OPT_ALLOW_ROOT:
-		case OPT_SYSLOG:
-		case OPT_PROM:
-		case OPT_INTERVAL:
-			if (!live) {
-				fprintf(err, "smtptls analyze: %s is an option of 'smtptls live'\n",
-					argv[optind - 1]);
-				return CLI_USAGE;
-			}
-			if (c == 'i')
-				a->iface = optarg;
-			else if (c == 'Z')
-				a->user = optarg;
-			else if (c == OPT_ALLOW_ROOT)
-				a->allow_root = 1;
-			else if (c == OPT_SYSLOG)
-				a->use_syslog = 1;
-			else if (c == OPT_PROM)
-				a->prom = optarg;
-			else if (cli_parse_uint(optarg, 86400, &v) || v == 0) {
-				fprintf(err,
-					"smtptls: --interval: expected 1 to 86400 seconds, "
-					"got \"%s\"\n",
-					optarg);
-				return CLI_USAGE;
-			} else {
-				a->interval = (unsigned)v;
-			}
-			break;
-		case OPT_ALERTS: a->alerts = optarg; break;
-		case OPT_HISTORY: a->history = optarg; break;
-		case OPT_CA_FILE: a->cfg.x509.ca_file = optarg; break;
-		case OPT_CA_PATH: a->cfg.x509.ca_path = optarg; break;
-		case OPT_DUMP:
-			if (live) {
-				fprintf(err,
-					"smtptls live: --dump is an option of 'smtptls analyze'\n");
-				return CLI_USAGE;
-			}
-			a->dump = optarg;
-			break;
-		case OPT_NO_SANDBOX: a->no_sandbox = 1; break;
-		case OPT_RECORDS:
-			if (live) {
-				fprintf(err, "smtptls live: --records is an option of 'smtptls "
-					     "analyze'\n");
-				return CLI_USAGE;
-			}
-			a->records_in = 1;
-			break;
-		case OPT_ALERT_SEVERITY:
-			if (strcmp(optarg, "info") == 0)
-				a->alert_min = REC_SEV_INFO;
-			else if (strcmp(optarg, "low") == 0)
-				a->alert_min = REC_SEV_LOW;
-			else if (strcmp(optarg, "medium") == 0)
-				a->alert_min = REC_SEV_MEDIUM;
-			else if (strcmp(optarg, "high") == 0)
-				a->alert_min = REC_SEV_HIGH;
-			else {
-				fprintf(err,
-					"smtptls: --alert-severity: expected info, low, medium "
-					"or high, got \"%s\"\n",
-					optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_PORTS: ports = optarg; break;
-		case OPT_TLS_PORTS: tls_ports = optarg; break;
-		case OPT_BPF: a->bpf = optarg; break;
-		case OPT_MAX_FLOWS:
-			if (cli_parse_uint(optarg, 1u << 26, &v) || v == 0) {
-				fprintf(err, "smtptls: --max-flows: expected 1 to %u, got \"%s\"\n",
-					1u << 26, optarg);
-				return CLI_USAGE;
-			}
-			a->cfg.max_flows = (uint32_t)v;
-			break;
-		case OPT_MAX_BUFFER:
-			if (cli_parse_size(optarg, &v) || v < 1024 || v > (1u << 30)) {
-				fprintf(err,
-					"smtptls: --max-buffer: expected 1K to 1G, got \"%s\"\n",
-					optarg);
-				return CLI_USAGE;
-			}
-			a->cfg.max_buffer = (uint32_t)v;
-			break;
-		case OPT_MAX_REASSEMBLY:
-			if (cli_parse_size(optarg, &v) || v < 1024) {
-				fprintf(err,
-					"smtptls: --max-reassembly: expected at least 1K, got "
-					"\"%s\"\n",
-					optarg);
-				return CLI_USAGE;
-			}
-			a->cfg.max_reassembly = v;
-			break;
-		case OPT_IDLE_TIMEOUT:
-			if (cli_parse_uint(optarg, 7u * 86400u, &v) || v == 0) {
-				fprintf(err,
-					"smtptls: --idle-timeout: expected 1 to %u seconds, got "
-					"\"%s\"\n",
-					7u * 86400u, optarg);
-				return CLI_USAGE;
-			}
-			a->cfg.idle_timeout_us = v * 1000000u;
-			break;
-		case 'j':
-			if (cli_parse_uint(optarg, 64, &v) || v == 0) {
-				fprintf(err, "smtptls: --jobs: expected 1 to 64, got \"%s\"\n",
-					optarg);
-				return CLI_USAGE;
-			}
-			a->jobs = (unsigned)v;
-			break;
-		case OPT_FALLBACK_WINDOW:
-			if (cli_parse_uint(optarg, 86400, &v) || v == 0) {
-				fprintf(err,
-					"smtptls: --fallback-window: expected 1 to 86400 seconds, "
-					"got \"%s\"\n",
-					optarg);
-				return CLI_USAGE;
-			}
-			a->anom.fallback_window_us = v * 1000000u;
-			break;
-		case OPT_GEOIP: a->geoip = optarg; break;
-		case OPT_ASN: a->asn = optarg; break;
-		case OPT_LOCAL_NET: {
-			struct geo probe;
-			memset(&probe, 0, sizeof(probe));
-			if (a->nlocal_nets == GEO_MAX_NETS || geo_add_net(&probe, optarg) != 0) {
-				fprintf(err,
-					"smtptls: --local-net: expected a network such as "
-					"192.0.2.0/24 or 2001:db8::/32 (at most %d), got \"%s\"\n",
-					GEO_MAX_NETS, optarg);
-				return CLI_USAGE;
-			}
-			a->local_nets[a->nlocal_nets++] = optarg;
-			break;
-		}
-		case OPT_BUCKET:
-			if (strcmp(optarg, "hour") == 0)
-				a->agg.bucket_us = 3600000000ull;
-			else if (strcmp(optarg, "day") == 0)
-				a->agg.bucket_us = 86400000000ull;
-			else {
-				fprintf(err,
-					"smtptls: --bucket: expected hour or day, got \"%s\"\n",
-					optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_MERGE_FILES: a->merge_files = 1; break;
-		case OPT_TOP:
-			if (cli_parse_uint(optarg, 1000, &v) || v == 0) {
-				fprintf(err, "smtptls: --top: expected 1 to 1000, got \"%s\"\n",
-					optarg);
-				return CLI_USAGE;
-			}
-			a->top = (unsigned)v;
-			break;
-		case OPT_MAX_SERVERS:
-			if (cli_parse_uint(optarg, 1u << 26, &v) || v == 0) {
-				fprintf(err,
-					"smtptls: --max-servers: expected 1 to %u, got \"%s\"\n",
-					1u << 26, optarg);
-				return CLI_USAGE;
-			}
-			a->agg.max_servers = (uint32_t)v;
-			a->anom.max_hosts = (uint32_t)v;
-			break;
-		default:
-			if (optopt && optopt < 256)
-				fprintf(err, "smtptls analyze: unknown or incomplete option -%c\n",
-					optopt);
-			else
-				fprintf(err, "smtptls analyze: unknown or incomplete option %s\n",
-					argv[optind - 1]);
-			fprintf(err, "Try 'smtptls analyze --help'.\n");
-			return CLI_USAGE;
+static const struct cli_choice cli_severities[] = {
+	{"info", REC_SEV_INFO},
+	{"low", REC_SEV_LOW},
+	{"medium", REC_SEV_MEDIUM},
+	{"high", REC_SEV_HIGH},
+	{NULL, 0},
+};
+
+static const struct cli_choice cli_buckets[] = {
+	{"hour", 3600000000ull},
+	{"day", 86400000000ull},
+	{NULL, 0},
+};
+
+#define CLI_STRINGIFY(x) #x
+#define CLI_STR_OF(x)	 CLI_STRINGIFY(x)
+/* The field a row sets: its offset and its size. */
+#define CLI_FIELD(m) offsetof(struct cli_analyze, m), sizeof(((struct cli_analyze *)0)->m)
+#define CLI_AL	     (CLI_ANALYZE | CLI_LIVE)
+#define CLI_ALL	     (CLI_ANALYZE | CLI_LIVE | CLI_MERGE | CLI_HISTORY)
+#define CLI_ENGINE   CLI_ROLE_ENGINE
+#define CLI_DETECT   CLI_ROLE_DETECTOR
+
+/* Every option of every command, in the order of analyze's help. */
+static const struct cli_opt cli_opts[] = {
+	/* name, short, kind, min, max, scale, unit, choices, field, commands,
+	 * roles, section, arg, help, live help */
+	{"sessions", 's', CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(sessions), CLI_AL,
+	 CLI_ROLE_IO | CLI_ROLE_PATH, CLI_SEC_OUTPUT, "FILE",
+	 "one JSON object per connection (JSON Lines; - = stdout)",
+	 "connection records (JSON Lines, appended)"},
+	{"stats", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(stats), CLI_AL,
+	 CLI_ROLE_IO | CLI_ROLE_PATH, CLI_SEC_OUTPUT, "FILE",
+	 "JSON statistics snapshot (- = stdout)", "statistics snapshot, rewritten every interval"},
+	{"quiet", 'q', CLI_FLAG, 0, 0, 0, NULL, NULL, CLI_FIELD(quiet), CLI_AL, CLI_ROLE_DISPLAY,
+	 CLI_SEC_OUTPUT, NULL, "no progress line on a terminal", NULL},
+	{"top", 0, CLI_UINT, 1, 1000, 1, NULL, NULL, CLI_FIELD(top), CLI_AL, CLI_DETECT,
+	 CLI_SEC_OUTPUT, "N", "rows of each top-N list in the summary (default %D)", NULL},
+	{"bucket", 0, CLI_CHOICE, 0, 0, 0, NULL, cli_buckets, CLI_FIELD(agg.bucket_us), CLI_AL,
+	 CLI_DETECT, CLI_SEC_OUTPUT, "hour|day",
+	 "time series bucket of the statistics (default %D)", NULL},
+	{"geoip", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(geoip), CLI_AL,
+	 CLI_DETECT | CLI_ROLE_PATH, CLI_SEC_OUTPUT, "FILE|none",
+	 "country database (MaxMind DB) for the remote peer\n"
+	 "(default " CLI_DEFAULT_GEOIP " when present)",
+	 NULL},
+	{"asn", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(asn), CLI_AL, CLI_DETECT | CLI_ROLE_PATH,
+	 CLI_SEC_OUTPUT, "FILE", "autonomous-system database (MaxMind DB)", NULL},
+	{"jobs", 'j', CLI_UINT, 1, 64, 1, NULL, NULL, CLI_FIELD(jobs), CLI_ANALYZE, CLI_ENGINE,
+	 CLI_SEC_OUTPUT, "N", "analyse N files at once (same output as one)", NULL},
+	{"merge-files", 0, CLI_FLAG, 0, 0, 0, NULL, NULL, CLI_FIELD(merge_files), CLI_ANALYZE,
+	 CLI_ENGINE, CLI_SEC_OUTPUT, NULL,
+	 "the inputs are one rotated capture: read them in the\n"
+	 "order of their first packet, connections may span\n"
+	 "files (no parallelism)",
+	 NULL},
+	{"ports", 0, CLI_PORTS, 0, 0, 0, NULL, NULL, CLI_FIELD(ports), CLI_AL, CLI_ENGINE,
+	 CLI_SEC_TRAFFIC, "LIST", "mail ports (default %D)", NULL},
+	{"tls-ports", 0, CLI_PORTS, 0, 0, 0, NULL, NULL, CLI_FIELD(tls_ports), CLI_AL, CLI_ENGINE,
+	 CLI_SEC_TRAFFIC, "LIST",
+	 "more implicit-TLS ports (465 always is one when\n"
+	 "it is a mail port); they become mail ports too",
+	 NULL},
+	{"bpf", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(bpf), CLI_AL, CLI_ENGINE,
+	 CLI_SEC_TRAFFIC, "EXPR", "read only packets matching this BPF filter",
+	 "capture only what also matches EXPR"},
+	{"local-net", 0, CLI_NET, 0, GEO_MAX_NETS, 0, NULL, NULL, CLI_FIELD(local_nets), CLI_AL,
+	 CLI_DETECT, CLI_SEC_TRAFFIC, "CIDR",
+	 "a local network (repeat): connections are inbound,\n"
+	 "outbound, internal or external",
+	 NULL},
+	{"alerts", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(alerts), CLI_AL,
+	 CLI_ROLE_IO | CLI_ROLE_PATH, CLI_SEC_TRAFFIC, "FILE",
+	 "write an alert line (JSON) per anomaly", "alert lines (JSON; default standard output)"},
+	{"history", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(history), CLI_AL,
+	 CLI_DETECT | CLI_ROLE_PATH, CLI_SEC_TRAFFIC, "FILE",
+	 "keep per-server history across runs (SQLite)", NULL},
+	{"ca-file", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(cfg.x509.ca_file), CLI_AL,
+	 CLI_ENGINE | CLI_ROLE_PATH, CLI_SEC_TRAFFIC, "FILE",
+	 "trust anchors (PEM) for certificate validation", NULL},
+	{"ca-path", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(cfg.x509.ca_path), CLI_AL,
+	 CLI_ENGINE | CLI_ROLE_PATH, CLI_SEC_TRAFFIC, "DIR",
+	 "hashed directory of trust anchors (default: the\n"
+	 "system store)",
+	 NULL},
+	{"dump", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(dump), CLI_ANALYZE,
+	 CLI_ROLE_IO | CLI_ROLE_PATH, CLI_SEC_TRAFFIC, "FILE",
+	 "the records in binary form, before any detector", NULL},
+	{"records", 0, CLI_FLAG, 0, 0, 0, NULL, NULL, CLI_FIELD(records_in), CLI_ANALYZE,
+	 CLI_ROLE_IO, CLI_SEC_TRAFFIC, NULL,
+	 "the inputs are such dumps (shards of one run): they\n"
+	 "are put together exactly as one run would be",
+	 NULL},
+	{"alert-severity", 0, CLI_CHOICE, 0, 0, 0, NULL, cli_severities, CLI_FIELD(alert_min),
+	 CLI_AL, CLI_DETECT, CLI_SEC_TRAFFIC, "L", "lowest severity alerted (default %D)",
+	 "lowest severity alerted: info, low (default),\n"
+	 "medium, high"},
+	{"fallback-window", 0, CLI_UINT, 1, 86400, 1000000, "seconds", NULL,
+	 CLI_FIELD(anom.fallback_window_us), CLI_AL, CLI_DETECT, CLI_SEC_TRAFFIC, "SECONDS",
+	 "a plain-text delivery this soon after a\n"
+	 "failed TLS attempt is plaintext_fallback (default %D)",
+	 NULL},
+	{"no-sandbox", 0, CLI_FLAG, 0, 0, 0, NULL, NULL, CLI_FIELD(no_sandbox), CLI_AL,
+	 CLI_ROLE_PROCESS, CLI_SEC_TRAFFIC, NULL, "no seccomp filter (see docs/usage.md)", NULL},
+	{"max-flows", 0, CLI_UINT, 1, 1u << 26, 1, NULL, NULL, CLI_FIELD(cfg.max_flows), CLI_AL,
+	 CLI_ENGINE, CLI_SEC_LIMITS, "N",
+	 "connections tracked at once (default %D);\n"
+	 "the least recently active is evicted past it",
+	 NULL},
+	{"max-buffer", 0, CLI_SIZE, 1024, 1u << 30, 0, NULL, NULL, CLI_FIELD(cfg.max_buffer),
+	 CLI_AL, CLI_ENGINE, CLI_SEC_LIMITS, "BYTES",
+	 "reassembly buffer per direction (default %D)", NULL},
+	{"max-reassembly", 0, CLI_SIZE, 1024, 0, 0, NULL, NULL, CLI_FIELD(cfg.max_reassembly),
+	 CLI_AL, CLI_ENGINE, CLI_SEC_LIMITS, "BYTES",
+	 "reassembly buffers of all connections\n"
+	 "together (default %D)",
+	 NULL},
+	{"max-servers", 0, CLI_UINT, 1, 1u << 26, 1, NULL, NULL, CLI_FIELD(agg.max_servers), CLI_AL,
+	 CLI_DETECT, CLI_SEC_LIMITS, "N",
+	 "servers whose statistics are kept one by one\n"
+	 "(default %D; past it they are summed as others)",
+	 NULL},
+	{"idle-timeout", 0, CLI_UINT, 1, 7u * 86400u, 1000000, "seconds", NULL,
+	 CLI_FIELD(cfg.idle_timeout_us), CLI_AL, CLI_ENGINE, CLI_SEC_LIMITS, "SECONDS",
+	 "end a connection idle this long in capture\n"
+	 "time (default %D)",
+	 NULL},
+	{"interface", 'i', CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(iface), CLI_LIVE, CLI_ROLE_IO,
+	 CLI_SEC_LIVE, "IFACE", "the interface to capture on", NULL},
+	{"user", 'Z', CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(user), CLI_LIVE, CLI_ROLE_PROCESS,
+	 CLI_SEC_LIVE, "USER", "run as USER once the interface is open", NULL},
+	{"allow-root", 0, CLI_FLAG, 0, 0, 0, NULL, NULL, CLI_FIELD(allow_root), CLI_LIVE,
+	 CLI_ROLE_PROCESS, CLI_SEC_LIVE, NULL, "keep running as root (without -Z)", NULL},
+	{"syslog", 0, CLI_FLAG, 0, 0, 0, NULL, NULL, CLI_FIELD(use_syslog), CLI_LIVE, CLI_ROLE_IO,
+	 CLI_SEC_LIVE, NULL, "also send alerts to syslog (facility mail)", NULL},
+	{"prom", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(prom), CLI_LIVE,
+	 CLI_ROLE_IO | CLI_ROLE_PATH, CLI_SEC_LIVE, "FILE",
+	 "Prometheus metrics (node exporter textfile)", NULL},
+	{"interval", 0, CLI_UINT, 1, 86400, 1, "seconds", NULL, CLI_FIELD(interval), CLI_LIVE,
+	 CLI_ROLE_IO, CLI_SEC_LIVE, "SECONDS",
+	 "how often --stats and --prom are written (" CLI_STR_OF(CLI_DEFAULT_INTERVAL) ")", NULL},
+	{"output", 'o', CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(output), CLI_MERGE,
+	 CLI_ROLE_IO | CLI_ROLE_PATH, CLI_SEC_OTHER, "FILE",
+	 "where to write (default: standard output)", NULL},
+	{"server", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(server), CLI_HISTORY,
+	 CLI_ROLE_DISPLAY, CLI_SEC_OTHER, "IP", "only this server", NULL},
+	{"help", 'h', CLI_HELP, 0, 0, 0, NULL, NULL, 0, 0, CLI_ALL, 0, CLI_SEC_OTHER, NULL,
+	 "show this help", NULL},
+};
+
+#define CLI_NOPTS (sizeof(cli_opts) / sizeof(cli_opts[0]))
+
+const struct cli_opt *cli_option_table(size_t *n)
+{
+	*n = CLI_NOPTS;
+	return cli_opts;
+}
+
+static const char *cli_cmd_name(unsigned cmd)
+{
+	static const char *const names[] = {"analyze", "live", "merge", "history"};
+	for (unsigned i = 0; i < 4; i++)
+		if (cmd & (1u << i))
+			return names[i];
+	return "?";
+}
+
+/* The integer field of a row: set and read at its own width. */
+static void cli_store(struct cli_analyze *a, const struct cli_opt *o, uint64_t v)
+{
+	unsigned char *p = (unsigned char *)a + o->field;
+	if (o->size == 1) {
+		uint8_t x = (uint8_t)v;
+		memcpy(p, &x, 1);
+	} else if (o->size == 4) {
+		uint32_t x = (uint32_t)v;
+		memcpy(p, &x, 4);
+	} else if (o->size == 8) {
+		memcpy(p, &v, 8);
+	}
+}
+
+static uint64_t cli_load(const struct cli_analyze *a, const struct cli_opt *o)
+{
+	const unsigned char *p = (const unsigned char *)a + o->field;
+	uint8_t x8;
+	uint32_t x32;
+	uint64_t x64 = 0;
+	if (o->size == 1) {
+		memcpy(&x8, p, 1);
+		return x8;
+	}
+	if (o->size == 4) {
+		memcpy(&x32, p, 4);
+		return x32;
+	}
+	if (o->size == 8)
+		memcpy(&x64, p, 8);
+	return x64;
+}
+
+static void cli_store_str(struct cli_analyze *a, const struct cli_opt *o, const char *s)
+{
+	memcpy((unsigned char *)a + o->field, &s, sizeof(s));
+}
+
+static const char *cli_load_str(const struct cli_analyze *a, const struct cli_opt *o)
+{
+	const char *s;
+	memcpy(&s, (const unsigned char *)a + o->field, sizeof(s));
+	return s;
+}
+
+/* A byte count the way it is written: 1K, 256K, 128M, 1G. */
+static void cli_size_text(uint64_t v, char *buf, size_t n)
+{
+	static const char units[] = "GMK";
+	for (unsigned i = 0; i < 3; i++) {
+		unsigned shift = 30 - 10 * i;
+		if (v && v % (1ull << shift) == 0) {
+			snprintf(buf, n, "%llu%c", (unsigned long long)(v >> shift), units[i]);
+			return;
 		}
 	}
-	if (cli_parse_ports(ports, a->cfg.mail_ports, msg, sizeof(msg)) ||
-	    (tls_ports && cli_parse_ports(tls_ports, a->cfg.tls_ports, msg, sizeof(msg))) ||
+	snprintf(buf, n, "%llu", (unsigned long long)v);
+}
+
+/* What a row accepts, for the message refusing a value. */
+static void cli_expect(const struct cli_opt *o, char *buf, size_t n)
+{
+	char lo[32], hi[32];
+	size_t k = 0;
+	switch (o->kind) {
+	case CLI_UINT:
+		snprintf(buf, n, "%llu to %llu%s%s", (unsigned long long)o->min,
+			 (unsigned long long)o->max, o->unit ? " " : "", o->unit ? o->unit : "");
+		return;
+	case CLI_SIZE:
+		cli_size_text(o->min, lo, sizeof(lo));
+		cli_size_text(o->max, hi, sizeof(hi));
+		if (o->max)
+			snprintf(buf, n, "%s to %s", lo, hi);
+		else
+			snprintf(buf, n, "at least %s", lo);
+		return;
+	case CLI_CHOICE:
+		buf[0] = '\0';
+		for (const struct cli_choice *c = o->choices; c->name && k < n; c++)
+			k += (size_t)snprintf(buf + k, n - k, "%s%s",
+					      c == o->choices ? ""
+					      : c[1].name     ? ", "
+							      : " or ",
+					      c->name);
+		return;
+	case CLI_NET:
+		snprintf(buf, n, "a network such as 192.0.2.0/24 or 2001:db8::/32 (at most %llu)",
+			 (unsigned long long)o->max);
+		return;
+	default: snprintf(buf, n, "a value"); return;
+	}
+}
+
+/* The one message for a value out of range or malformed. */
+static enum cli_status cli_refuse(const struct cli_opt *o, const char *arg, FILE *err)
+{
+	char want[160];
+	cli_expect(o, want, sizeof(want));
+	fprintf(err, "smtptls: --%s: expected %s, got \"%s\"\n", o->name, want, arg);
+	return CLI_USAGE;
+}
+
+/* Checks a value against its row and stores it. */
+static enum cli_status cli_value(struct cli_analyze *a, const struct cli_opt *o, const char *arg,
+				 FILE *err)
+{
+	uint64_t v = 0;
+	char msg[256];
+	uint8_t probe_ports[8192];
+	struct geo probe;
+	switch (o->kind) {
+	case CLI_FLAG: cli_store(a, o, 1); break;
+	case CLI_STR: cli_store_str(a, o, arg); break;
+	case CLI_UINT:
+		if (cli_parse_uint(arg, o->max, &v) || v < o->min)
+			return cli_refuse(o, arg, err);
+		cli_store(a, o, v * o->scale);
+		break;
+	case CLI_SIZE:
+		if (cli_parse_size(arg, &v) || v < o->min || (o->max && v > o->max))
+			return cli_refuse(o, arg, err);
+		cli_store(a, o, v);
+		break;
+	case CLI_CHOICE: {
+		const struct cli_choice *c = o->choices;
+		while (c->name && strcmp(c->name, arg) != 0)
+			c++;
+		if (!c->name)
+			return cli_refuse(o, arg, err);
+		cli_store(a, o, c->value);
+		break;
+	}
+	case CLI_PORTS:
+		memset(probe_ports, 0, sizeof(probe_ports));
+		if (cli_parse_ports(arg, probe_ports, msg, sizeof(msg)) != 0) {
+			fprintf(err, "smtptls: %s\n", msg);
+			return CLI_USAGE;
+		}
+		cli_store_str(a, o, arg);
+		break;
+	case CLI_NET:
+		memset(&probe, 0, sizeof(probe));
+		if ((uint64_t)a->nlocal_nets >= o->max || geo_add_net(&probe, arg) != 0)
+			return cli_refuse(o, arg, err);
+		a->local_nets[a->nlocal_nets++] = arg;
+		break;
+	case CLI_HELP: break;
+	}
+	return CLI_RUN;
+}
+
+/* getopt_long's tables for the whole option table: every row is known to
+ * every command (so that an option of another command is named as such);
+ * long options return 256 + their row. Analyze and live stop at the first
+ * input ('+'); merge and history take options among their inputs. */
+static void cli_getopt_tables(unsigned cmd, struct option *longs, char *shorts)
+{
+	size_t k = 0;
+	if (cmd & (CLI_ANALYZE | CLI_LIVE))
+		shorts[k++] = '+';
+	for (size_t i = 0; i < CLI_NOPTS; i++) {
+		const struct cli_opt *o = &cli_opts[i];
+		int arg = o->kind == CLI_FLAG || o->kind == CLI_HELP ? no_argument
+								     : required_argument;
+		longs[i] = (struct option){o->name, arg, NULL, 256 + (int)i};
+		if (o->short_name) {
+			shorts[k++] = o->short_name;
+			if (arg == required_argument)
+				shorts[k++] = ':';
+		}
+	}
+	longs[CLI_NOPTS] = (struct option){NULL, 0, NULL, 0};
+	shorts[k] = '\0';
+}
+
+static const struct cli_opt *cli_row_of(int c)
+{
+	if (c >= 256 && (size_t)(c - 256) < CLI_NOPTS)
+		return &cli_opts[c - 256];
+	for (size_t i = 0; c > 0 && i < CLI_NOPTS; i++)
+		if (cli_opts[i].short_name == c)
+			return &cli_opts[i];
+	return NULL;
+}
+
+static enum cli_status cli_unknown(unsigned cmd, char **argv, FILE *err)
+{
+	const char *name = cli_cmd_name(cmd);
+	if (optopt > 0 && optopt < 256)
+		fprintf(err, "smtptls %s: unknown or incomplete option -%c\n", name, optopt);
+	else
+		fprintf(err, "smtptls %s: unknown or incomplete option %s\n", name,
+			argv[optind - 1]);
+	fprintf(err, "Try 'smtptls %s --help'.\n", name);
+	return CLI_USAGE;
+}
+
+/* After the options of analyze and live: the port bitmaps, and what the
+ * options say together. */
+static enum cli_status cli_finish_capture(struct cli_analyze *a, unsigned cmd, FILE *err)
+{
+	uint8_t tls_default[8192] = {0};
+	char msg[256];
+	if (cli_parse_ports(a->ports, a->cfg.mail_ports, msg, sizeof(msg)) ||
+	    (a->tls_ports && cli_parse_ports(a->tls_ports, a->cfg.tls_ports, msg, sizeof(msg))) ||
 	    cli_parse_ports(CLI_DEFAULT_TLS_PORTS, tls_default, msg, sizeof(msg))) {
 		fprintf(err, "smtptls: %s\n", msg);
 		return CLI_USAGE;
@@ -486,87 +516,240 @@ static enum cli_status cli_parse(struct cli_analyze *a, int argc, char **argv, F
 		a->cfg.tls_ports[i] |= (uint8_t)(tls_default[i] & a->cfg.mail_ports[i]);
 		a->cfg.mail_ports[i] |= a->cfg.tls_ports[i];
 	}
+	a->anom.max_hosts = a->agg.max_servers; /* --max-servers bounds both */
 	if (a->sessions && a->stats && strcmp(a->sessions, "-") == 0 &&
 	    strcmp(a->stats, "-") == 0) {
 		fprintf(err, "smtptls: --sessions and --stats cannot both be standard output\n");
 		return CLI_USAGE;
 	}
-	a->inputs = argv + optind;
-	a->ninputs = argc - optind;
-	a->live = live;
-	if (live) {
-		if (a->ninputs) {
-			fprintf(err,
-				"smtptls live: unexpected argument \"%s\" (captures are read "
-				"with 'smtptls analyze')\n",
-				a->inputs[0]);
+	if (cmd == CLI_ANALYZE) {
+		if (a->ninputs == 0) {
+			fprintf(err, "smtptls analyze: no input given (a pcap, pcapng or a "
+				     "directory)\n");
+			fprintf(err, "Try 'smtptls analyze --help'.\n");
 			return CLI_USAGE;
 		}
-		if (!a->iface) {
-			fprintf(err, "smtptls live: no interface given (-i IFACE)\n");
-			fprintf(err, "Try 'smtptls live --help'.\n");
-			return CLI_USAGE;
-		}
-		if (a->jobs > 1 || a->merge_files) {
-			fprintf(err, "smtptls live: --jobs and --merge-files are for files\n");
-			return CLI_USAGE;
-		}
-		if ((a->stats || a->prom) && !a->interval)
-			a->interval = 60;
-		if (!a->alerts)
-			a->alerts = "-";
-		return cli_trust(a, err);
+		return CLI_RUN;
 	}
-	if (a->ninputs == 0) {
-		fprintf(err, "smtptls analyze: no input given (a pcap, pcapng or a directory)\n");
-		fprintf(err, "Try 'smtptls analyze --help'.\n");
+	if (a->ninputs) {
+		fprintf(err,
+			"smtptls live: unexpected argument \"%s\" (captures are read with "
+			"'smtptls analyze')\n",
+			a->inputs[0]);
 		return CLI_USAGE;
 	}
-	return cli_trust(a, err);
+	if (!a->iface) {
+		fprintf(err, "smtptls live: no interface given (-i IFACE)\n");
+		fprintf(err, "Try 'smtptls live --help'.\n");
+		return CLI_USAGE;
+	}
+	if ((a->stats || a->prom) && !a->interval)
+		a->interval = CLI_DEFAULT_INTERVAL;
+	if (!a->alerts)
+		a->alerts = "-";
+	return CLI_RUN;
 }
 
-void cli_analyze_free(struct cli_analyze *a)
+static enum cli_status cli_finish(struct cli_analyze *a, unsigned cmd, FILE *err)
 {
-	x509_trust_free(a->cfg.x509.trust);
-	a->cfg.x509.trust = NULL;
+	if (cmd & (CLI_ANALYZE | CLI_LIVE))
+		return cli_finish_capture(a, cmd, err);
+	if (cmd == CLI_MERGE && a->ninputs == 0) {
+		fprintf(err, "smtptls merge: no snapshot given\n");
+		cli_usage(CLI_MERGE, err);
+		return CLI_USAGE;
+	}
+	if (cmd == CLI_HISTORY && a->ninputs != 1) {
+		if (a->ninputs == 0)
+			fprintf(err, "smtptls history: no file given\n");
+		else
+			fprintf(err, "smtptls history: unexpected argument %s\n", a->inputs[1]);
+		return CLI_USAGE;
+	}
+	return CLI_RUN;
 }
 
-enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, FILE *out,
-				  FILE *err)
+enum cli_status cli_parse(struct cli_analyze *a, unsigned cmd, int argc, char **argv, FILE *out,
+			  FILE *err)
 {
-	return cli_parse(a, argc, argv, out, err, 0);
+	struct option longs[CLI_NOPTS + 1];
+	char shorts[2 * CLI_NOPTS + 2];
+	cli_defaults(a);
+	cli_getopt_tables(cmd, longs, shorts);
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		const struct cli_opt *o = cli_row_of(c);
+		if (!o)
+			return cli_unknown(cmd, argv, err);
+		if (!(o->cmds & cmd)) {
+			fprintf(err, "smtptls %s: --%s is an option of 'smtptls %s'\n",
+				cli_cmd_name(cmd), o->name, cli_cmd_name(o->cmds));
+			return CLI_USAGE;
+		}
+		if (o->kind == CLI_HELP) {
+			cli_usage(cmd, out);
+			return CLI_DONE;
+		}
+		if (cli_value(a, o, optarg, err) != CLI_RUN)
+			return CLI_USAGE;
+	}
+	a->inputs = argv + optind;
+	a->ninputs = argc - optind;
+	return cli_finish(a, cmd, err);
 }
 
-enum cli_status cli_parse_live(struct cli_analyze *a, int argc, char **argv, FILE *out, FILE *err)
+/* One command's help page: what comes before and after its options, and
+ * its sections in order (a NULL title: the section has none). */
+struct cli_page {
+	unsigned cmd;
+	const char *head, *foot;
+	enum cli_section sections[5];
+	const char *titles[5];
+	unsigned nsections;
+};
+
+static const struct cli_page cli_pages[] = {
+	{CLI_ANALYZE,
+	 "Usage: smtptls analyze [OPTIONS] PCAP|DIR...\n"
+	 "\n"
+	 "Reads pcap and pcapng files (a directory is walked for *.pcap, *.pcapng,\n"
+	 "*.cap) and reports every TCP connection on a mail port.\n",
+	 "Exit status: 0 success, 1 an input could not be read (fully), 2 usage or\n"
+	 "output error.\n",
+	 {CLI_SEC_OUTPUT, CLI_SEC_TRAFFIC, CLI_SEC_LIMITS, CLI_SEC_OTHER},
+	 {"Output (without --sessions or --stats, a short summary is printed):", "Traffic:",
+	  "Limits:", NULL},
+	 4},
+	{CLI_LIVE,
+	 "Usage: smtptls live -i IFACE [OPTIONS]\n"
+	 "\n"
+	 "Sniffs an interface and reports STARTTLS stripping and downgrades the\n"
+	 "moment they are seen. Needs the right to capture (root or CAP_NET_RAW);\n"
+	 "drops privileges after opening the interface.\n",
+	 "Signals: SIGHUP reopens the output files, SIGUSR1 writes the statistics\n"
+	 "now, SIGINT and SIGTERM end every connection, write everything and exit 0.\n",
+	 {CLI_SEC_LIVE, CLI_SEC_OUTPUT, CLI_SEC_TRAFFIC, CLI_SEC_LIMITS, CLI_SEC_OTHER},
+	 {NULL, "Output:", "Traffic:", "Limits:", NULL},
+	 5},
+	{CLI_MERGE,
+	 "Usage: smtptls merge [-o FILE] SNAPSHOT.json...\n"
+	 "\n"
+	 "Adds statistics snapshots (smtptls analyze --stats) of disjoint inputs into\n"
+	 "the snapshot of all of them: counters add exactly; a distribution that\n"
+	 "overflowed its key limit in any input stays marked as truncated.\n",
+	 NULL,
+	 {CLI_SEC_OTHER},
+	 {NULL},
+	 1},
+	{CLI_HISTORY,
+	 "Usage: smtptls history FILE [--server IP]\n"
+	 "\n"
+	 "Prints what a history file (analyze/live --history) knows about\n"
+	 "each server: first and last seen, connections, STARTTLS offered\n"
+	 "and used, TLS 1.3, the TLS versions seen.\n",
+	 NULL,
+	 {CLI_SEC_OTHER},
+	 {NULL},
+	 1},
+};
+
+/* A row's default, as the help shows it. */
+static void cli_default_text(const struct cli_opt *o, char *buf, size_t n)
 {
-	return cli_parse(a, argc, argv, out, err, 1);
+	struct cli_analyze d;
+	cli_defaults(&d);
+	uint64_t v = o->kind == CLI_STR || o->kind == CLI_PORTS ? 0 : cli_load(&d, o);
+	buf[0] = '\0';
+	if (o->kind == CLI_STR || o->kind == CLI_PORTS) {
+		const char *s = cli_load_str(&d, o);
+		snprintf(buf, n, "%s", s ? s : "");
+	} else if (o->kind == CLI_SIZE) {
+		cli_size_text(v, buf, n);
+	} else if (o->kind == CLI_UINT) {
+		snprintf(buf, n, "%llu", (unsigned long long)(v / (o->scale ? o->scale : 1)));
+	} else if (o->kind == CLI_CHOICE) {
+		for (const struct cli_choice *c = o->choices; c->name; c++)
+			if (c->value == v)
+				snprintf(buf, n, "%s", c->name);
+	}
 }
 
-void cli_usage_live(FILE *out)
+/* "  -s, --sessions FILE     text": the text starts in column 26, or two
+ * spaces after a longer left part; its further lines are indented to 26. */
+static void cli_usage_row(const struct cli_opt *o, unsigned cmd, FILE *out)
 {
-	fprintf(out,
-		"Usage: smtptls live -i IFACE [OPTIONS]\n"
-		"\n"
-		"Sniffs an interface and reports STARTTLS stripping and downgrades the\n"
-		"moment they are seen. Needs the right to capture (root or CAP_NET_RAW);\n"
-		"drops privileges after opening the interface.\n"
-		"\n"
-		"  -i, --interface IFACE   the interface to capture on\n"
-		"  -Z, --user USER         run as USER once the interface is open\n"
-		"      --allow-root        keep running as root (without -Z)\n"
-		"      --no-sandbox        no seccomp filter (see docs/usage.md)\n"
-		"      --bpf EXPR          capture only what also matches EXPR\n"
-		"      --alerts FILE       alert lines (JSON; default standard output)\n"
-		"      --alert-severity L  lowest severity alerted: info, low (default),\n"
-		"                          medium, high\n"
-		"      --syslog            also send alerts to syslog (facility mail)\n"
-		"      --history FILE      keep per-server history across runs (SQLite)\n"
-		"  -s, --sessions FILE     connection records (JSON Lines, appended)\n"
-		"      --stats FILE        statistics snapshot, rewritten every interval\n"
-		"      --prom FILE         Prometheus metrics (node exporter textfile)\n"
-		"      --interval SECONDS  how often --stats and --prom are written (60)\n"
-		"\n"
-		"The traffic, limit and statistics options of 'smtptls analyze' apply too.\n"
-		"Signals: SIGHUP reopens the output files, SIGUSR1 writes the statistics\n"
-		"now, SIGINT and SIGTERM end every connection, write everything and exit 0.\n");
+	char left[64], def[64];
+	int k = snprintf(left, sizeof(left), "  %c%c%c --%s%s%s", o->short_name ? '-' : ' ',
+			 o->short_name ? o->short_name : ' ', o->short_name ? ',' : ' ', o->name,
+			 o->arg ? " " : "", o->arg ? o->arg : "");
+	fprintf(out, "%s%*s", left, k < 24 ? 26 - k : 2, "");
+	const char *help = cmd == CLI_LIVE && o->live_help ? o->live_help : o->help;
+	cli_default_text(o, def, sizeof(def));
+	for (const char *p = help; *p; p++) {
+		if (p[0] == '%' && p[1] == 'D') {
+			fputs(def, out);
+			p++;
+		} else if (*p == '\n') {
+			fprintf(out, "\n%26s", "");
+		} else {
+			fputc(*p, out);
+		}
+	}
+	fputc('\n', out);
+}
+
+void cli_usage(unsigned cmd, FILE *out)
+{
+	const struct cli_page *pg = NULL;
+	for (size_t i = 0; i < sizeof(cli_pages) / sizeof(cli_pages[0]); i++)
+		if (cli_pages[i].cmd == cmd)
+			pg = &cli_pages[i];
+	if (!pg)
+		return;
+	fputs(pg->head, out);
+	for (unsigned s = 0; s < pg->nsections; s++) {
+		int first = 1;
+		for (size_t i = 0; i < CLI_NOPTS; i++) {
+			const struct cli_opt *o = &cli_opts[i];
+			if (!(o->cmds & cmd) || o->section != pg->sections[s])
+				continue;
+			if (first) {
+				fputc('\n', out);
+				if (pg->titles[s])
+					fprintf(out, "%s\n", pg->titles[s]);
+				first = 0;
+			}
+			cli_usage_row(o, cmd, out);
+		}
+	}
+	if (pg->foot)
+		fprintf(out, "\n%s", pg->foot);
+}
+
+void cli_list_options(FILE *out)
+{
+	static const char *const roles[] = {"engine",  "detector", "io",
+					    "process", "display",  "path"};
+	fprintf(out, "# name\tshort\tvalue\tcommands\troles\n");
+	for (size_t i = 0; i < CLI_NOPTS; i++) {
+		const struct cli_opt *o = &cli_opts[i];
+		fprintf(out, "%s\t%c\t%s\t", o->name, o->short_name ? o->short_name : '-',
+			o->kind == CLI_FLAG || o->kind == CLI_HELP ? "flag" : "value");
+		const char *sep = "";
+		for (unsigned c = 0; c < 4; c++)
+			if (o->cmds & (1u << c)) {
+				fprintf(out, "%s%s", sep, cli_cmd_name(1u << c));
+				sep = ",";
+			}
+		fputc('\t', out);
+		sep = "";
+		for (unsigned r = 0; r < 6; r++)
+			if (o->roles & (1u << r)) {
+				fprintf(out, "%s%s", sep, roles[r]);
+				sep = ",";
+			}
+		fprintf(out, "%s\n", *sep ? "" : "-");
+	}
 }

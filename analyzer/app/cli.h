@@ -1,7 +1,17 @@
-/* cli.h — command-line parsing for `smtptls analyze`. */
+/* cli.h — the command line of analyze, live, merge and history, from one
+ * option table.
+ *
+ * Every option is one row of a table (cli_option_table): its long and short
+ * name, the kind of its value and the range it must lie in, the field of
+ * struct cli_analyze it sets, the commands it belongs to, its roles and its
+ * help text. The same rows drive getopt_long, the range checks with their
+ * one message shape ("smtptls: --NAME: expected RANGE, got \"VALUE\""), every
+ * command's --help and `smtptls --list-options`.
+ */
 #ifndef SMTPTLS_CLI_H
 #define SMTPTLS_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -21,12 +31,16 @@
 #define CLI_DEFAULT_MAX_SERVERS	    100000u
 #define CLI_DEFAULT_MAX_LINE	    4096u
 #define CLI_DEFAULT_MAX_HANDSHAKE   (128u * 1024u)
+#define CLI_DEFAULT_INTERVAL	    60 /* no suffix: it is also printed in the help */
 
+/* The options of one command; every command fills the part it uses. */
 struct cli_analyze {
 	struct eng_cfg cfg;
 	const char *sessions; /* NULL, "-" or a path */
 	const char *stats;
 	const char *bpf;
+	const char *ports;     /* mail ports (default CLI_DEFAULT_PORTS) */
+	const char *tls_ports; /* more implicit-TLS ports, or NULL */
 	char **inputs;
 	int ninputs;
 	int quiet;
@@ -46,14 +60,83 @@ struct cli_analyze {
 	int no_sandbox;	     /* --no-sandbox: no seccomp filter */
 	uint8_t alert_min;   /* lowest severity alerted */
 	/* live mode */
-	int live;
 	const char *iface;
 	const char *user; /* -Z: drop to this user after opening the interface */
 	int allow_root;
 	int use_syslog;
 	const char *prom;  /* Prometheus textfile */
 	unsigned interval; /* seconds between snapshots */
+	/* merge and history */
+	const char *output; /* merge -o: "-" by default */
+	const char *server; /* history --server, or NULL */
 };
+
+/* The commands an option belongs to (a bit set). */
+enum cli_cmd {
+	CLI_ANALYZE = 1u << 0,
+	CLI_LIVE = 1u << 1,
+	CLI_MERGE = 1u << 2,
+	CLI_HISTORY = 1u << 3,
+};
+
+/* What an option's value is. */
+enum cli_kind {
+	CLI_FLAG,   /* no value: the int field becomes 1 */
+	CLI_STR,    /* any text: the const char * field points at it */
+	CLI_UINT,   /* a decimal integer in [min, max], stored times scale */
+	CLI_SIZE,   /* a byte count with k, M or G in [min, max] (max 0: none) */
+	CLI_CHOICE, /* one of the names of choices, stored as its value */
+	CLI_PORTS,  /* a port list (cli_parse_ports), kept as text */
+	CLI_NET,    /* a local network, appended to local_nets */
+	CLI_HELP,   /* prints the command's help */
+};
+
+/* What an option is for, beside the commands it belongs to (a bit set):
+ * `smtptls --list-options` shows them, and smtptls-cluster sends each
+ * analyze option to the jobs that need it by these. */
+enum cli_role {
+	CLI_ROLE_ENGINE = 1u << 0,   /* how connection records are made */
+	CLI_ROLE_DETECTOR = 1u << 1, /* detectors, statistics and history over records */
+	CLI_ROLE_IO = 1u << 2,	     /* where records and outputs come from or go */
+	CLI_ROLE_PROCESS = 1u << 3,  /* how the process runs, not what it finds */
+	CLI_ROLE_DISPLAY = 1u << 4,  /* the terminal only */
+	CLI_ROLE_PATH = 1u << 5,     /* the value names a file or a folder */
+};
+
+/* Help sections, printed in the order each command gives. */
+enum cli_section {
+	CLI_SEC_LIVE,
+	CLI_SEC_OUTPUT,
+	CLI_SEC_TRAFFIC,
+	CLI_SEC_LIMITS,
+	CLI_SEC_OTHER,
+};
+
+struct cli_choice {
+	const char *name;
+	uint64_t value;
+};
+
+struct cli_opt {
+	const char *name; /* long name, without "--" */
+	char short_name;  /* 0: none */
+	enum cli_kind kind;
+	uint64_t min, max;		  /* CLI_UINT, CLI_SIZE */
+	uint64_t scale;			  /* CLI_UINT: stored value = given value * scale */
+	const char *unit;		  /* CLI_UINT: unit named in messages, or NULL */
+	const struct cli_choice *choices; /* CLI_CHOICE: ended by a NULL name */
+	size_t field;			  /* offsetof(struct cli_analyze, ...) */
+	size_t size;			  /* sizeof that field */
+	unsigned cmds;			  /* enum cli_cmd bits */
+	unsigned roles;			  /* enum cli_role bits */
+	enum cli_section section;
+	const char *arg;       /* value placeholder in the help, NULL for none */
+	const char *help;      /* help text; "%D" stands for the default */
+	const char *live_help; /* the text in live's help when it differs */
+};
+
+/* The option table; *n is set to the number of rows. */
+const struct cli_opt *cli_option_table(size_t *n);
 
 enum cli_status {
 	CLI_RUN = 0,  /* parsed: run the command */
@@ -71,18 +154,24 @@ void cli_default_geoip(struct cli_analyze *a);
 /* Sets every limit of cfg to its default (ports are left alone). */
 void cli_default_limits(struct eng_cfg *cfg);
 
-/* Parses `analyze` options (argv[0] is "analyze"). */
-enum cli_status cli_parse_analyze(struct cli_analyze *a, int argc, char **argv, FILE *out,
-				  FILE *err);
+/* Every option of every command at its default. */
+void cli_defaults(struct cli_analyze *a);
 
-/* Parses `live` options (argv[0] is "live"): the same traffic, limit and
- * statistics options, plus the interface and the live outputs. */
-enum cli_status cli_parse_live(struct cli_analyze *a, int argc, char **argv, FILE *out, FILE *err);
+/* Parses the options of one command (cmd is one enum cli_cmd; argv[0] is
+ * its name) into a, which points into argv afterwards. Messages go to err,
+ * --help to out. Loads nothing: the trust store and the databases are
+ * opened by the pipeline (pipeline.h). */
+enum cli_status cli_parse(struct cli_analyze *a, unsigned cmd, int argc, char **argv, FILE *out,
+			  FILE *err);
 
-/* Releases what a successful parse (CLI_RUN) set up: the shared trust store. */
-void cli_analyze_free(struct cli_analyze *a);
+/* Prints the help of one command (enum cli_cmd) from the table. */
+void cli_usage(unsigned cmd, FILE *out);
 
-void cli_usage_live(FILE *out);
+/* `smtptls --list-options`: one line per option, tab-separated: long name,
+ * short name ("-" for none), "value" or "flag", the commands it belongs to
+ * and its roles (comma-separated, "-" for none). A line starting with '#'
+ * names the columns. */
+void cli_list_options(FILE *out);
 
 /* Adds the ports of a list such as "25,587,2525-2530" to a bitmap.
  * Returns 0, or -1 with a message in err. */
@@ -93,7 +182,5 @@ int cli_parse_size(const char *s, uint64_t *out);
 
 /* Parses a non-negative decimal integer no larger than max. */
 int cli_parse_uint(const char *s, uint64_t max, uint64_t *out);
-
-void cli_usage_analyze(FILE *out);
 
 #endif

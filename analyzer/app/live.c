@@ -29,27 +29,24 @@
 #include <pcap/pcap.h>
 
 #include "analyzer/app/cli.h"
-#include "analyzer/session/engine.h"
+#include "analyzer/app/pipeline.h"
 #include "analyzer/app/run.h"
-#include "analyzer/capture/source.h"
+#include "analyzer/session/engine.h"
 #include "dissectors/base/out.h"
+#include "stats/sinks/history.h"
 #include "stats/sinks/prom.h"
 
 struct live {
-	struct cli_analyze a;
+	struct pipeline p; /* options, statistics, detectors, history, sinks */
 	pcap_t *pcap;
 	int dlt;
+	int sfd, pfd; /* the signalfd and the capture's descriptor */
+	int syslog_open;
+	char filter[2048];
 	struct engine *e;
-	struct mem mem;
-	struct agg agg;
-	struct anom anom;
-	struct geo geo;
-	struct alert_out alerts;
-	struct run_sinks sinks;
 	FILE *alerts_fp; /* NULL when stdout */
 	FILE *sessions_fp;
 	struct prom_live counters;
-	int failed;
 };
 
 static FILE *live_open_append(const char *path)
@@ -62,23 +59,24 @@ static FILE *live_open_append(const char *path)
 
 static int live_open_outputs(struct live *l)
 {
-	if (l->a.alerts && strcmp(l->a.alerts, "-") != 0) {
-		l->alerts_fp = live_open_append(l->a.alerts);
+	const struct cli_analyze *a = &l->p.a;
+	if (a->alerts && strcmp(a->alerts, "-") != 0) {
+		l->alerts_fp = live_open_append(a->alerts);
 		if (!l->alerts_fp) {
-			fprintf(stderr, "smtptls: %s: %s\n", l->a.alerts, strerror(errno));
+			fprintf(stderr, "smtptls: %s: %s\n", a->alerts, strerror(errno));
 			return -1;
 		}
 	}
-	l->alerts.fp = l->alerts_fp ? l->alerts_fp : stdout;
-	if (l->a.sessions) {
+	l->p.alerts.fp = l->alerts_fp ? l->alerts_fp : stdout;
+	if (a->sessions) {
 		l->sessions_fp =
-			strcmp(l->a.sessions, "-") == 0 ? stdout : live_open_append(l->a.sessions);
+			strcmp(a->sessions, "-") == 0 ? stdout : live_open_append(a->sessions);
 		if (!l->sessions_fp) {
-			fprintf(stderr, "smtptls: %s: %s\n", l->a.sessions, strerror(errno));
+			fprintf(stderr, "smtptls: %s: %s\n", a->sessions, strerror(errno));
 			return -1;
 		}
 	}
-	l->sinks.sessions = l->sessions_fp;
+	l->p.sinks.sessions = l->sessions_fp;
 	return 0;
 }
 
@@ -94,6 +92,8 @@ static void live_close_outputs(struct live *l)
 /* The periodic outputs, each written to a temporary file and renamed. */
 static void live_write_snapshots(struct live *l)
 {
+	const struct cli_analyze *a = &l->p.a;
+	struct agg *agg = l->p.agg;
 	char err[512];
 	struct pcap_stat ps;
 	if (pcap_stats(l->pcap, &ps) == 0) {
@@ -102,36 +102,36 @@ static void live_write_snapshots(struct live *l)
 		l->counters.pcap_if_dropped = ps.ps_ifdrop;
 	}
 	l->counters.flows_open = l->e->flows.count;
-	l->counters.alerts = l->alerts.emitted;
-	l->agg.health = l->e->health;
-	l->agg.health.files = 0;
-	if (l->a.stats) {
+	l->counters.alerts = l->p.alerts.emitted;
+	agg->health = l->e->health;
+	agg->health.files = 0;
+	if (a->stats) {
 		struct out_file o;
-		json_t *j = agg_to_json(&l->agg);
+		json_t *j = agg_to_json(agg);
 		if (j) {
 			json_t *cap =
-				json_pack("{s:s,s:I,s:I,s:I}", "interface", l->a.iface, "received",
+				json_pack("{s:s,s:I,s:I,s:I}", "interface", a->iface, "received",
 					  (json_int_t)l->counters.pcap_received, "dropped",
 					  (json_int_t)l->counters.pcap_dropped, "if_dropped",
 					  (json_int_t)l->counters.pcap_if_dropped);
 			json_object_set_new(json_object_get(j, "health"), "live", cap);
 		}
-		if (!j || out_open(&o, l->a.stats, err, sizeof(err)) != 0) {
+		if (!j || out_open(&o, a->stats, err, sizeof(err)) != 0) {
 			fprintf(stderr, "smtptls: %s\n", j ? err : "out of memory");
-		} else if (json_dumpf(j, o.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0 ||
-			   fputc('\n', o.fp) == EOF || out_commit(&o, err, sizeof(err)) != 0) {
-			fprintf(stderr, "smtptls: %s: write failed\n", l->a.stats);
+		} else if (pipeline_write_json(j, o.fp) != 0 ||
+			   out_commit(&o, err, sizeof(err)) != 0) {
+			fprintf(stderr, "smtptls: %s: write failed\n", a->stats);
 			out_abort(&o);
 		}
 		json_decref(j);
 	}
-	if (l->a.prom) {
+	if (a->prom) {
 		struct out_file o;
-		if (out_open(&o, l->a.prom, err, sizeof(err)) != 0) {
+		if (out_open(&o, a->prom, err, sizeof(err)) != 0) {
 			fprintf(stderr, "smtptls: %s\n", err);
-		} else if (prom_write(o.fp, &l->agg, &l->counters) != 0 ||
+		} else if (prom_write(o.fp, agg, &l->counters) != 0 ||
 			   out_commit(&o, err, sizeof(err)) != 0) {
-			fprintf(stderr, "smtptls: %s: write failed\n", l->a.prom);
+			fprintf(stderr, "smtptls: %s: write failed\n", a->prom);
 			out_abort(&o);
 		}
 	}
@@ -140,15 +140,15 @@ static void live_write_snapshots(struct live *l)
 static void live_record(void *ctx, const struct rec *r)
 {
 	struct live *l = ctx;
-	run_emit(&l->sinks, r);
+	run_emit(&l->p.sinks, r);
 }
 
 static void live_provisional(void *ctx, const struct rec *r, uint32_t *alerted)
 {
 	struct live *l = ctx;
 	struct rec_verdict v;
-	anom_judge_provisional(&l->anom, r, &v);
-	alert_provisional(&l->alerts, r, &v, alerted);
+	anom_judge_provisional(&l->p.anom, r, &v);
+	alert_provisional(&l->p.alerts, r, &v, alerted);
 }
 
 static void live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
@@ -204,43 +204,15 @@ static double live_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int live_run(struct live *l);
-
-int live_main(int argc, char **argv)
+/* Opens the interface: the one step that needs privileges. */
+static int live_open_capture(struct live *l)
 {
-	struct live *l = calloc(1, sizeof(*l));
-	if (!l)
-		return 2;
-	switch (cli_parse_live(&l->a, argc, argv, stdout, stderr)) {
-	case CLI_DONE: free(l); return 0;
-	case CLI_USAGE: free(l); return 2;
-	case CLI_RUN: break;
-	}
-	struct cli_analyze a = l->a;
-	int rc = live_run(l); /* frees l */
-	cli_analyze_free(&a);
-	return rc;
-}
-
-static int live_run(struct live *l)
-{
-	int rc = 2;
-	struct cli_analyze *a = &l->a;
-	if (geteuid() == 0 && !a->user && !a->allow_root) {
-		fprintf(stderr,
-			"smtptls live: refusing to run as root: give -Z USER to drop "
-			"privileges after opening %s, or --allow-root\n",
-			a->iface);
-		free(l);
-		return 2;
-	}
-	char err[PCAP_ERRBUF_SIZE + 256];
+	const struct cli_analyze *a = &l->p.a;
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	l->pcap = pcap_create(a->iface, ebuf);
 	if (!l->pcap) {
 		fprintf(stderr, "smtptls: %s: %s\n", a->iface, ebuf);
-		free(l);
-		return 2;
+		return -1;
 	}
 	pcap_set_snaplen(l->pcap, 262144);
 	pcap_set_promisc(l->pcap, 1);
@@ -253,35 +225,44 @@ static int live_run(struct live *l)
 			act == PCAP_ERROR_PERM_DENIED ? "permission denied (run as root or give "
 							"the binary CAP_NET_RAW)"
 						      : pcap_geterr(l->pcap));
-		goto out_pcap;
+		return -1;
 	}
 	l->dlt = pcap_datalink(l->pcap);
 	if (!dec_link_supported(l->dlt)) {
 		fprintf(stderr, "smtptls: %s: unsupported link type %d\n", a->iface, l->dlt);
-		goto out_pcap;
+		return -1;
 	}
-	char filter[2048];
-	live_filter(a, filter, sizeof(filter));
+	live_filter(a, l->filter, sizeof(l->filter));
 	struct bpf_program prog;
-	if (pcap_compile(l->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+	if (pcap_compile(l->pcap, &prog, l->filter, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
 	    pcap_setfilter(l->pcap, &prog) != 0) {
-		fprintf(stderr, "smtptls: filter \"%s\": %s\n", filter, pcap_geterr(l->pcap));
-		goto out_pcap;
+		fprintf(stderr, "smtptls: filter \"%s\": %s\n", l->filter, pcap_geterr(l->pcap));
+		return -1;
 	}
 	pcap_freecode(&prog);
 	if (pcap_setnonblock(l->pcap, 1, ebuf) != 0) {
 		fprintf(stderr, "smtptls: %s: %s\n", a->iface, ebuf);
-		goto out_pcap;
+		return -1;
 	}
-	/* Outputs are opened before privileges go, so they may live where only
-	 * root may write; SIGHUP reopens them as the unprivileged user. */
-	if (live_open_outputs(l) != 0)
-		goto out_pcap;
-	if (a->user && live_drop_privileges(a->user) != 0)
-		goto out_files;
-	if (a->use_syslog)
-		openlog("smtptls", LOG_PID, LOG_MAIL);
+	return 0;
+}
 
+/* Everything after the interface: the outputs (before privileges go, so
+ * they may live where only root may write; SIGHUP reopens them as the
+ * unprivileged user), the signals, the pipeline, the engine, and last the
+ * sandbox. */
+static int live_setup(struct live *l)
+{
+	struct cli_analyze *a = &l->p.a;
+	char err[512];
+	if (live_open_outputs(l) != 0)
+		return -1;
+	if (a->user && live_drop_privileges(a->user) != 0)
+		return -1;
+	if (a->use_syslog) {
+		openlog("smtptls", LOG_PID, LOG_MAIL);
+		l->syslog_open = 1;
+	}
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -289,59 +270,61 @@ static int live_run(struct live *l)
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	int sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-	int pfd = pcap_get_selectable_fd(l->pcap);
-	if (sfd < 0 || pfd < 0) {
+	l->sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	l->pfd = pcap_get_selectable_fd(l->pcap);
+	if (l->sfd < 0 || l->pfd < 0) {
 		fprintf(stderr, "smtptls: %s: cannot poll the capture\n", a->iface);
-		goto out_files;
+		return -1;
 	}
-
+	if (pipeline_open(&l->p, PIPELINE_LIVE, stderr) != 0)
+		return -1;
 	l->e = malloc(sizeof(*l->e));
-	cli_default_geoip(a);
-	if (geo_open(&l->geo, a->geoip, a->asn, err, sizeof(err)) != 0) {
-		fprintf(stderr, "smtptls: %s\n", err);
-		free(l->e);
-		l->e = NULL;
-		goto out_files;
-	}
-	for (int i = 0; i < a->nlocal_nets; i++)
-		geo_add_net(&l->geo, a->local_nets[i]);
-	a->agg.geo = &l->geo;
 	if (!l->e || eng_init(l->e, &a->cfg) != 0) {
 		fprintf(stderr, "smtptls: out of memory (try a smaller --max-flows)\n");
 		free(l->e);
 		l->e = NULL;
-		goto out_geo;
+		return -1;
 	}
-	agg_init(&l->agg, &l->mem, &a->agg);
-	anom_init(&l->anom, &a->anom, &l->mem);
-	if (a->history) {
-		l->anom.db = hist_open(a->history, err, sizeof(err));
-		if (!l->anom.db) {
-			fprintf(stderr, "smtptls: history %s\n", err);
-			goto out_engine;
-		}
-	}
-	l->alerts.use_syslog = a->use_syslog;
-	l->alerts.min_severity = a->alert_min;
-	l->sinks.anom = &l->anom;
-	l->sinks.alerts = &l->alerts;
-	l->sinks.agg = &l->agg;
 	eng_add_sink(l->e, live_record, l);
 	l->e->event.provisional = live_provisional;
 	l->e->event.ctx = l;
-
 	/* Everything is open: from here on, no process, program or network
 	 * socket can be started (analyzer/capture/sandbox.h). */
 	if (!a->no_sandbox && sandbox_enter(err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtptls: %s (--no-sandbox runs without it)\n", err);
-		goto out_engine;
+		return -1;
 	}
-	fprintf(stderr, "smtptls: capturing on %s (%s)\n", a->iface, filter);
-	double next_snap = live_now() + (a->interval ? a->interval : 60);
+	return 0;
+}
+
+/* Reads the pending signals: 0 when the sensor is to stop. */
+static int live_signals(struct live *l)
+{
+	int running = 1;
+	struct signalfd_siginfo si;
+	while (read(l->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+			running = 0;
+		} else if (si.ssi_signo == SIGHUP) {
+			live_close_outputs(l);
+			if (live_open_outputs(l) != 0)
+				running = 0;
+		} else if (si.ssi_signo == SIGUSR1) {
+			live_write_snapshots(l);
+		}
+	}
+	return running;
+}
+
+/* Polls the capture and the signals until a signal ends the run (returns
+ * 0) or reading or writing fails (returns 1). */
+static int live_loop(struct live *l)
+{
+	const struct cli_analyze *a = &l->p.a;
+	double next_snap = live_now() + (a->interval ? a->interval : CLI_DEFAULT_INTERVAL);
 	int running = 1;
 	while (running) {
-		struct pollfd fds[2] = {{pfd, POLLIN, 0}, {sfd, POLLIN, 0}};
+		struct pollfd fds[2] = {{l->pfd, POLLIN, 0}, {l->sfd, POLLIN, 0}};
 		int n = poll(fds, 2, 200);
 		if (n < 0 && errno != EINTR)
 			break;
@@ -352,20 +335,8 @@ static int live_run(struct live *l)
 				break;
 			}
 		}
-		if (fds[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
-					running = 0;
-				} else if (si.ssi_signo == SIGHUP) {
-					live_close_outputs(l);
-					if (live_open_outputs(l) != 0)
-						running = 0;
-				} else if (si.ssi_signo == SIGUSR1) {
-					live_write_snapshots(l);
-				}
-			}
-		}
+		if (fds[1].revents & POLLIN)
+			running = live_signals(l);
 		/* A quiet link still ends idle connections: the capture clock
 		 * follows the wall clock when no packet arrives. */
 		struct timeval tv;
@@ -375,31 +346,64 @@ static int live_run(struct live *l)
 			live_write_snapshots(l);
 			next_snap = live_now() + a->interval;
 		}
-		if (l->alerts.failed || l->sinks.failed) {
+		if (l->p.alerts.failed || l->p.sinks.failed) {
 			fprintf(stderr, "smtptls: writing an output failed\n");
 			break;
 		}
 	}
+	return running;
+}
+
+static int live_run(struct live *l)
+{
+	const struct cli_analyze *a = &l->p.a;
+	int rc = 2;
+	l->sfd = l->pfd = -1;
+	if (geteuid() == 0 && !a->user && !a->allow_root) {
+		fprintf(stderr,
+			"smtptls live: refusing to run as root: give -Z USER to drop "
+			"privileges after opening %s, or --allow-root\n",
+			a->iface);
+		return 2;
+	}
+	if (live_open_capture(l) != 0 || live_setup(l) != 0)
+		goto fail;
+	fprintf(stderr, "smtptls: capturing on %s (%s)\n", a->iface, l->filter);
+	int running = live_loop(l);
 	eng_end_input(l->e);
 	live_write_snapshots(l);
 	rc = running ? 1 : 0;
-	if (l->anom.db && hist_close(l->anom.db) != 0)
+	if (l->p.anom.db && hist_close(l->p.anom.db) != 0)
 		rc = 1;
-	l->anom.db = NULL;
-out_engine:
-	eng_free(l->e);
-	free(l->e);
-	jsonw_free(&l->sinks.line);
-	anom_free(&l->anom);
-	agg_free(&l->agg);
-out_geo:
-	geo_close(&l->geo);
-out_files:
+	l->p.anom.db = NULL;
+fail:
+	if (l->e) {
+		eng_free(l->e);
+		free(l->e);
+	}
 	live_close_outputs(l);
-	if (a->use_syslog)
+	if (l->syslog_open)
 		closelog();
-out_pcap:
-	pcap_close(l->pcap);
+	if (l->sfd >= 0)
+		close(l->sfd);
+	if (l->pcap)
+		pcap_close(l->pcap);
+	return rc;
+}
+
+int live_main(int argc, char **argv)
+{
+	struct cli_analyze a;
+	switch (cli_parse(&a, CLI_LIVE, argc, argv, stdout, stderr)) {
+	case CLI_DONE: return 0;
+	case CLI_USAGE: return 2;
+	case CLI_RUN: break;
+	}
+	struct live *l = calloc(1, sizeof(*l));
+	if (!l)
+		return 2;
+	int rc = pipeline_begin(&l->p, &a, stderr) != 0 ? 2 : live_run(l);
+	pipeline_close(&l->p);
 	free(l);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* run.c — units of work over capture files, threads, in-order assembly. */
 #include "analyzer/app/run.h"
 
+#include "analyzer/app/pipeline.h"
 #include "stats/record/rec_json.h"
 #include "stats/record/recdump.h"
 
@@ -160,10 +161,12 @@ static void run_unit_work(struct run_shared *sh, struct run_unit *u)
 		eng_add_sink(e, run_keep_record, u);
 	}
 	struct src_opts opts = {a->bpf, &u->prog, 1};
+	struct src_sink source;
+	pipeline_engine_source(&source, e);
 	char err[512];
 	for (size_t i = 0; i < u->npaths; i++) {
 		opts.end_input = !a->merge_files || i + 1 == u->npaths;
-		if (src_read_file(e, u->paths[i], &opts, err, sizeof(err)) != 0) {
+		if (src_read_file(&source, u->paths[i], &opts, err, sizeof(err)) != 0) {
 			run_error(u, err);
 			u->failed++;
 		}
@@ -339,6 +342,33 @@ static long run_dumps(const struct src_list *files, struct run_sinks *sinks)
 	return sinks->failed ? -1 : failed;
 }
 
+/* The files in the order they are read: as listed, or with --merge-files
+ * by their first packet. NULL when out of memory; the caller frees. */
+static const char **run_paths(const struct cli_analyze *a, const struct src_list *files)
+{
+	const char **paths = malloc((files->n ? files->n : 1) * sizeof(*paths));
+	if (!paths || !a->merge_files) {
+		for (size_t i = 0; paths && i < files->n; i++)
+			paths[i] = files->paths[i];
+		return paths;
+	}
+	struct run_ts *t = malloc((files->n ? files->n : 1) * sizeof(*t));
+	if (!t) {
+		free(paths);
+		return NULL;
+	}
+	for (size_t i = 0; i < files->n; i++) {
+		t[i].path = files->paths[i];
+		t[i].ts = run_first_ts(files->paths[i]);
+		t[i].i = i;
+	}
+	qsort(t, files->n, sizeof(*t), run_ts_cmp);
+	for (size_t i = 0; i < files->n; i++)
+		paths[i] = t[i].path;
+	free(t);
+	return paths;
+}
+
 long run_files(const struct cli_analyze *a, const struct src_list *files, struct run_sinks *sinks)
 {
 	if (a->records_in)
@@ -347,30 +377,10 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 	memset(&sh, 0, sizeof(sh));
 	sh.a = a;
 	sh.worker_json = sinks->sessions != NULL;
-	const char **paths = malloc((files->n ? files->n : 1) * sizeof(*paths));
+	const char **paths = run_paths(a, files);
 	if (!paths)
 		return -1;
-	if (a->merge_files) {
-		struct run_ts *t = malloc((files->n ? files->n : 1) * sizeof(*t));
-		if (!t) {
-			free(paths);
-			return -1;
-		}
-		for (size_t i = 0; i < files->n; i++) {
-			t[i].path = files->paths[i];
-			t[i].ts = run_first_ts(files->paths[i]);
-			t[i].i = i;
-		}
-		qsort(t, files->n, sizeof(*t), run_ts_cmp);
-		for (size_t i = 0; i < files->n; i++)
-			paths[i] = t[i].path;
-		free(t);
-		sh.nunits = files->n ? 1 : 0;
-	} else {
-		for (size_t i = 0; i < files->n; i++)
-			paths[i] = files->paths[i];
-		sh.nunits = files->n;
-	}
+	sh.nunits = a->merge_files ? (files->n ? 1 : 0) : files->n;
 	sh.units = calloc(sh.nunits ? sh.nunits : 1, sizeof(*sh.units));
 	if (!sh.units) {
 		free(paths);

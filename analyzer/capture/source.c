@@ -145,8 +145,8 @@ int src_check_bpf(const char *expr, char *err, size_t errlen)
 	return rc;
 }
 
-int src_read_file(struct engine *e, const char *path, const struct src_opts *o, char *err,
-		  size_t errlen)
+int src_read_file(const struct src_sink *sink, const char *path, const struct src_opts *o,
+		  char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	int rc = 0;
@@ -168,7 +168,7 @@ int src_read_file(struct engine *e, const char *path, const struct src_opts *o, 
 		return -1;
 	}
 	int dlt = pcap_datalink(p);
-	if (!dec_link_supported(dlt)) {
+	if (!sink->link_ok(sink->ctx, dlt)) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 		snprintf(err, errlen, "%s: unsupported link type %d (%s)", path, dlt,
 			 name ? name : "unknown");
@@ -185,7 +185,7 @@ int src_read_file(struct engine *e, const char *path, const struct src_opts *o, 
 		}
 		pcap_freecode(&prog);
 	}
-	e->health.files++;
+	sink->begin(sink->ctx);
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	uint64_t n = 0, bytes = 0;
@@ -205,26 +205,26 @@ int src_read_file(struct engine *e, const char *path, const struct src_opts *o, 
 			continue;
 		n++;
 		uint64_t ts = (uint64_t)hdr->ts.tv_sec * 1000000u + (uint64_t)hdr->ts.tv_usec;
-		eng_packet(e, dlt, ts, data, hdr->caplen, hdr->len);
+		sink->packet(sink->ctx, dlt, ts, data, hdr->caplen, hdr->len);
 		bytes += hdr->caplen + 16u;
 		if (o->progress && (n & 0xfff) == 0) {
 			atomic_fetch_add_explicit(&o->progress->bytes_read, bytes,
 						  memory_order_relaxed);
 			atomic_fetch_add_explicit(&o->progress->packets, 4096,
 						  memory_order_relaxed);
-			atomic_store_explicit(&o->progress->connections, e->flows.created,
-					      memory_order_relaxed);
+			atomic_store_explicit(&o->progress->connections,
+					      sink->connections(sink->ctx), memory_order_relaxed);
 			bytes = 0;
 		}
 	}
 	if (o->progress) {
 		atomic_fetch_add_explicit(&o->progress->bytes_read, bytes, memory_order_relaxed);
 		atomic_fetch_add_explicit(&o->progress->packets, n & 0xfff, memory_order_relaxed);
-		atomic_store_explicit(&o->progress->connections, e->flows.created,
+		atomic_store_explicit(&o->progress->connections, sink->connections(sink->ctx),
 				      memory_order_relaxed);
 	}
 	pcap_close(p);
 	if (o->end_input)
-		eng_end_input(e);
+		sink->end(sink->ctx);
 	return rc;
 }

@@ -3,7 +3,9 @@
  * src_expand() turns the command line's inputs into a list of files: a file is
  * taken as named; a directory is walked recursively for *.pcap, *.pcapng and
  * *.cap, sorted by path so the order is the same on every machine.
- * src_read_file() reads one pcap or pcapng file (libpcap) into the engine.
+ * src_read_file() reads one pcap or pcapng file (libpcap) and hands each
+ * packet to a consumer (struct src_sink) the caller chooses: the capture
+ * layer knows packets and files, not what reads them.
  */
 #ifndef SMTPTLS_SOURCE_H
 #define SMTPTLS_SOURCE_H
@@ -12,8 +14,6 @@
 #include <stdint.h>
 #include <stdatomic.h>
 #include <stdio.h>
-
-#include "analyzer/session/engine.h"
 
 struct src_list {
 	char **paths; /* owned */
@@ -41,11 +41,30 @@ struct src_opts {
 	int end_input;		       /* end the connections at the end of the file */
 };
 
-/* Reads every packet of path into e, then, when o->end_input, ends its
- * connections (eng_end_input). Returns 0, or -1 with the reason in err (the
+/* The consumer of a capture file's packets (the application points it at
+ * the engine). Every callback gets ctx. */
+struct src_sink {
+	void *ctx;
+	/* Whether packets of this link type (DLT_*) can be read; a file of
+	 * another type is refused. */
+	int (*link_ok)(void *ctx, int dlt);
+	/* The file is open and about to be read (counted as read). */
+	void (*begin)(void *ctx);
+	/* One packet: capture time in microseconds, the bytes captured and the
+	 * length on the wire. The bytes are valid during the call only. */
+	void (*packet)(void *ctx, int dlt, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
+		       uint32_t len);
+	/* The end of the input: every connection is ended (src_opts.end_input). */
+	void (*end)(void *ctx);
+	/* The connections seen so far, for the progress line. */
+	uint64_t (*connections)(void *ctx);
+};
+
+/* Reads every packet of path into the sink, then, when o->end_input, ends
+ * the input (sink->end). Returns 0, or -1 with the reason in err (the
  * packets read before a failure are kept). */
-int src_read_file(struct engine *e, const char *path, const struct src_opts *o, char *err,
-		  size_t errlen);
+int src_read_file(const struct src_sink *sink, const char *path, const struct src_opts *o,
+		  char *err, size_t errlen);
 
 /* Checks that a BPF expression compiles; -1 with libpcap's message in err. */
 int src_check_bpf(const char *expr, char *err, size_t errlen);

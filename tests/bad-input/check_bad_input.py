@@ -129,6 +129,29 @@ def main():
     p = run("analyze", "-q", empty_dir)
     check(p.returncode == 1 and "no capture files" in p.stderr, f"empty dir: {p.returncode} {p.stderr}")
 
+    # --list-inputs: the files analyze reads, in its order, with its problems.
+    p = run("--list-inputs", "--", good, d, empty_dir)
+    want = [good, os.path.join(d, "a", "one.cap"), os.path.join(d, "b", "two.pcap")]
+    err = lines(p.stderr)
+    check(p.returncode == 1 and lines(p.stdout) == want,
+          f"--list-inputs: exit {p.returncode}, {lines(p.stdout)}")
+    check(len(err) == 2 and "dangling.pcap" in err[0] and "no capture files" in err[1],
+          f"--list-inputs: stderr {err}")
+    p = run("--list-inputs", good, empty_dir)
+    check(p.returncode == 0 and lines(p.stdout) == [good], f"--list-inputs: {p.returncode}")
+
+    # --list-options: every option of analyze's help, with its commands.
+    p = run("--list-options")
+    rows = {r.split("\t")[0]: r.split("\t") for r in lines(p.stdout) if not r.startswith("#")}
+    helptext = run("analyze", "--help").stdout
+    check(p.returncode == 0 and all(len(r) == 5 for r in rows.values()), "--list-options: 5 columns")
+    for name, (_, short, value, cmds, roles) in rows.items():
+        listed = ("--" + name + " ") in helptext or ("--" + name + "\n") in helptext
+        check(listed == ("analyze" in cmds.split(",")), f"--list-options: --{name} {cmds}")
+    check(rows.get("ports", [""] * 5)[2:] == ["value", "analyze,live", "engine"]
+          and rows.get("quiet", [""] * 5)[1:] == ["q", "flag", "analyze,live", "display"],
+          f"--list-options: {rows.get('ports')} {rows.get('quiet')}")
+
     # Outputs: complete or absent, never half-written.
     out = os.path.join(WORK, "out")
     os.makedirs(out)
@@ -167,7 +190,7 @@ def main():
         p = run(*args)
         check(p.returncode == 0 and p.stdout and not p.stderr, f"{args}: {p.returncode}")
 
-    n = 9 + len(cases) + len(usage) + 4
+    n = 9 + len(cases) + len(usage) + 4 + 5
     print(f"{n - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 

@@ -9,6 +9,7 @@
 
 #include "analyzer/app/cli.h"
 #include "analyzer/session/engine.h"
+#include "analyzer/app/pipeline.h"
 #include "analyzer/capture/source.h"
 
 struct stream {
@@ -69,7 +70,9 @@ int main(int argc, char **argv)
 	e->tap = &tap;
 	eng_add_sink(e, st_record, NULL);
 	struct src_opts o = {NULL, NULL, 1};
-	int rc = src_read_file(e, argv[1], &o, err, sizeof(err));
+	struct src_sink source;
+	pipeline_engine_source(&source, e);
+	int rc = src_read_file(&source, argv[1], &o, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "streams: %s\n", err);
 	uint64_t n = e->flows.created;

@@ -1,0 +1,207 @@
+/* cmd.c — the commands analyze, merge and history. */
+#include "analyzer/app/cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "analyzer/app/cli.h"
+#include "analyzer/app/pipeline.h"
+#include "analyzer/app/run.h"
+#include "analyzer/capture/sandbox.h"
+#include "analyzer/capture/source.h"
+#include "stats/record/recdump.h"
+#include "stats/sinks/history.h"
+
+/* The record dump (--dump) ends with the health counters of the whole run,
+ * then is renamed into place. Returns failed, or -1 when that failed. */
+static long cmd_analyze_commit_dump(struct pipeline *p, long failed)
+{
+	char err[512];
+	struct eng_health dump_health = p->agg->health;
+	dump_health.files_failed += p->files.failed;
+	if (failed < 0 || recdump_health(p->dump.fp, &dump_health, sizeof(dump_health)) != 0 ||
+	    out_commit(&p->dump, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtptls: %s: write failed\n", p->a.dump);
+		out_abort(&p->dump);
+		return -1;
+	}
+	return failed;
+}
+
+/* After the run: each output is committed (renamed into place) or, when
+ * the run or its writing failed, discarded; the exit status says which. */
+static int cmd_analyze_commit(struct pipeline *p, long failed, int rc)
+{
+	const struct cli_analyze *a = &p->a;
+	char err[512];
+	if (a->dump && rc == 0)
+		failed = cmd_analyze_commit_dump(p, failed);
+	if (p->anom.db && (hist_close(p->anom.db) != 0 || p->anom.db_errors)) {
+		fprintf(stderr, "smtptls: %s: %llu history updates failed\n", a->history,
+			(unsigned long long)p->anom.db_errors);
+		rc = 2;
+	}
+	p->anom.db = NULL;
+	if (a->alerts && (p->alerts.failed || out_commit(&p->alert_file, err, sizeof(err)) != 0)) {
+		fprintf(stderr, "smtptls: %s: write failed\n", a->alerts);
+		out_abort(&p->alert_file);
+		failed = -1;
+	}
+	int run_failed = failed < 0; /* includes a failed write of the records */
+	if (failed > 0 || p->files.failed)
+		rc = 1;
+	if (failed >= 0)
+		p->agg->health.files_failed += p->files.failed;
+	else
+		rc = 2;
+	if (a->sessions && (run_failed || out_commit(&p->sessions, err, sizeof(err)) != 0)) {
+		if (run_failed)
+			snprintf(err, sizeof(err), "%s: write failed", a->sessions);
+		fprintf(stderr, "smtptls: %s\n", err);
+		out_abort(&p->sessions);
+		rc = 2;
+	}
+	if (a->stats) {
+		json_t *j = agg_to_json(p->agg);
+		if (pipeline_write_json(j, p->stats.fp) != 0 ||
+		    out_commit(&p->stats, err, sizeof(err)) != 0) {
+			if (!j)
+				snprintf(err, sizeof(err), "%s: out of memory", a->stats);
+			fprintf(stderr, "smtptls: %s\n", err);
+			out_abort(&p->stats);
+			rc = 2;
+		}
+		json_decref(j);
+	}
+	if (!a->sessions && !a->stats)
+		agg_print_text(p->agg, stdout, a->top);
+	if (p->files.n == 0 && rc == 0) {
+		fprintf(stderr, "smtptls: no capture files to read\n");
+		rc = 1;
+	}
+	return rc;
+}
+
+static int cmd_analyze_run(struct pipeline *p)
+{
+	const struct cli_analyze *a = &p->a;
+	char err[512];
+	if (!a->no_sandbox && sandbox_enter(err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtptls: %s (--no-sandbox runs without it)\n", err);
+		return 2;
+	}
+	if (a->bpf && src_check_bpf(a->bpf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtptls: %s\n", err);
+		return 2;
+	}
+	for (int i = 0; i < a->ninputs; i++) {
+		if (src_expand(&p->files, a->inputs[i], stderr) != 0) {
+			fprintf(stderr, "smtptls: out of memory listing inputs\n");
+			return 2;
+		}
+	}
+	if (pipeline_open(p, PIPELINE_ANALYZE, stderr) != 0)
+		return 2;
+	int rc = 0;
+	if (a->dump && (out_open(&p->dump, a->dump, err, sizeof(err)) != 0 ||
+			recdump_begin(p->dump.fp, sizeof(struct eng_health)) != 0)) {
+		fprintf(stderr, "smtptls: %s\n", p->dump.fp ? "--dump: write failed" : err);
+		out_abort(&p->dump);
+		rc = 2;
+	}
+	p->sinks.dump = a->dump && rc == 0 ? p->dump.fp : NULL;
+	long failed = rc == 0 ? run_files(a, &p->files, &p->sinks) : -1;
+	return cmd_analyze_commit(p, failed, rc);
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+	struct cli_analyze a;
+	switch (cli_parse(&a, CLI_ANALYZE, argc, argv, stdout, stderr)) {
+	case CLI_DONE: return 0;
+	case CLI_USAGE: return 2;
+	case CLI_RUN: break;
+	}
+	struct pipeline *p = malloc(sizeof(*p));
+	if (!p) {
+		fprintf(stderr, "smtptls: out of memory\n");
+		return 2;
+	}
+	int rc = pipeline_begin(p, &a, stderr) != 0 ? 2 : cmd_analyze_run(p);
+	pipeline_close(p);
+	free(p);
+	return rc;
+}
+
+/* Adds each snapshot into p->agg; 0 or 2 with a message. */
+static int cmd_merge_inputs(struct pipeline *p)
+{
+	char err[512];
+	for (int i = 0; i < p->a.ninputs; i++) {
+		const char *path = p->a.inputs[i];
+		json_error_t jerr;
+		json_t *j = json_load_file(path, 0, &jerr);
+		if (!j) {
+			fprintf(stderr, "smtptls: %s: not JSON: %s (line %d)\n", path, jerr.text,
+				jerr.line);
+			return 2;
+		}
+		int rc = agg_add_json(p->agg, j, err, sizeof(err));
+		json_decref(j);
+		if (rc != 0) {
+			fprintf(stderr, "smtptls: %s: %s\n", path, err);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+int cmd_merge(int argc, char **argv)
+{
+	struct cli_analyze a;
+	switch (cli_parse(&a, CLI_MERGE, argc, argv, stdout, stderr)) {
+	case CLI_DONE: return 0;
+	case CLI_USAGE: return 2;
+	case CLI_RUN: break;
+	}
+	struct pipeline *p = calloc(1, sizeof(*p));
+	if (!p)
+		return 2;
+	p->a = a;
+	int rc = pipeline_open(p, PIPELINE_MERGE, stderr) != 0 ? 2 : cmd_merge_inputs(p);
+	if (rc == 0) {
+		char err[512];
+		json_t *j = agg_to_json(p->agg);
+		if (out_open(&p->stats, a.output, err, sizeof(err)) != 0) {
+			fprintf(stderr, "smtptls: %s\n", err);
+			rc = 2;
+		} else if (pipeline_write_json(j, p->stats.fp) != 0 ||
+			   out_commit(&p->stats, err, sizeof(err)) != 0) {
+			fprintf(stderr, "smtptls: %s: write failed\n", a.output);
+			rc = 2;
+		}
+		json_decref(j);
+	}
+	pipeline_close(p);
+	free(p);
+	return rc;
+}
+
+int cmd_history(int argc, char **argv)
+{
+	struct cli_analyze a;
+	switch (cli_parse(&a, CLI_HISTORY, argc, argv, stdout, stderr)) {
+	case CLI_DONE: return 0;
+	case CLI_USAGE: return 2;
+	case CLI_RUN: break;
+	}
+	char err[512];
+	if (hist_print(a.inputs[0], a.server, stdout, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtptls: %s\n", err);
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,219 @@
+/* pipeline.c — one set-up and one teardown for analyze, live and merge. */
+#include "analyzer/app/pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats/sinks/history.h"
+
+enum {
+	PIPELINE_TRUST = 1u << 0,
+	PIPELINE_AGG = 1u << 1,
+	PIPELINE_GEO = 1u << 2,
+	PIPELINE_ANOM = 1u << 3,
+};
+
+int pipeline_begin(struct pipeline *p, const struct cli_analyze *a, FILE *err)
+{
+	char why[512];
+	memset(p, 0, sizeof(*p));
+	p->a = *a;
+	/* One trust store for the run, shared by every engine; a CA file or
+	 * path is loaded now, so that a bad one stops the run before it
+	 * starts. */
+	p->a.cfg.x509.trust = x509_trust_new(&p->a.cfg.x509, why, sizeof(why));
+	if (!p->a.cfg.x509.trust) {
+		fprintf(err, "smtptls: %s\n", why);
+		return -1;
+	}
+	p->opened |= PIPELINE_TRUST;
+	return 0;
+}
+
+/* The statistics: analyze and live take the options' configuration, merge
+ * the default limits with no bucket of its own (the snapshots say it). */
+static int pipeline_open_agg(struct pipeline *p, enum pipeline_kind kind, FILE *err)
+{
+	p->agg = malloc(sizeof(*p->agg));
+	if (!p->agg) {
+		fprintf(err, "smtptls: out of memory\n");
+		return -1;
+	}
+	if (kind == PIPELINE_MERGE) {
+		p->a.agg.bucket_us = 0;
+		p->a.agg.geo = NULL;
+	} else {
+		p->a.agg.geo = &p->geo;
+	}
+	agg_init(p->agg, &p->mem, &p->a.agg);
+	p->opened |= PIPELINE_AGG;
+	return 0;
+}
+
+/* The country and AS databases, the local networks, the detectors and the
+ * history file. */
+static int pipeline_open_detectors(struct pipeline *p, FILE *err)
+{
+	struct cli_analyze *a = &p->a;
+	char why[512];
+	cli_default_geoip(a);
+	if (geo_open(&p->geo, a->geoip, a->asn, why, sizeof(why)) != 0) {
+		fprintf(err, "smtptls: %s\n", why);
+		return -1;
+	}
+	p->opened |= PIPELINE_GEO;
+	for (int i = 0; i < a->nlocal_nets; i++)
+		geo_add_net(&p->geo, a->local_nets[i]);
+	anom_init(&p->anom, &a->anom, &p->mem);
+	p->opened |= PIPELINE_ANOM;
+	if (a->history) {
+		p->anom.db = hist_open(a->history, why, sizeof(why));
+		if (!p->anom.db) {
+			fprintf(err, "smtptls: history %s\n", why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int pipeline_out(struct out_file *o, const char *path, FILE *err)
+{
+	char why[512];
+	if (!path || out_open(o, path, why, sizeof(why)) == 0)
+		return 0;
+	fprintf(err, "smtptls: %s\n", why);
+	return -1;
+}
+
+int pipeline_open(struct pipeline *p, enum pipeline_kind kind, FILE *err)
+{
+	struct cli_analyze *a = &p->a;
+	if (kind == PIPELINE_ANALYZE && (pipeline_out(&p->sessions, a->sessions, err) != 0 ||
+					 pipeline_out(&p->stats, a->stats, err) != 0))
+		goto fail;
+	if (pipeline_open_agg(p, kind, err) != 0)
+		goto fail;
+	if (kind == PIPELINE_MERGE)
+		return 0;
+	/* agg_init() above kept a pointer to the geo databases opened here */
+	if (pipeline_open_detectors(p, err) != 0)
+		goto fail;
+	p->alerts.min_severity = a->alert_min;
+	p->alerts.use_syslog = a->use_syslog;
+	if (kind == PIPELINE_ANALYZE && a->alerts) {
+		if (pipeline_out(&p->alert_file, a->alerts, err) != 0)
+			goto fail;
+		p->alerts.fp = p->alert_file.fp;
+	}
+	p->sinks.anom = &p->anom;
+	p->sinks.alerts = a->alerts ? &p->alerts : NULL;
+	if (kind == PIPELINE_ANALYZE)
+		p->sinks.sessions = a->sessions ? p->sessions.fp : NULL;
+	p->sinks.agg = p->agg;
+	return 0;
+fail:
+	return -1;
+}
+
+void pipeline_close(struct pipeline *p)
+{
+	if (p->anom.db)
+		hist_close(p->anom.db);
+	p->anom.db = NULL;
+	if (p->opened & PIPELINE_ANOM)
+		anom_free(&p->anom);
+	if (p->opened & PIPELINE_AGG)
+		agg_free(p->agg);
+	free(p->agg);
+	p->agg = NULL;
+	if (p->opened & PIPELINE_GEO)
+		geo_close(&p->geo);
+	out_abort(&p->sessions);
+	out_abort(&p->stats);
+	out_abort(&p->alert_file);
+	out_abort(&p->dump);
+	jsonw_free(&p->sinks.line);
+	src_list_free(&p->files);
+	if (p->opened & PIPELINE_TRUST)
+		x509_trust_free(p->a.cfg.x509.trust);
+	p->a.cfg.x509.trust = NULL;
+	p->opened = 0;
+}
+
+int pipeline_write_json(json_t *j, FILE *fp)
+{
+	if (!j || json_dumpf(j, fp, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0 ||
+	    fputc('\n', fp) == EOF)
+		return -1;
+	return 0;
+}
+
+static int pipeline_link_ok(void *ctx, int dlt)
+{
+	(void)ctx;
+	return dec_link_supported(dlt);
+}
+
+static void pipeline_file_begin(void *ctx)
+{
+	struct engine *e = ctx;
+	e->health.files++;
+}
+
+static void pipeline_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *data,
+			    uint32_t caplen, uint32_t len)
+{
+	eng_packet(ctx, dlt, ts_us, data, caplen, len);
+}
+
+static void pipeline_end(void *ctx)
+{
+	eng_end_input(ctx);
+}
+
+static uint64_t pipeline_connections(void *ctx)
+{
+	const struct engine *e = ctx;
+	return e->flows.created;
+}
+
+void pipeline_engine_source(struct src_sink *s, struct engine *e)
+{
+	s->ctx = e;
+	s->link_ok = pipeline_link_ok;
+	s->begin = pipeline_file_begin;
+	s->packet = pipeline_packet;
+	s->end = pipeline_end;
+	s->connections = pipeline_connections;
+}
+
+int pipeline_list_inputs(int n, char **inputs, FILE *out, FILE *err)
+{
+	struct src_list files = {0};
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		if (src_expand(&files, inputs[i], err) != 0) {
+			fprintf(err, "smtptls: out of memory listing inputs\n");
+			rc = 2;
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < files.n; i++) {
+		/* one name a line: a name holding a line break cannot be listed */
+		if (strchr(files.paths[i], '\n')) {
+			fprintf(err,
+				"smtptls: %s: a file name with a line break is not supported\n",
+				files.paths[i]);
+			files.failed++;
+			continue;
+		}
+		fprintf(out, "%s\n", files.paths[i]);
+	}
+	if (files.failed)
+		rc = 1;
+	if (fflush(out) != 0)
+		rc = 2;
+done:
+	src_list_free(&files);
+	return rc;
+}
