@@ -133,7 +133,7 @@ json_t *rec_tls_json(const struct tls_facts *f)
 		return NULL;
 
 	json_t *versions = json_array();
-	for (unsigned i = 0; versions && i < f->n_client_versions && i < TLS_MAX_VERSIONS; i++)
+	for (unsigned i = 0; versions && i < f->n_client_versions && i < TLSD_MAX_VERSIONS; i++)
 		json_array_append_new(versions, rec_tls_version(f->client_versions[i]));
 
 	const struct suite_info *si = f->server_hello ? suite_lookup(f->cipher) : NULL;
@@ -268,7 +268,7 @@ void rec_tls_write(struct jsonw *w, const struct tls_facts *f)
 
 	JSONW_LIT(w, ",\"client_versions\":[");
 	int first = 1;
-	for (unsigned i = 0; i < f->n_client_versions && i < TLS_MAX_VERSIONS; i++) {
+	for (unsigned i = 0; i < f->n_client_versions && i < TLSD_MAX_VERSIONS; i++) {
 		m = w->len;
 		if (!first)
 			JSONW_LIT(w, ",");

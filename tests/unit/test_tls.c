@@ -17,6 +17,7 @@
 #include "dissectors/proto/fingerprint.h"
 #include "dissectors/proto/tls.h"
 #include "stats/record/rec_tls.h"
+#include "feed.h"
 #include "tls_vectors.h"
 
 /* ---- a conversation and a driver that behaves like the session --------- */
@@ -64,9 +65,9 @@ struct drv {
 	struct tls_cfg cfg;
 	struct mem mem;
 	struct tls t;
-	uint8_t pend[2][CONV_MAX];
-	size_t plen[2];
+	struct feed fd;
 	unsigned chains;
+	size_t passed[2]; /* bytes past the end of the handshake (the session's) */
 	size_t leaf_len;
 	uint8_t leaf0;
 };
@@ -79,60 +80,76 @@ static void drv_on_chain(void *ctx, const struct tls_chain *chain)
 	d->leaf0 = chain->der[0][0];
 }
 
+static struct dissect_result drv_on_feed(void *ctx, int dir, const uint8_t *p, size_t n)
+{
+	struct drv *d = ctx;
+	return tls_feed(&d->t, dir, p, n);
+}
+
+static void drv_on_gap(void *ctx, int dir, uint64_t n)
+{
+	struct drv *d = ctx;
+	tls_gap(&d->t, dir, n);
+}
+
+/* Like the session, stops once the handshake is over (the rest would only
+ * be counted). */
+static int drv_on_stopped(void *ctx, int dir)
+{
+	struct drv *d = ctx;
+	(void)dir;
+	return tls_done(&d->t);
+}
+
+static void drv_on_passed(void *ctx, int dir, const uint8_t *p, size_t n)
+{
+	struct drv *d = ctx;
+	(void)p;
+	d->passed[dir] += n;
+}
+
+static const struct feed_ops drv_ops = {drv_on_feed, drv_on_gap, drv_on_stopped, drv_on_passed};
+
+/* d is zeroed (calloc) or was initialised before. */
 static void drv_init(struct drv *d, uint32_t max_hs)
 {
+	feed_free(&d->fd);
 	memset(d, 0, sizeof(*d));
 	d->cfg.max_handshake = max_hs;
 	tls_init(&d->t, &d->cfg, &d->mem);
 	d->t.on_chain = drv_on_chain;
 	d->t.chain_ctx = d;
+	assert_int_equal(feed_init(&d->fd, &drv_ops, d, CONV_MAX), 0);
 }
 
-/* Offers bytes of one direction; like the session, stops once the
- * handshake is over (the rest would only be counted). */
 static void drv_feed(struct drv *d, int dir, const uint8_t *p, size_t n)
 {
-	if (tls_done(&d->t))
-		return;
-	assert_true(d->plen[dir] + n <= CONV_MAX);
-	memcpy(d->pend[dir] + d->plen[dir], p, n);
-	d->plen[dir] += n;
-	size_t k = tls_feed(&d->t, dir, d->pend[dir], d->plen[dir]);
-	assert_true(k <= d->plen[dir]);
-	memmove(d->pend[dir], d->pend[dir] + k, d->plen[dir] - k);
-	d->plen[dir] -= k;
+	feed_bytes(&d->fd, dir, p, n);
 }
 
 static void drv_free(struct drv *d)
 {
+	assert_int_equal(d->fd.violations, 0);
+	feed_free(&d->fd);
 	tls_free(&d->t);
 	assert_int_equal(d->mem.in_use, 0);
 }
 
-/* Plays the conversation; each segment is cut into pieces of at most
- * `step` bytes (0 = whole), and the byte at global offset `split` (if
- * nonzero) starts a new piece. */
+/* Plays the conversation through the feeder: pieces of at most `step`
+ * bytes (0 = whole), and the byte at global offset `split` (if nonzero)
+ * starts a new piece. */
 static void drv_play(struct drv *d, const struct conv *c, size_t step, size_t split)
 {
+	struct feed_seg segs[SEGS_MAX];
 	size_t off[2] = {0, 0};
-	size_t global = 0;
 	for (size_t i = 0; i < c->nsegs; i++) {
 		int dir = c->segs[i].dir;
-		const uint8_t *p = c->data[dir] + off[dir];
-		size_t n = c->segs[i].len;
-		size_t at = 0;
-		while (at < n) {
-			size_t k = n - at;
-			if (step && k > step)
-				k = step;
-			if (split > global + at && split < global + at + k)
-				k = split - global - at;
-			drv_feed(d, dir, p + at, k);
-			at += k;
-		}
-		off[dir] += n;
-		global += n;
+		segs[i].dir = dir;
+		segs[i].p = c->data[dir] + off[dir];
+		segs[i].n = c->segs[i].len;
+		off[dir] += segs[i].n;
 	}
+	feed_play(&d->fd, segs, c->nsegs, step, split);
 }
 
 static size_t conv_total(const struct conv *c)
@@ -315,7 +332,7 @@ static void test_rfc8448(void **state)
 	assert_string_equal(f->ja4, "t13d030900_55b375c5d22e_59cd3dafc54d");
 	assert_int_equal(f->app_bytes[1], 0x2a2);
 	assert_int_equal(f->app_bytes[0], 0x35); /* the rest is the session's to count */
-	assert_int_equal(d->plen[0], 5 + 0x2b);
+	assert_int_equal(d->passed[0], 5 + 0x2b);
 	drv_free(d);
 	check_every_split(c, 65536);
 	free(c);
@@ -560,20 +577,20 @@ static void test_not_tls(void **state)
 	struct drv *d = calloc(1, sizeof(*d));
 	static const char reply[] = "220 mx ESMTP\r\n";
 	drv_init(d, 65536);
-	size_t k = tls_feed(&d->t, 1, (const uint8_t *)reply, sizeof(reply) - 1);
+	size_t k = tls_feed(&d->t, 1, (const uint8_t *)reply, sizeof(reply) - 1).consumed;
 	assert_int_equal(k, sizeof(reply) - 1); /* consumed without parsing */
 	assert_true(d->t.f.not_tls[1]);
 	assert_false(d->t.f.not_tls[0]);
 	assert_true(tls_done(&d->t));
-	k = tls_feed(&d->t, 1, (const uint8_t *)reply, 3);
+	k = tls_feed(&d->t, 1, (const uint8_t *)reply, 3).consumed;
 	assert_int_equal(k, 3);
 	drv_free(d);
 
 	/* One byte at a time: undecided until a byte contradicts TLS. */
 	drv_init(d, 65536);
-	assert_int_equal(tls_feed(&d->t, 0, (const uint8_t *)"\x16", 1), 0);
+	assert_int_equal(tls_feed(&d->t, 0, (const uint8_t *)"\x16", 1).consumed, 0);
 	assert_false(d->t.f.not_tls[0]);
-	assert_int_equal(tls_feed(&d->t, 0, (const uint8_t *)"\x16Q", 2), 2);
+	assert_int_equal(tls_feed(&d->t, 0, (const uint8_t *)"\x16Q", 2).consumed, 2);
 	assert_true(d->t.f.not_tls[0]);
 	drv_free(d);
 	free(d);
@@ -589,7 +606,7 @@ static void test_bad_record_later(void **state)
 	drv_init(d, 65536);
 	size_t n = put_record(buf, 23, 0x0303, NULL, 8);
 	memcpy(buf + n, "\x16\x03\x03\xff\xff", 5);
-	assert_int_equal(tls_feed(&d->t, 0, buf, n + 5), n + 5);
+	assert_int_equal(tls_feed(&d->t, 0, buf, n + 5).consumed, n + 5);
 	assert_false(d->t.f.not_tls[0]);
 	assert_int_equal(d->t.f.malformed[0], 1);
 	assert_int_equal(d->t.f.records[0], 1);
@@ -601,15 +618,15 @@ static void test_bad_record_later(void **state)
 	drv_init(d, 65536);
 	n = put_record(big, 23, 0x0303, NULL, 8);
 	put_record(big + n, 23, 0x0303, NULL, 20000);
-	assert_int_equal(tls_feed(&d->t, 0, big, 4000), n);
+	assert_int_equal(tls_feed(&d->t, 0, big, 4000).consumed, n);
 	assert_int_equal(d->t.f.oversize_records[0], 0);
-	assert_int_equal(tls_feed(&d->t, 0, big + n, sizeof(big) - n), sizeof(big) - n);
+	assert_int_equal(tls_feed(&d->t, 0, big + n, sizeof(big) - n).consumed, sizeof(big) - n);
 	assert_int_equal(d->t.f.oversize_records[0], 1);
 	assert_int_equal(d->t.f.app_bytes[0], 20008);
 	drv_free(d);
 
 	drv_init(d, 65536);
-	assert_int_equal(tls_feed(&d->t, 0, big + n, 5), 5);
+	assert_int_equal(tls_feed(&d->t, 0, big + n, 5).consumed, 5);
 	assert_true(d->t.f.not_tls[0]);
 	drv_free(d);
 	free(d);
@@ -741,7 +758,7 @@ static void test_gap_resync(void **state)
 	drv_feed(d, 1, s, cert + 100);
 	tls_gap(&d->t, 1, 200);
 	/* the reassembler drops its pending tail: offer after the hole */
-	d->plen[1] = 0;
+	d->fd.len[1] = 0;
 	drv_feed(d, 1, s + cert + 300, c->segs[1].len - cert - 300);
 	assert_true(ske > cert + 300);
 	assert_int_equal(d->t.f.group, 0x001d);
@@ -757,7 +774,7 @@ static void test_gap_resync(void **state)
 	drv_init(d, 65536);
 	drv_feed(d, 1, s, cert);
 	tls_gap(&d->t, 1, 10);
-	assert_int_equal(tls_feed(&d->t, 1, junk, sizeof(junk)), sizeof(junk));
+	assert_int_equal(tls_feed(&d->t, 1, junk, sizeof(junk)).consumed, sizeof(junk));
 	assert_true(d->t.p.d[1].done);
 	assert_false(d->t.f.not_tls[1]);
 	drv_free(d);
