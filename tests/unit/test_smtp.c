@@ -355,10 +355,62 @@ static void test_gap_resynchronises(void **state)
 	drv_free(d);
 }
 
+/* Each event provoked on its own and counted; the answers keep the contract. */
+static void test_events(void **state)
+{
+	(void)state;
+	struct drv *d = calloc(1, sizeof(*d));
+	char big[1100];
+	memset(big, 'A', sizeof(big));
+	big[sizeof(big) - 1] = '\n';
+
+	drv_init(d, 0);
+	drv_feed(d, 1, "220 mx\r\n", 8);
+	drv_feed(d, 0, big, sizeof(big)); /* over max_line (1024) */
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_LINE_TOO_LONG), 1);
+	for (int i = 0; i < SMTP_MAX_PENDING + 3; i++)
+		drv_feed(d, 0, "NOOP\r\n", 6); /* a client that never waits */
+	/* the over-long line was parsed (cut) as a command too: 1 + 35 sent */
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_PENDING_FULL), 4);
+	drv_feed(d, 0, "BDAT many LAST\r\n", 16);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_BAD_BDAT), 1);
+	drv_feed(d, 1, "hello there\r\n", 13);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_NOT_REPLY), 1);
+	smtp_gap(&d->s, 0, 10);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_GAP), 1);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_UNMATCHED_REPLY), 0);
+
+	drv_init(d, 1); /* mid-stream: a reply nobody asked for */
+	drv_feed(d, 1, "250 ok\r\n", 8);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_UNMATCHED_REPLY), 1);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_NOT_SMTP), 0);
+
+	drv_init(d, 0);
+	struct dissect_result r = smtp_feed(&d->s, 1, (const uint8_t *)"SSH-2.0-x\r\n", 11);
+	assert_int_equal(r.status, DISSECT_INVALID);
+	assert_int_equal(r.consumed, 11);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_NOT_SMTP), 1);
+
+	/* a partial line asks for more than it was given */
+	drv_init(d, 0);
+	r = smtp_feed(&d->s, 1, (const uint8_t *)"220 mx", 6);
+	assert_int_equal(r.status, DISSECT_NEED_MORE);
+	assert_int_equal(r.consumed, 0);
+	assert_false(dissect_violation(&r, 6));
+	for (int e = 0; e < SMTP_EV_COUNT; e++) {
+		assert_non_null(smtp_event_name((enum smtp_event)e));
+		for (int k = 0; k < e; k++)
+			assert_string_not_equal(smtp_event_name((enum smtp_event)e),
+						smtp_event_name((enum smtp_event)k));
+	}
+	drv_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dialogue_whole_and_every_split),
+		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_boundary_in_one_segment),
 		cmocka_unit_test(test_command_injection),
 		cmocka_unit_test(test_starttls_refused),
