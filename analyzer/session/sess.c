@@ -178,13 +178,12 @@ static int sess_boundary(struct sess *s, struct sess_app *a, int dir, struct cur
 	return 0;
 }
 
-/* Takes up to *skip bytes from the front of c; returns how many. */
-static size_t sess_skip(struct cur *c, uint64_t *skip)
+/* Takes up to *skip bytes from the front of c. */
+static void sess_skip(struct cur *c, uint64_t *skip)
 {
 	size_t k = cur_left(c) < *skip ? cur_left(c) : (size_t)*skip;
 	cur_skip(c, k);
 	*skip -= k;
-	return k;
 }
 
 /* Bytes past the boundary: injected bytes skipped, then the boundary's
@@ -194,14 +193,20 @@ static struct dissect_result sess_tls(struct sess *s, struct sess_app *a, int di
 {
 	struct cur c = cur_make(p, n);
 	struct dissect_result r;
-	if (dir == 0 && a->cli_skip && (sess_skip(&c, &a->cli_skip), a->cli_skip || !cur_left(&c)))
-		return dissect_result(DISSECT_OK, n, 0);
+	if (dir == 0 && a->cli_skip) {
+		sess_skip(&c, &a->cli_skip);
+		if (a->cli_skip || !cur_left(&c))
+			return dissect_result(DISSECT_OK, n, 0);
+	}
 	if (sess_boundary(s, a, dir, c, &r)) {
 		r.consumed += c.off;
 		return r;
 	}
-	if (dir == 1 && a->srv_skip && (sess_skip(&c, &a->srv_skip), a->srv_skip))
-		return dissect_result(DISSECT_OK, n, 0);
+	if (dir == 1 && a->srv_skip) {
+		sess_skip(&c, &a->srv_skip);
+		if (a->srv_skip)
+			return dissect_result(DISSECT_OK, n, 0);
+	}
 	r = tls_feed(&a->tls, dir, cur_peek(&c, cur_left(&c)), cur_left(&c));
 	if (!dissect_violation(&r, cur_left(&c)))
 		a->tls_fed[dir] += r.consumed;

@@ -573,9 +573,7 @@ struct dissect_result smtp_feed(struct smtp *s, int dir, const uint8_t *p, size_
 			return dissect_result(DISSECT_SWITCH, c.off, 0); /* TLS from here */
 		if (dir == 1 && d->state == S_DEAD)
 			return dissect_result(DISSECT_INVALID, n, 0);
-		if (!cur_left(&c))
-			break;
-		if (smtp_line(s, dir, &c, &r))
+		if (smtp_line(s, dir, &c, &r)) /* bytes are left: client_bytes answers when not */
 			return r;
 	}
 	if (dir == 1 && d->state == S_TLS)
