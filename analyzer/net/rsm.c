@@ -100,7 +100,9 @@ static void rsm_deliver(struct rsm_dir *d, const struct rsm_sink *s, const uint8
 	d->delivered += n;
 	if (d->pend_len == 0) {
 		size_t k = s->ops->data(s->ctx, s->dir, p, n);
-		if (k < n)
+		if (k > n)
+			d->contract_violations++;
+		else if (k < n)
 			rsm_keep(d, s, p + k, n - k);
 		return;
 	}
@@ -108,8 +110,10 @@ static void rsm_deliver(struct rsm_dir *d, const struct rsm_sink *s, const uint8
 	if (d->pend_len == 0)
 		return;
 	size_t k = s->ops->data(s->ctx, s->dir, d->pend, d->pend_len);
-	if (k > d->pend_len)
+	if (k > d->pend_len) { /* a consumer bug: counted, never trusted */
+		d->contract_violations++;
 		k = d->pend_len;
+	}
 	memmove(d->pend, d->pend + k, d->pend_len - k);
 	d->pend_len -= (uint32_t)k;
 	rsm_budget_give(s, k);

@@ -23,7 +23,9 @@
 #include "dissectors/base/mem.h"
 
 struct rsm_ops {
-	/* In-order bytes; returns the number consumed (0..n). */
+	/* In-order bytes; returns the number consumed (0..n). More than n breaks
+	 * the contract: it is counted (rsm_dir.contract_violations) and the
+	 * whole offer is taken as consumed. */
 	size_t (*data)(void *ctx, int dir, const uint8_t *p, size_t n);
 	/* n bytes at this point of the stream are lost. */
 	void (*gap)(void *ctx, int dir, uint64_t n);
@@ -71,13 +73,14 @@ struct rsm_dir {
 	uint32_t pend_cap;
 
 	/* Counters (reported in the connection record). */
-	uint64_t delivered;	    /* bytes handed to the consumer */
-	uint64_t gap_bytes;	    /* bytes declared lost */
-	uint32_t gaps;		    /* number of gap events */
-	uint32_t retransmitted;	    /* segments wholly or partly seen before */
-	uint32_t out_of_order;	    /* segments that arrived ahead of a hole */
-	uint32_t overlap_conflicts; /* overlapping copies whose bytes differ */
-	uint64_t overflow_bytes;    /* bytes not held because a limit was reached */
+	uint64_t delivered;	      /* bytes handed to the consumer */
+	uint64_t gap_bytes;	      /* bytes declared lost */
+	uint32_t gaps;		      /* number of gap events */
+	uint32_t retransmitted;	      /* segments wholly or partly seen before */
+	uint32_t out_of_order;	      /* segments that arrived ahead of a hole */
+	uint32_t overlap_conflicts;   /* overlapping copies whose bytes differ */
+	uint64_t overflow_bytes;      /* bytes not held because a limit was reached */
+	uint32_t contract_violations; /* data() claimed more bytes than it was offered */
 };
 
 /* The consumer context of one direction's calls. */

@@ -5,7 +5,31 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dissectors/base/cur.h"
 #include "stats/record/record.h"
+
+static const char *const sess_event_names[SESS_EV_COUNT] = {
+	[SESS_EV_CONTRACT_VIOLATION] = "contract_violation",
+	[SESS_EV_STALLED] = "stalled",
+	[SESS_EV_NO_MEMORY] = "no_memory",
+	[SESS_EV_PLAINTEXT_AFTER_STARTTLS] = "plaintext_after_starttls",
+};
+
+const char *sess_event_name(enum sess_event e)
+{
+	return (unsigned)e < SESS_EV_COUNT ? sess_event_names[e] : "unknown";
+}
+
+uint32_t sess_event_count(const struct sess *s, enum sess_event e)
+{
+	return (unsigned)e < SESS_EV_COUNT ? s->events[e] : 0;
+}
+
+static void sess_event(struct sess *s, enum sess_event e)
+{
+	if (s->events[e] != UINT32_MAX)
+		s->events[e]++;
+}
 
 void sess_init(struct sess *s, const struct sess_cfg *cfg, struct mem *mem, int implicit_tls)
 {
@@ -51,6 +75,7 @@ static struct sess_app *sess_start(struct sess *s)
 	struct sess_app *a = mem_calloc(s->mem, sizeof(*a));
 	if (!a) {
 		s->app_failed = 1;
+		sess_event(s, SESS_EV_NO_MEMORY);
 		return NULL;
 	}
 	smtp_init(&a->smtp, &s->cfg->smtp, s->midstream);
@@ -63,26 +88,46 @@ static struct sess_app *sess_start(struct sess *s)
 	return a;
 }
 
-/* Does a stream that should now be TLS carry an SMTP command instead? */
-static int sess_looks_like_command(const uint8_t *p, size_t n)
+/* ---- the STARTTLS boundary (RFC 3207 §4) --------------------------------- */
+
+/* Does a stream that should now be TLS carry an SMTP command instead? Four
+ * letters, then the end, a space, CR, LF, or (in a long enough stream) a
+ * fifth letter. */
+static int sess_looks_like_command(struct cur c)
 {
-	size_t i = 0;
-	while (i < n && i < 4 && isalpha(p[i]))
-		i++;
-	return i == 4 &&
-	       (n == 4 || p[4] == ' ' || p[4] == '\r' || p[4] == '\n' || (n > 8 && isalpha(p[4])));
+	size_t n = cur_left(&c);
+	for (int i = 0; i < 4; i++)
+		if (!isalpha(cur_peek_u8(&c)) || !cur_skip(&c, 1))
+			return 0;
+	int b = cur_peek_u8(&c);
+	return n == 4 || b == ' ' || b == '\r' || b == '\n' || (n > 8 && isalpha(b));
 }
 
 /* Does a stream that should be TLS start with an SMTP reply ("220 ")? */
-static int sess_looks_like_reply(const uint8_t *p, size_t n)
+static int sess_looks_like_reply(struct cur c)
 {
-	return n >= 4 && isdigit(p[0]) && isdigit(p[1]) && isdigit(p[2]) &&
-	       (p[3] == ' ' || p[3] == '-');
+	uint8_t d0 = cur_u8(&c), d1 = cur_u8(&c), d2 = cur_u8(&c), sep = cur_u8(&c);
+	return !c.err && isdigit(d0) && isdigit(d1) && isdigit(d2) && (sep == ' ' || sep == '-');
 }
 
-/* Bytes for the TLS dissector. Returns the bytes consumed. */
-static size_t sess_tls(struct sess_app *a, int dir, const uint8_t *p, size_t n)
+/* The server's 220 to STARTTLS was just taken: client bytes the session
+ * holds were sent before it (RFC 3207 §4 forbids it): injected plain text,
+ * skipped before the client's TLS. */
+static void sess_upgraded(struct sess *s, struct sess_app *a)
 {
+	if (s->held[0]) {
+		a->cli_skip = s->held[0];
+		a->smtp.f.injected_bytes[0] = s->held[0];
+	}
+}
+
+/* The first bytes past the boundary decide: TLS, plain text again, or (on the
+ * server's side) bytes sent before the client's TLS. Returns 1 with *r set
+ * when the bytes are not for the TLS dissector. */
+static int sess_boundary(struct sess *s, struct sess_app *a, int dir, struct cur c,
+			 struct dissect_result *r)
+{
+	size_t n = cur_left(&c);
 	if (n && !a->seen_after_switch[dir]) {
 		a->seen_after_switch[dir] = 1;
 		if (dir == 0 && a->srv_held) {
@@ -92,49 +137,112 @@ static size_t sess_tls(struct sess_app *a, int dir, const uint8_t *p, size_t n)
 			a->smtp.f.injected_bytes[1] = a->srv_held;
 		}
 		if (dir == 0 && a->smtp.f.upgraded) {
-			int t = tls_looks_like_tls(p, n);
+			int t = tls_looks_like_tls(cur_peek(&c, n), n);
 			if (t < 0) {
 				a->seen_after_switch[dir] = 0;
-				return 0; /* too few bytes to tell */
+				*r = dissect_result(DISSECT_NEED_MORE, 0, n + 1);
+				return 1; /* too few bytes to tell */
 			}
+			/* STARTTLS was agreed but what follows is not TLS. SMTP
+			 * commands (plain text, or a decrypted capture) are
+			 * followed as SMTP again; anything else is left to the
+			 * TLS dissector, which reports it. */
 			if (t == 0) {
-				/* STARTTLS was agreed but what follows is not TLS.
-				 * SMTP commands (plain text, or a decrypted capture)
-				 * are followed as SMTP again; anything else is left
-				 * to the TLS dissector, which reports it. */
 				a->plaintext_after_starttls = 1;
-				if (sess_looks_like_command(p, n)) {
-					smtp_resume_plaintext(&a->smtp);
-					a->mode[0] = a->mode[1] = SESS_M_SMTP;
-					return 0;
-				}
+				sess_event(s, SESS_EV_PLAINTEXT_AFTER_STARTTLS);
+			}
+			if (t == 0 && sess_looks_like_command(c)) {
+				smtp_resume_plaintext(&a->smtp);
+				a->mode[0] = a->mode[1] = SESS_M_SMTP;
+				*r = dissect_result(DISSECT_SWITCH, 0, 0);
+				return 1;
 			}
 		}
 	}
 	if (dir == 1 && !a->smtp.f.upgraded && !a->tls_fed[1] && a->tls.f.not_tls[1] == 0 &&
-	    sess_looks_like_reply(p + 0, n)) {
+	    sess_looks_like_reply(c)) {
 		/* An implicit-TLS port whose server greets in plain text: the
 		 * server side is SMTP (the client's TLS goes unanswered). */
 		a->mode[1] = SESS_M_SMTP;
 		a->server_plaintext = 1;
 		smtp_server_plaintext(&a->smtp);
-		return 0;
+		*r = dissect_result(DISSECT_SWITCH, 0, 0);
+		return 1;
 	}
 	if (dir == 1 && a->smtp.f.upgraded && !a->seen_after_switch[0]) {
 		a->srv_held = n; /* held until the client's first TLS byte */
 		a->seen_after_switch[1] = 0;
-		return 0;
+		*r = dissect_result(DISSECT_WAIT, 0, 0);
+		return 1;
 	}
-	size_t used = 0;
+	return 0;
+}
+
+/* Takes up to *skip bytes from the front of c. */
+static void sess_skip(struct cur *c, uint64_t *skip)
+{
+	size_t k = cur_left(c) < *skip ? cur_left(c) : (size_t)*skip;
+	cur_skip(c, k);
+	*skip -= k;
+}
+
+/* Bytes past the boundary: injected bytes skipped, then the boundary's
+ * checks, then the TLS dissector. */
+static struct dissect_result sess_tls(struct sess *s, struct sess_app *a, int dir, const uint8_t *p,
+				      size_t n)
+{
+	struct cur c = cur_make(p, n);
+	struct dissect_result r;
+	if (dir == 0 && a->cli_skip) {
+		sess_skip(&c, &a->cli_skip);
+		if (a->cli_skip || !cur_left(&c))
+			return dissect_result(DISSECT_OK, n, 0);
+	}
+	if (sess_boundary(s, a, dir, c, &r)) {
+		r.consumed += c.off;
+		return r;
+	}
 	if (dir == 1 && a->srv_skip) {
-		used = n < a->srv_skip ? n : (size_t)a->srv_skip;
-		a->srv_skip -= used;
+		sess_skip(&c, &a->srv_skip);
 		if (a->srv_skip)
-			return used;
+			return dissect_result(DISSECT_OK, n, 0);
 	}
-	size_t k = tls_feed(&a->tls, dir, p + used, n - used);
-	a->tls_fed[dir] += k;
-	return used + k;
+	r = tls_feed(&a->tls, dir, cur_peek(&c, cur_left(&c)), cur_left(&c));
+	if (!dissect_violation(&r, cur_left(&c)))
+		a->tls_fed[dir] += r.consumed;
+	r.consumed += c.off;
+	return r;
+}
+
+/* Where an answer sends the direction next. Returns 1 to go on with the rest
+ * of the bytes, 0 to stop the call. */
+static int sess_next(struct sess *s, struct sess_app *a, int dir, uint8_t mode,
+		     const struct dissect_result *r)
+{
+	if (mode == SESS_M_SMTP) {
+		if (r->status == DISSECT_INVALID) {
+			a->mode[dir] = SESS_M_IGNORE; /* not SMTP: only counted */
+			return 1;
+		}
+		if (r->status != DISSECT_SWITCH)
+			return 0;
+		if (dir == 1 && a->smtp.f.upgraded && r->consumed)
+			sess_upgraded(s, a); /* the 220 was in these bytes */
+		if (dir == 1 && a->server_plaintext)
+			return 0;
+		if (a->smtp.f.client_implicit_tls)
+			a->mode[0] = a->mode[1] = SESS_M_TLS;
+		a->mode[dir] = SESS_M_TLS;
+		return 1;
+	}
+	if (a->mode[dir] != mode)
+		return 1; /* back to SMTP: plain text after STARTTLS */
+	if (tls_done(&a->tls)) {
+		a->mode[0] = a->mode[1] = SESS_M_COUNT;
+		return 1;
+	}
+	return r->status != DISSECT_NEED_MORE && r->status != DISSECT_WAIT &&
+	       r->status != DISSECT_SWITCH;
 }
 
 static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n);
@@ -154,55 +262,42 @@ static size_t sess_data(void *ctx, int dir, const uint8_t *p, size_t n)
 	return used;
 }
 
+/* Offers the bytes to the direction's reader until they are taken or a
+ * reader waits. A reader may hand the rest to another (SWITCH) without taking
+ * anything, but not the same byte twice: that would be a loop. */
 static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n)
 {
 	struct sess_app *a = sess_start(s);
 	if (!a)
 		return n;
 	size_t used = 0;
-	/* Each turn either consumes bytes or changes a mode; a mode change that
-	 * consumes nothing may happen only a few times in a row, so a stream can
-	 * never keep the loop turning without progress. */
-	int idle_turns = 0;
+	size_t handed_at[2] = {SIZE_MAX, SIZE_MAX}; /* per reader: where it switched */
 	while (used < n) {
-		size_t k;
-		if (idle_turns++ > 4)
-			return used;
-		switch (a->mode[dir]) {
-		case SESS_M_SMTP:
-			k = smtp_feed(&a->smtp, dir, p + used, n - used);
-			used += k;
-			if (k)
-				idle_turns = 0;
-			if (smtp_dir_is_tls(&a->smtp, dir) && !(dir == 1 && a->server_plaintext)) {
-				if (a->smtp.f.client_implicit_tls)
-					a->mode[0] = a->mode[1] = SESS_M_TLS;
-				a->mode[dir] = SESS_M_TLS;
-				continue;
-			}
-			if (smtp_dir_is_dead(&a->smtp, dir)) {
-				a->mode[dir] = SESS_M_IGNORE;
-				continue;
-			}
-			return used;
-		case SESS_M_TLS: {
-			uint8_t before = a->mode[dir];
-			k = sess_tls(a, dir, p + used, n - used);
-			used += k;
-			if (k)
-				idle_turns = 0;
-			if (a->mode[dir] != before)
-				continue; /* back to SMTP: plaintext after STARTTLS */
-			if (tls_done(&a->tls)) {
-				a->mode[0] = a->mode[1] = SESS_M_COUNT;
-				continue;
-			}
-			if (k == 0)
-				return used;
+		uint8_t mode = a->mode[dir];
+		struct dissect_result r;
+		if (mode != SESS_M_SMTP && mode != SESS_M_TLS) { /* counting only */
+			a->counted[dir] += n - used;
+			return n;
+		}
+		if (mode == SESS_M_SMTP)
+			r = smtp_feed(&a->smtp, dir, p + used, n - used);
+		else
+			r = sess_tls(s, a, dir, p + used, n - used);
+		if (dissect_violation(&r, n - used)) {
+			sess_event(s, SESS_EV_CONTRACT_VIOLATION);
+			a->mode[dir] = SESS_M_IGNORE; /* never trusted again */
 			continue;
 		}
-		default: /* counting only */ a->counted[dir] += n - used; return n;
+		used += r.consumed;
+		if (r.status == DISSECT_SWITCH || a->mode[dir] != mode) {
+			if (handed_at[mode] == used) {
+				sess_event(s, SESS_EV_STALLED);
+				return used;
+			}
+			handed_at[mode] = used;
 		}
+		if (!sess_next(s, a, dir, mode, &r))
+			return used;
 	}
 	return used;
 }
@@ -223,6 +318,8 @@ static void sess_gap(void *ctx, int dir, uint64_t n)
 	case SESS_M_TLS:
 		if (dir == 1 && a->srv_held)
 			a->srv_held = 0;
+		if (dir == 0 && a->cli_skip)
+			break; /* injected bytes still to skip: the skip goes on */
 		tls_gap(&a->tls, dir, n);
 		break;
 	default: a->counted[dir] += n; break;

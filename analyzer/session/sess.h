@@ -6,6 +6,21 @@
  * sess_finish() turns what the dissectors found into the record's SMTP, TLS,
  * encryption and anomaly facts.
  *
+ * The loop over one offer of bytes is driven by the dissectors' answers
+ * (struct dissect_result, dissectors/proto/dissect.h): each answer is checked
+ * against the contract first, and an answer that breaks it is counted
+ * (SESS_EV_CONTRACT_VIOLATION) and the direction is only counted from then
+ * on. SWITCH hands the bytes to the next reader at the exact byte; a reader
+ * that would hand the same byte over twice is a loop, counted
+ * (SESS_EV_STALLED) and stopped. The STARTTLS boundary (RFC 3207 §4) lives
+ * here, in struct sess_app, and nowhere else: client bytes sent before the
+ * 220 (cli_skip), server bytes sent before the client's first TLS byte
+ * (srv_held, srv_skip), and plain text where TLS should start.
+ *
+ * Events (enum sess_event) are counted in struct sess; like the dissectors'
+ * they are not written into any output yet: they are meant for the engine's
+ * health counters.
+ *
  * Ownership: a struct sess lives inside its flow; its dissector state (struct
  * sess_app) is allocated at the first payload byte through struct mem and
  * released by sess_free().
@@ -32,6 +47,15 @@ struct sess_tap {
 	void *ctx;
 };
 
+/* Named events of the session driver (sess_event_name() gives the names). */
+enum sess_event {
+	SESS_EV_CONTRACT_VIOLATION,	  /* a dissector's answer broke the contract */
+	SESS_EV_STALLED,		  /* a reader handed the same byte over twice */
+	SESS_EV_NO_MEMORY,		  /* no memory for the dissectors */
+	SESS_EV_PLAINTEXT_AFTER_STARTTLS, /* SMTP where TLS should start */
+	SESS_EV_COUNT,
+};
+
 struct sess_cfg {
 	struct smtp_cfg smtp;
 	struct tls_cfg tls;
@@ -48,10 +72,12 @@ struct sess_app {
 	struct smtp smtp;
 	struct tls tls;
 	uint8_t mode[2];
+	/* the STARTTLS boundary: all of its state */
 	uint8_t seen_after_switch[2]; /* bytes arrived after the TLS boundary */
 	uint8_t plaintext_after_starttls;
 	uint8_t tls_unknown_start; /* mid-stream pickup inside TLS */
 	uint8_t server_plaintext;  /* implicit-TLS port, but the server greets in SMTP */
+	uint64_t cli_skip;	   /* client bytes sent before the 220: skipped as injected */
 	uint64_t srv_held;	   /* server bytes after 220, before the client's TLS */
 	uint64_t srv_skip;	   /* ... to skip as injected */
 	uint64_t tls_fed[2];	   /* bytes consumed by the TLS dissector */
@@ -72,9 +98,10 @@ struct sess {
 	const struct sess_tap *tap; /* NULL, or borrowed from the run */
 	uint32_t alerted;	    /* anomaly types already alerted (live mode) */
 	uint64_t id;
-	struct x509_ctx *x509;	/* certificate analysis of the run (borrowed), or NULL */
-	uint64_t now_us;	/* capture time of the packet being processed */
-	uint8_t server_key[18]; /* server address and port, for certificate inference */
+	struct x509_ctx *x509;		/* certificate analysis of the run (borrowed), or NULL */
+	uint64_t now_us;		/* capture time of the packet being processed */
+	uint8_t server_key[18];		/* server address and port, for certificate inference */
+	uint32_t events[SESS_EV_COUNT]; /* enum sess_event counters */
 };
 
 /* Prepares a session; nothing is allocated until data arrives. */
@@ -90,6 +117,12 @@ int sess_active(const struct sess *s);
 /* Fills the application part of the record (smtp, tls, encryption,
  * anomalies). Call once, when the connection has ended. */
 void sess_finish(struct sess *s, struct rec *r);
+
+/* How many times event e happened on this connection. */
+uint32_t sess_event_count(const struct sess *s, enum sess_event e);
+
+/* The event's name ("contract_violation", "stalled", ...). */
+const char *sess_event_name(enum sess_event e);
 
 void sess_free(struct sess *s);
 

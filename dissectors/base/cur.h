@@ -5,6 +5,13 @@
  * so a parser reads a whole block and checks `c->err` once. cur_sub() carves a
  * child window for a length-prefixed vector: the child can never read past its
  * parent, and bytes the child leaves unread are visible with cur_left().
+ *
+ * The error says what went wrong (enum cur_err), and the first one latches
+ * (BearSSL's last_error, tcpdump's nd_trunc apart from ND_ICHECK):
+ *   CUR_TRUNC     a read ran past the end of the bytes the cursor has;
+ *   CUR_INVALID   the parser found bytes that contradict the spec (cur_fail);
+ *   CUR_TRAILING  a window was closed (cur_end, cur_close) with bytes unread.
+ * `c->err` stays a plain truth value for callers that only ask "any error?".
  */
 #ifndef SMTPTLS_CUR_H
 #define SMTPTLS_CUR_H
@@ -13,11 +20,18 @@
 #include <stdint.h>
 #include <string.h>
 
+enum cur_err {
+	CUR_OK = 0,
+	CUR_TRUNC,    /* read past the end of the window */
+	CUR_INVALID,  /* bytes contradict the spec */
+	CUR_TRAILING, /* a window closed with bytes left over */
+};
+
 struct cur {
 	const uint8_t *p;
 	size_t len;
 	size_t off;
-	int err; /* sticky: set on the first out-of-bounds read */
+	int err; /* enum cur_err; sticky: the first error is kept */
 };
 
 static inline struct cur cur_make(const uint8_t *p, size_t len)
@@ -31,10 +45,19 @@ static inline size_t cur_left(const struct cur *c)
 	return c->err ? 0 : c->len - c->off;
 }
 
+/* Latches error e unless an earlier one is kept. Returns 0 (for `return
+ * cur_fail(...)` in a parser returning "ok"). */
+static inline int cur_fail(struct cur *c, enum cur_err e)
+{
+	if (!c->err)
+		c->err = (int)e;
+	return 0;
+}
+
 static inline int cur_need(struct cur *c, size_t n)
 {
 	if (c->err || c->len - c->off < n) {
-		c->err = 1;
+		cur_fail(c, CUR_TRUNC);
 		return 0;
 	}
 	return 1;
@@ -119,17 +142,52 @@ static inline const uint8_t *cur_peek(struct cur *c, size_t n)
 	return c->p + c->off;
 }
 
-/* Carves the next n bytes into *child and advances the parent past them. */
+/* The next byte without consuming it, or -1 at the end (no error latched). */
+static inline int cur_peek_u8(const struct cur *c)
+{
+	return !c->err && c->off < c->len ? c->p[c->off] : -1;
+}
+
+/* Offset of the first byte b from the read offset on, or cur_left() when
+ * there is none (a line's end, a delimiter). */
+static inline size_t cur_find(const struct cur *c, uint8_t b)
+{
+	size_t left = cur_left(c);
+	const uint8_t *q = left ? memchr(c->p + c->off, b, left) : NULL;
+	return q ? (size_t)(q - (c->p + c->off)) : left;
+}
+
+/* Carves the next n bytes into *child and advances the parent past them.
+ * When the parent has fewer, both latch CUR_TRUNC (or the parent's error). */
 static inline int cur_sub(struct cur *parent, size_t n, struct cur *child)
 {
 	if (!cur_need(parent, n)) {
 		*child = cur_make(NULL, 0);
-		child->err = 1;
+		child->err = parent->err;
 		return 0;
 	}
 	*child = cur_make(parent->p + parent->off, n);
 	parent->off += n;
 	return 1;
+}
+
+/* Ends a window that should have been read whole: bytes left over latch
+ * CUR_TRAILING. Returns the cursor's error (CUR_OK when clean). */
+static inline enum cur_err cur_end(struct cur *c)
+{
+	if (!c->err && c->off != c->len)
+		cur_fail(c, CUR_TRAILING);
+	return (enum cur_err)c->err;
+}
+
+/* Ends a child carved with cur_sub() (cur_end) and latches its error, if any,
+ * in the parent. Returns the parent's error. */
+static inline enum cur_err cur_close(struct cur *parent, struct cur *child)
+{
+	enum cur_err e = cur_end(child);
+	if (e)
+		cur_fail(parent, e);
+	return (enum cur_err)parent->err;
 }
 
 #endif

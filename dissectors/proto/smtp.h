@@ -2,17 +2,26 @@
  * RFC 2920 PIPELINING, RFC 3030 CHUNKING/BDAT, RFC 4954 AUTH).
  *
  * A state machine over both directions of one connection. Each direction's
- * in-order bytes go to smtp_feed(), which returns how many it consumed; the
- * rest is offered again with more (the reassembler keeps it, up to its cap).
- * Lines longer than cfg->max_line are counted and skipped up to the next LF.
+ * in-order bytes go to smtp_feed(), which answers with a struct
+ * dissect_result (dissectors/proto/dissect.h); the rest is offered again with
+ * more (the reassembler keeps it, up to its cap). Lines are framed through the
+ * cursor; lines longer than cfg->max_line are counted and skipped up to the
+ * next LF.
  *
  * Replies are matched to commands in order (pipelining). The dissector
  * decides when a direction upgrades to TLS: after the client's STARTTLS and
- * the server's 220, smtp_dir_is_tls() turns true for both directions at the
+ * the server's 220, smtp_feed() answers SWITCH, for both directions, at the
  * byte after the 220 reply (server) and after the STARTTLS line (client).
- * Client bytes sent after STARTTLS before the 220 arrived are held, then
- * reported as injected (smtp.injected_bytes[0]) and consumed before the
- * switch, so the TLS dissector starts at the client's first TLS byte.
+ * Client bytes sent after STARTTLS before the 220 arrived are not consumed
+ * (WAIT): they are the first bytes past the client's boundary. What happens
+ * there (injected bytes, plain text after STARTTLS, the server's early bytes)
+ * is the session's: analyzer/session/sess.c keeps the whole STARTTLS
+ * boundary and fills injected_bytes.
+ *
+ * Events: what the dissector had to skip or drop is counted by name (enum
+ * smtp_event, smtp_event_count()). The counters are not written into any
+ * output yet; they are meant for the engine's health counters and, per
+ * connection, for the record's anomaly list.
  *
  * No mail address and no message content is kept: only counts, the banner,
  * the EHLO/HELO argument, capabilities and the AUTH mechanism.
@@ -24,6 +33,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "dissectors/proto/dissect.h"
 
 #define SMTP_MAX_CAPS	 32
 #define SMTP_CAP_LEN	 64
@@ -50,6 +61,18 @@ enum smtp_verb {
 	/* pseudo-commands whose replies are awaited too */
 	SMTP_V_GREETING = SMTP_V_COUNT,
 	SMTP_V_DATA_END, /* the end of a DATA body */
+};
+
+/* Named events of the SMTP dissector (smtp_event_name() gives the names). */
+enum smtp_event {
+	SMTP_EV_LINE_TOO_LONG,	 /* a line over max_line: skipped up to its LF */
+	SMTP_EV_PENDING_FULL,	 /* a pipelined command dropped: the queue was full */
+	SMTP_EV_UNMATCHED_REPLY, /* a reply with no command waiting */
+	SMTP_EV_NOT_REPLY,	 /* a server line that is not a reply: skipped */
+	SMTP_EV_BAD_BDAT,	 /* a BDAT whose chunk size is not a number */
+	SMTP_EV_NOT_SMTP,	 /* the server's first bytes are not an SMTP reply */
+	SMTP_EV_GAP,		 /* bytes lost by the capture */
+	SMTP_EV_COUNT,
 };
 
 struct smtp_cfg {
@@ -103,7 +126,6 @@ struct smtp_dir {
 	uint32_t reply_lines;
 	uint64_t bdat_left;
 	uint8_t bdat_last;
-	uint64_t held; /* bytes held while waiting for a reply */
 };
 
 struct smtp {
@@ -114,17 +136,21 @@ struct smtp {
 	uint8_t npending, head;
 	uint8_t auth_exchange; /* client lines are AUTH responses (never kept) */
 	uint8_t midstream;
-	uint8_t tls_now;   /* TLS negotiated: injection bytes were counted */
-	uint8_t caps_done; /* the capabilities of a 250 EHLO reply are kept */
+	uint8_t tls_now;		/* TLS negotiated: injection bytes were counted */
+	uint8_t caps_done;		/* the capabilities of a 250 EHLO reply are kept */
+	uint32_t events[SMTP_EV_COUNT]; /* enum smtp_event counters */
 };
 
 /* Starts a dissector. midstream: the connection's start was not captured, so
  * no greeting is expected. cfg must outlive it. */
 void smtp_init(struct smtp *s, const struct smtp_cfg *cfg, int midstream);
 
-/* In-order bytes of direction dir (0 = client, 1 = server). Returns the
- * number consumed; stops at the TLS boundary (see smtp_dir_is_tls). */
-size_t smtp_feed(struct smtp *s, int dir, const uint8_t *p, size_t n);
+/* In-order bytes of direction dir (0 = client, 1 = server). Status: OK (all
+ * taken), NEED_MORE (a partial line), WAIT (client bytes after DATA or
+ * STARTTLS, held until the reply), SWITCH (TLS starts at byte `consumed`:
+ * STARTTLS + 220, or a client that opens with TLS), INVALID (not SMTP: the
+ * direction's bytes are only taken from then on). */
+struct dissect_result smtp_feed(struct smtp *s, int dir, const uint8_t *p, size_t n);
 
 /* n bytes of direction dir were lost: resynchronise at the next line. */
 void smtp_gap(struct smtp *s, int dir, uint64_t n);
@@ -142,6 +168,12 @@ void smtp_resume_plaintext(struct smtp *s);
 /* On a connection taken for implicit TLS, the server greets in plain text:
  * read the server's side as SMTP replies again. */
 void smtp_server_plaintext(struct smtp *s);
+
+/* How many times event e happened on this connection. */
+uint32_t smtp_event_count(const struct smtp *s, enum smtp_event e);
+
+/* The event's name ("line_too_long", "pending_full", ...). */
+const char *smtp_event_name(enum smtp_event e);
 
 /* The verb's name in upper case ("EHLO", "OTHER"). */
 const char *smtp_verb_name(enum smtp_verb v);

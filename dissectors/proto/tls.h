@@ -4,15 +4,23 @@
  *
  * The session feeds each direction's in-order bytes from the first byte of
  * TLS on (after STARTTLS + 220, or from the start on implicit-TLS ports).
- * tls_feed() returns how many bytes it consumed; bytes it did not consume are
- * offered again with more (the reassembler keeps them, up to its cap), so the
- * dissector never buffers a partial record header itself. A handshake message
+ * tls_feed() answers with a struct dissect_result (dissectors/proto/dissect.h):
+ * bytes it did not consume are offered again with more (the reassembler keeps
+ * them, up to its cap), so the dissector never buffers a partial record
+ * header itself. A handshake message
  * spread over several records is the one thing it buffers, in a per-direction
  * buffer of at most cfg->max_handshake bytes (allocated through struct mem;
  * a longer message is skipped and counted).
  *
  * Once both sides have finished the clear-text handshake (tls_done()), the
  * session stops calling tls_feed() and only counts bytes.
+ *
+ * Events: what went wrong is counted by name (enum tls_event) in struct tls,
+ * beside the facts: truncated, invalid and trailing-byte handshake messages
+ * (the cursor's three error kinds), records and handshake messages too long,
+ * not TLS, lost bytes, failed resynchronisation. The counters are not written
+ * into any output yet; they are meant for the engine's health counters and,
+ * per connection, for the record's anomaly list.
  *
  * Ownership: struct tls lives in the session; tls_free() releases its
  * buffers. Facts are plain values inside struct tls_facts.
@@ -24,10 +32,25 @@
 #include <stdint.h>
 
 #include "dissectors/base/mem.h"
+#include "dissectors/proto/dissect.h"
 
-#define TLS_MAX_VERSIONS 8
-#define TLS_MAX_ALERTS	 4
-#define TLS_MAX_CHAIN	 8
+#define TLSD_MAX_VERSIONS 8
+#define TLS_MAX_ALERTS	  4
+#define TLS_MAX_CHAIN	  8
+
+/* Named events of the TLS dissector (tls_event_name() gives the names). */
+enum tls_event {
+	TLSD_EV_TRUNCATED,	    /* a handshake message shorter than its lengths say */
+	TLSD_EV_INVALID,	    /* a message or record that contradicts the spec */
+	TLSD_EV_TRAILING,	    /* bytes left over after a message's last field */
+	TLSD_EV_RECORD_TOO_LONG,    /* record length above 2^14 + 2048 */
+	TLSD_EV_HANDSHAKE_TOO_LONG, /* handshake message over max_handshake: skipped */
+	TLSD_EV_NO_MEMORY,	    /* no memory to collect a handshake message: skipped */
+	TLSD_EV_NOT_TLS,	    /* a direction whose first bytes are not TLS */
+	TLSD_EV_GAP,		    /* bytes lost by the capture */
+	TLSD_EV_RESYNC_FAILED,	    /* no record header found after a gap: given up */
+	TLSD_EV_COUNT,
+};
 
 struct tls_cfg {
 	uint32_t max_handshake; /* largest handshake message buffered (bytes) */
@@ -47,7 +70,7 @@ struct tls_facts {
 	uint8_t sslv2_client_hello;	/* in SSLv2-compatible form */
 	uint16_t client_legacy_version; /* ClientHello.legacy_version */
 	uint16_t client_max_version;	/* highest offered (supported_versions or legacy) */
-	uint16_t client_versions[TLS_MAX_VERSIONS]; /* supported_versions, GREASE removed */
+	uint16_t client_versions[TLSD_MAX_VERSIONS]; /* supported_versions, GREASE removed */
 	uint8_t n_client_versions;
 	uint8_t fallback_scsv;	    /* TLS_FALLBACK_SCSV offered */
 	uint8_t reneg_scsv;	    /* TLS_EMPTY_RENEGOTIATION_INFO_SCSV offered */
@@ -89,7 +112,7 @@ struct tls_facts {
 
 /* Per-direction parser state, private to tls.c. */
 struct tls_dir_state {
-	uint8_t state;	    /* TLS_ST_* in tls.c */
+	uint8_t state;	    /* TLSD_ST_* in tls.c */
 	uint8_t enc;	    /* records from here on are encrypted */
 	uint8_t post_enc;   /* records seen since enc was set */
 	uint8_t finished;   /* the (encrypted) Finished was seen */
@@ -125,15 +148,22 @@ struct tls {
 		uint8_t failed;	     /* fatal alert, close, or encrypted alert before the end */
 		uint8_t sslv2;	     /* an SSLv2 ServerHello ended the clear part */
 		uint8_t app_seen[2]; /* application_data records per direction */
+		uint8_t dead_why[2]; /* enum dissect_status once a direction is given up */
 	} p;
+	uint32_t events[TLSD_EV_COUNT]; /* enum tls_event counters */
 };
 
 /* Starts a dissector; cfg and mem must outlive it. */
 void tls_init(struct tls *t, const struct tls_cfg *cfg, struct mem *mem);
 
-/* In-order bytes of direction dir (0 = client, 1 = server). Returns how many
- * were consumed (whole records); the rest is offered again with more. */
-size_t tls_feed(struct tls *t, int dir, const uint8_t *p, size_t n);
+/* In-order bytes of direction dir (0 = client, 1 = server). Whole records are
+ * consumed; the rest is offered again with more. Status: OK (all taken),
+ * NEED_MORE (a partial record header or record, `needed` bytes from
+ * `consumed` on), SWITCH (the record that ended the clear-text handshake was
+ * the last one taken), INVALID (not TLS, or a record header that cannot be
+ * one: bytes are only taken from then on), TRUNC (no record boundary found
+ * after a gap: given up likewise). */
+struct dissect_result tls_feed(struct tls *t, int dir, const uint8_t *p, size_t n);
 
 /* n bytes of direction dir were lost: the dissector resynchronises on the
  * next plausible record header or gives the direction up. */
@@ -146,6 +176,12 @@ int tls_done(const struct tls *t);
 /* Whether the first bytes of a stream look like a TLS record (or an SSLv2
  * ClientHello): 1 yes, 0 no, -1 not enough bytes to say. */
 int tls_looks_like_tls(const uint8_t *p, size_t n);
+
+/* How many times event e happened on this connection. */
+uint32_t tls_event_count(const struct tls *t, enum tls_event e);
+
+/* The event's name ("truncated", "record_too_long", ...). */
+const char *tls_event_name(enum tls_event e);
 
 void tls_free(struct tls *t);
 

@@ -159,7 +159,7 @@ void rec_tls_fields(const struct tls_facts *f, const char *key, rec_field_fn fn,
 	rec_tls_version(fn, ctx, "version", f->server_hello ? f->version : 0);
 	rec_tls_version(fn, ctx, "client_max_version", f->client_hello ? f->client_max_version : 0);
 	rec_f_emit(fn, ctx, "client_versions", REC_F_ARRAY, 0);
-	for (unsigned i = 0; i < f->n_client_versions && i < TLS_MAX_VERSIONS; i++)
+	for (unsigned i = 0; i < f->n_client_versions && i < TLSD_MAX_VERSIONS; i++)
 		rec_tls_version(fn, ctx, NULL, f->client_versions[i]);
 	rec_f_emit(fn, ctx, NULL, REC_F_END, 0);
 	rec_tls_suite(f, fn, ctx);

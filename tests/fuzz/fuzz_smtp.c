@@ -9,26 +9,24 @@
  *
  * split/255 of the rest goes to the client, the remainder to the server. The
  * seed picks which direction speaks next, how many bytes arrive at once and,
- * now and then, a gap. Unconsumed bytes are kept and offered again with what
+ * now and then, a gap. The bytes go through the one test feeder
+ * (tests/lib/feed.h): unconsumed bytes are kept and offered again with what
  * follows (up to a cap, past which they are lost and reported as a gap), as
  * the reassembler does; the kept bytes sit at the very end of their
  * allocation, so a read past what smtp_feed() was given is caught. Past the
- * TLS boundary a direction's bytes are dropped, as the session hands them to
- * the TLS dissector. Checked: smtp_feed() never claims more than it was
- * given, text fields are terminated, counts stay within their arrays.
+ * TLS boundary (SWITCH) a direction's bytes are dropped, as the session hands
+ * them to the TLS dissector. Checked: every answer keeps the contract of
+ * dissectors/proto/dissect.h, text fields are terminated, counts stay within
+ * their arrays.
  */
 #include <string.h>
 
 #include "dissectors/proto/smtp.h"
+#include "feed.h"
 #include "fuzz.h"
 
 #define PEND_CAP  16384u
 #define MAX_CHUNK 4096u
-
-struct pend {
-	uint8_t *buf; /* PEND_CAP bytes; the kept bytes are its last len */
-	size_t len;
-};
 
 static uint32_t next_rand(uint32_t *s)
 {
@@ -45,24 +43,22 @@ static int terminated(const char *s, size_t n)
 	return memchr(s, '\0', n) != NULL;
 }
 
-static void feed(struct smtp *s, int dir, struct pend *p, const uint8_t *data, size_t n)
+static struct dissect_result on_feed(void *ctx, int dir, const uint8_t *p, size_t n)
 {
-	if (smtp_dir_is_tls(s, dir) || smtp_dir_is_dead(s, dir))
-		return;
-	if (p->len + n > PEND_CAP) { /* the reassembler's cap: all is lost */
-		smtp_gap(s, dir, p->len + n);
-		p->len = 0;
-		return;
-	}
-	memmove(p->buf + PEND_CAP - p->len - n, p->buf + PEND_CAP - p->len, p->len);
-	memcpy(p->buf + PEND_CAP - n, data, n);
-	p->len += n;
-	size_t k = smtp_feed(s, dir, p->buf + PEND_CAP - p->len, p->len);
-	FUZZ_CHECK(k <= p->len);
-	p->len -= k;
-	if (smtp_dir_is_tls(s, dir))
-		p->len = 0; /* the rest belongs to TLS */
+	return smtp_feed(ctx, dir, p, n);
 }
+
+static void on_gap(void *ctx, int dir, uint64_t n)
+{
+	smtp_gap(ctx, dir, n);
+}
+
+static int on_stopped(void *ctx, int dir)
+{
+	return smtp_dir_is_dead(ctx, dir);
+}
+
+static const struct feed_ops ops = {on_feed, on_gap, on_stopped, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -80,8 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct smtp_cfg cfg = {.max_line = 1 + (seed % 2048)};
 	struct smtp *s = malloc(sizeof(*s));
-	struct pend p[2] = {{malloc(PEND_CAP), 0}, {malloc(PEND_CAP), 0}};
-	FUZZ_CHECK(s && p[0].buf && p[1].buf);
+	struct feed fd;
+	FUZZ_CHECK(s && feed_init(&fd, &ops, s, PEND_CAP) == 0);
 	smtp_init(s, &cfg, seed & 1);
 	while (left[0] || left[1]) {
 		uint32_t r = next_rand(&seed);
@@ -89,12 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t chunk = 1 + (next_rand(&seed) % MAX_CHUNK);
 		if (chunk > left[dir])
 			chunk = left[dir];
-		if ((r & 0xff) == 0x5a) {
-			smtp_gap(s, dir, chunk + p[dir].len);
-			p[dir].len = 0;
-		} else {
-			feed(s, dir, &p[dir], src[dir], chunk);
-		}
+		if ((r & 0xff) == 0x5a)
+			feed_gap(&fd, dir, chunk);
+		else
+			feed_bytes(&fd, dir, src[dir], chunk);
 		src[dir] += chunk;
 		left[dir] -= chunk;
 	}
@@ -109,8 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < f->ncaps; i++)
 		FUZZ_CHECK(terminated(f->caps[i], SMTP_CAP_LEN));
 	(void)smtp_server_software(f);
-	free(p[0].buf);
-	free(p[1].buf);
+	FUZZ_CHECK(fd.violations == 0);
+	feed_free(&fd);
 	free(s);
 	return 0;
 }

@@ -10,26 +10,24 @@
  * split/255 of the rest goes to the client, the remainder to the server.
  * The seed drives a small generator that picks which direction speaks next,
  * how many bytes arrive at once (1 byte to 20 KB), and now and then a gap.
- * As the reassembler does, unconsumed bytes are kept and offered again with
- * what follows (up to a cap; past it they are lost, reported as a gap), and a
- * gap includes the kept bytes. The kept bytes sit at the very end of their
- * allocation, so a read past what tls_feed() was given is caught.
- * Checked: tls_feed() never claims more than it was given, the facts' strings
+ * Through the one test feeder (tests/lib/feed.h), as the reassembler does,
+ * unconsumed bytes are kept and offered again with what follows (up to a cap;
+ * past it they are lost, reported as a gap), and a gap includes the kept
+ * bytes. The kept bytes sit at the very end of their allocation, so a read
+ * past what tls_feed() was given is caught.
+ * Checked: every answer keeps the contract of dissectors/proto/dissect.h, the
+ * facts' strings
  * are terminated and their counts within bounds, every certificate in a
  * chain lies in readable memory, and tls_free() releases everything.
  */
 #include <string.h>
 
 #include "dissectors/proto/tls.h"
+#include "feed.h"
 #include "fuzz.h"
 
 #define PEND_CAP  (65536u + 20480u)
 #define MAX_CHUNK 20480u
-
-struct pend {
-	uint8_t *buf; /* PEND_CAP bytes; the kept bytes are its last len */
-	size_t len;
-};
 
 static uint32_t next_rand(uint32_t *s)
 {
@@ -67,32 +65,29 @@ static void check_facts(const struct tls_facts *f)
 	FUZZ_CHECK(terminated(f->ja3, sizeof(f->ja3)));
 	FUZZ_CHECK(terminated(f->ja4, sizeof(f->ja4)));
 	FUZZ_CHECK(terminated(f->ja3s, sizeof(f->ja3s)));
-	FUZZ_CHECK(f->n_client_versions <= TLS_MAX_VERSIONS);
+	FUZZ_CHECK(f->n_client_versions <= TLSD_MAX_VERSIONS);
 	FUZZ_CHECK(f->alerts_n[0] <= TLS_MAX_ALERTS);
 	FUZZ_CHECK(f->alerts_n[1] <= TLS_MAX_ALERTS);
 }
 
-/* Offers the kept bytes to the dissector until it takes no more, as
- * sess_data() does. */
-static void offer(struct tls *t, int dir, struct pend *pd)
+static struct dissect_result on_feed(void *ctx, int dir, const uint8_t *p, size_t n)
 {
-	while (pd->len && !tls_done(t)) {
-		size_t k = tls_feed(t, dir, pd->buf + PEND_CAP - pd->len, pd->len);
-		FUZZ_CHECK(k <= pd->len);
-		pd->len -= k;
-		if (k == 0)
-			break;
-	}
+	return tls_feed(ctx, dir, p, n);
 }
 
-/* Declares the kept bytes and n more lost. */
-static void lose(struct tls *t, int dir, struct pend *pd, size_t n)
+static void on_gap(void *ctx, int dir, uint64_t n)
 {
-	uint64_t lost = (uint64_t)pd->len + n;
-	pd->len = 0;
-	if (lost)
-		tls_gap(t, dir, lost);
+	tls_gap(ctx, dir, n);
 }
+
+/* Like the session: once the handshake is over, bytes are only counted. */
+static int on_stopped(void *ctx, int dir)
+{
+	(void)dir;
+	return tls_done(ctx);
+}
+
+static const struct feed_ops ops = {on_feed, on_gap, on_stopped, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -124,8 +119,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&mem, 0, sizeof(mem));
 	struct tls_cfg cfg = {65536};
 	struct tls *t = malloc(sizeof(*t));
-	struct pend pd[2] = {{malloc(PEND_CAP), 0}, {malloc(PEND_CAP), 0}};
-	if (!t || !pd[0].buf || !pd[1].buf)
+	struct feed fd;
+	int fd_ok = t && feed_init(&fd, &ops, t, PEND_CAP) == 0;
+	if (!fd_ok)
 		goto done;
 	uint64_t certs = 0;
 	tls_init(t, &cfg, &mem);
@@ -150,24 +146,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *src = stream[dir];
 		stream[dir] += chunk;
 		left[dir] -= chunk;
-		if ((r >> 27) == 0) { /* the capture lost these bytes (1 in 32) */
-			lose(t, dir, &pd[dir], chunk);
-		} else if (pd[dir].len + chunk > PEND_CAP) { /* the reassembler's cap */
-			lose(t, dir, &pd[dir], chunk);
-		} else {
-			uint8_t *end = pd[dir].buf + PEND_CAP;
-			memmove(end - pd[dir].len - chunk, end - pd[dir].len, pd[dir].len);
-			memcpy(end - chunk, src, chunk);
-			pd[dir].len += chunk;
-			offer(t, dir, &pd[dir]);
-		}
+		if ((r >> 27) == 0) /* the capture lost these bytes (1 in 32) */
+			feed_gap(&fd, dir, chunk);
+		else /* past the cap, the feeder reports a gap as the reassembler does */
+			feed_bytes(&fd, dir, src, chunk);
 		check_facts(&t->f);
 	}
+	FUZZ_CHECK(fd.violations == 0);
 	tls_free(t);
 	FUZZ_CHECK(mem.in_use == 0);
 done:
-	free(pd[0].buf);
-	free(pd[1].buf);
+	if (fd_ok)
+		feed_free(&fd);
 	free(t);
 	return 0;
 }

@@ -243,8 +243,8 @@ static void ck_mutate_tls(struct check *c, struct tls_facts *t)
 						0x0304, 0x7f17, 0x0a0a, 0xfefd, 0x1234};
 		t->version = vers[ck_below(c, sizeof(vers) / sizeof(vers[0]))];
 		t->client_max_version = vers[ck_below(c, sizeof(vers) / sizeof(vers[0]))];
-		t->n_client_versions = (uint8_t)ck_below(c, TLS_MAX_VERSIONS + 4);
-		for (int i = 0; i < TLS_MAX_VERSIONS; i++)
+		t->n_client_versions = (uint8_t)ck_below(c, TLSD_MAX_VERSIONS + 4);
+		for (int i = 0; i < TLSD_MAX_VERSIONS; i++)
 			t->client_versions[i] = vers[ck_below(c, sizeof(vers) / sizeof(vers[0]))];
 		t->cipher = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0xc02f);
 		t->group = (uint16_t)(ck_below(c, 3) ? 0 : ck_rand(c));

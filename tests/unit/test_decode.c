@@ -10,6 +10,8 @@
 #include <cmocka.h>
 #include <pcap/dlt.h>
 
+#include "dissectors/base/cur.h"
+
 #include "analyzer/net/decode.h"
 #include "pktbuild.h"
 
@@ -396,9 +398,44 @@ static void test_counter_names(void **state)
 	}
 }
 
+/* The cursor under decode.c: truncated, invalid and trailing bytes are
+ * three error kinds, and the first one latches. */
+static void test_cursor_error_kinds(void **state)
+{
+	(void)state;
+	static const uint8_t b[6] = {0, 2, 0xaa, 0xbb, 0xcc, 0xdd};
+	struct cur c = cur_make(b, sizeof(b)), v;
+	cur_sub(&c, cur_be16(&c), &v);
+	assert_int_equal(cur_be16(&v), 0xaabb);
+	assert_int_equal(cur_close(&c, &v), CUR_OK);
+	assert_int_equal(cur_end(&c), CUR_TRAILING); /* 0xcc 0xdd left over */
+	cur_fail(&c, CUR_INVALID);
+	assert_int_equal(c.err, CUR_TRAILING); /* the first error is kept */
+	assert_int_equal(cur_left(&c), 0);
+
+	c = cur_make(b, sizeof(b));
+	cur_sub(&c, 2, &v);
+	assert_int_equal(cur_u8(&v), 0);
+	assert_int_equal(cur_close(&c, &v), CUR_TRAILING); /* the child's byte */
+	c = cur_make(b, sizeof(b));
+	assert_false(cur_sub(&c, 7, &v));
+	assert_int_equal(c.err, CUR_TRUNC);
+	assert_int_equal(v.err, CUR_TRUNC);
+	c = cur_make(b, sizeof(b));
+	cur_skip(&c, 2);
+	assert_int_equal(cur_peek_u8(&c), 0xaa);
+	assert_int_equal(cur_find(&c, 0xcc), 2);
+	assert_int_equal(cur_find(&c, 0x11), 4);
+	cur_fail(&c, CUR_INVALID);
+	assert_int_equal(cur_be32(&c), 0);
+	assert_int_equal(c.err, CUR_INVALID);
+	assert_int_equal(cur_peek_u8(&c), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cursor_error_kinds),
 		cmocka_unit_test(test_ethernet_ipv4),
 		cmocka_unit_test(test_ethernet_padding_trimmed),
 		cmocka_unit_test(test_vlan_and_qinq),

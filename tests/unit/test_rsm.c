@@ -319,6 +319,40 @@ static void test_allocation_failures(void **state)
 	}
 }
 
+/* A consumer that claims one byte more than it was offered. */
+static size_t greedy_data(void *ctx, int dir, const uint8_t *p, size_t n)
+{
+	(void)ctx, (void)dir, (void)p;
+	return n + 1;
+}
+
+static const struct rsm_ops greedy_ops = {greedy_data, got_gap};
+
+/* An overlong answer breaks the consumer contract: counted, never trusted
+ * (the offer is taken as consumed, nothing is kept), both without a pending
+ * tail and through one. */
+static void test_consumer_claims_too_much(void **state)
+{
+	(void)state;
+	struct fixture *f = fx_new(65536);
+	rsm_syn(&f->d, 100);
+	seg(f, 101, "EHLO a\r\n");
+	assert_int_equal(f->d.contract_violations, 0);
+	f->sink.ops = &greedy_ops;
+	seg(f, 109, "EHLO b\r\n");
+	assert_int_equal(f->d.contract_violations, 1);
+	assert_int_equal(f->budget.held, 0);
+	f->sink.ops = &got_ops;
+	f->got.line_mode = 1;
+	seg(f, 117, "EHLO"); /* kept: a partial line */
+	assert_true(f->budget.held > 0);
+	f->sink.ops = &greedy_ops;
+	seg(f, 121, " c\r\n");
+	assert_int_equal(f->d.contract_violations, 2);
+	assert_int_equal(f->budget.held, 0);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_buffer_limit_declares_holes),
 		cmocka_unit_test(test_pending_tail),
 		cmocka_unit_test(test_allocation_failures),
+		cmocka_unit_test(test_consumer_claims_too_much),
 	};
 	return cmocka_run_group_tests_name("rsm", tests, NULL, NULL);
 }

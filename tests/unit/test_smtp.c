@@ -12,52 +12,69 @@
 #include <cmocka.h>
 
 #include "dissectors/proto/smtp.h"
+#include "feed.h"
 
-/* A two-direction driver that behaves like the reassembler: unconsumed bytes
- * are kept and offered again with the next bytes of the same direction; past
- * the TLS boundary, bytes are collected as "TLS bytes". */
+/* A two-direction driver on the one test feeder (tests/lib/feed.h), which
+ * behaves like the reassembler: unconsumed bytes are kept and offered again
+ * with the next bytes of the same direction; past the TLS boundary (SWITCH),
+ * bytes are collected as "TLS bytes". */
 struct drv {
 	struct smtp_cfg cfg;
 	struct smtp s;
-	uint8_t pend[2][8192];
-	size_t plen[2];
+	struct feed fd;
 	uint8_t tls[2][8192];
 	size_t tlen[2];
 };
 
+static struct dissect_result drv_on_feed(void *ctx, int dir, const uint8_t *p, size_t n)
+{
+	struct drv *d = ctx;
+	return smtp_feed(&d->s, dir, p, n);
+}
+
+static void drv_on_gap(void *ctx, int dir, uint64_t n)
+{
+	struct drv *d = ctx;
+	smtp_gap(&d->s, dir, n);
+}
+
+static void drv_on_passed(void *ctx, int dir, const uint8_t *p, size_t n)
+{
+	struct drv *d = ctx;
+	assert_true(d->tlen[dir] + n <= sizeof(d->tls[dir]));
+	memcpy(d->tls[dir] + d->tlen[dir], p, n);
+	d->tlen[dir] += n;
+}
+
+static const struct feed_ops drv_ops = {drv_on_feed, drv_on_gap, NULL, drv_on_passed};
+
+/* d comes from calloc; a driver is initialised again freely. */
 static void drv_init(struct drv *d, int midstream)
 {
+	feed_free(&d->fd);
 	memset(d, 0, sizeof(*d));
 	d->cfg.max_line = 1024;
 	smtp_init(&d->s, &d->cfg, midstream);
+	assert_int_equal(feed_init(&d->fd, &drv_ops, d, 8192), 0);
+}
+
+static void drv_free(struct drv *d)
+{
+	assert_int_equal(d->fd.violations, 0);
+	feed_free(&d->fd);
+	free(d);
 }
 
 static void drv_feed(struct drv *d, int dir, const void *data, size_t n)
 {
-	if (smtp_dir_is_tls(&d->s, dir) && d->plen[dir] == 0) {
-		memcpy(d->tls[dir] + d->tlen[dir], data, n);
-		d->tlen[dir] += n;
-		return;
-	}
-	assert_true(d->plen[dir] + n <= sizeof(d->pend[dir]));
-	memcpy(d->pend[dir] + d->plen[dir], data, n);
-	d->plen[dir] += n;
-	size_t k = smtp_feed(&d->s, dir, d->pend[dir], d->plen[dir]);
-	assert_true(k <= d->plen[dir]);
-	memmove(d->pend[dir], d->pend[dir] + k, d->plen[dir] - k);
-	d->plen[dir] -= k;
-	if (smtp_dir_is_tls(&d->s, dir) && d->plen[dir]) {
-		memcpy(d->tls[dir] + d->tlen[dir], d->pend[dir], d->plen[dir]);
-		d->tlen[dir] += d->plen[dir];
-		d->plen[dir] = 0;
-	}
+	feed_bytes(&d->fd, dir, data, n);
 }
 
 /* The other direction's held bytes are re-offered when that direction sees
  * more data; a server reply can release client bytes held before it. */
 static void drv_kick(struct drv *d, int dir)
 {
-	drv_feed(d, dir, "", 0);
+	feed_offer(&d->fd, dir);
 }
 
 struct step {
@@ -152,7 +169,7 @@ static void check_dialogue(const struct drv *d)
 static void test_dialogue_whole_and_every_split(void **state)
 {
 	(void)state;
-	struct drv *d = malloc(sizeof(*d));
+	struct drv *d = calloc(1, sizeof(*d));
 	for (size_t split = 0; split < 200; split++) {
 		drv_init(d, 0);
 		run_steps(d, dialogue, sizeof(dialogue) / sizeof(dialogue[0]), split);
@@ -167,13 +184,13 @@ static void test_dialogue_whole_and_every_split(void **state)
 		drv_kick(d, !dialogue[i].dir);
 	}
 	check_dialogue(d);
-	free(d);
+	drv_free(d);
 }
 
 static void test_boundary_in_one_segment(void **state)
 {
 	(void)state;
-	struct drv *d = malloc(sizeof(*d));
+	struct drv *d = calloc(1, sizeof(*d));
 	drv_init(d, 0);
 	static const struct step st[] = {
 		{1, "220 mx ESMTP\r\n", 0},
@@ -190,13 +207,13 @@ static void test_boundary_in_one_segment(void **state)
 	assert_true(d->s.f.upgraded);
 	assert_int_equal(d->tlen[0], 6);
 	assert_int_equal(d->s.f.injected_bytes[0], 0);
-	free(d);
+	drv_free(d);
 }
 
 static void test_command_injection(void **state)
 {
 	(void)state;
-	struct drv *d = malloc(sizeof(*d));
+	struct drv *d = calloc(1, sizeof(*d));
 	drv_init(d, 0);
 	static const struct step st[] = {
 		{1, "220 mx ESMTP\r\n", 0},
@@ -209,17 +226,20 @@ static void test_command_injection(void **state)
 	};
 	run_steps(d, st, 6, 0);
 	assert_true(d->s.f.upgraded);
-	assert_int_equal(d->s.f.injected_bytes[0], strlen("MAIL FROM:<evil@example.org>\r\n"));
+	/* The held command is the first thing past the client's boundary:
+	 * the session counts it as injected (sess.c keeps the boundary). */
 	assert_int_equal(d->s.f.commands[SMTP_V_MAIL], 0); /* never parsed as a command */
-	assert_int_equal(d->tlen[0], 6);
-	assert_memory_equal(d->tls[0], "\x16\x03\x01", 3);
-	free(d);
+	size_t inj = strlen("MAIL FROM:<evil@example.org>\r\n");
+	assert_int_equal(d->tlen[0], inj + 6);
+	assert_memory_equal(d->tls[0], "MAIL FROM:", 10);
+	assert_memory_equal(d->tls[0] + inj, "\x16\x03\x01", 3);
+	drv_free(d);
 }
 
 static void test_starttls_refused(void **state)
 {
 	(void)state;
-	struct drv *d = malloc(sizeof(*d));
+	struct drv *d = calloc(1, sizeof(*d));
 	drv_init(d, 0);
 	static const struct step st[] = {
 		{1, "220 mx ESMTP\r\n", 0},
@@ -239,13 +259,13 @@ static void test_starttls_refused(void **state)
 	assert_int_equal(d->s.f.commands[SMTP_V_QUIT], 1);
 	assert_int_equal(d->s.f.last_reply, 221);
 	assert_int_equal(d->tlen[0], 0);
-	free(d);
+	drv_free(d);
 }
 
 static void test_auth_exchange_and_helo(void **state)
 {
 	(void)state;
-	struct drv *d = malloc(sizeof(*d));
+	struct drv *d = calloc(1, sizeof(*d));
 	drv_init(d, 0);
 	static const struct step st[] = {
 		{1, "220 mail.example.com Microsoft ESMTP MAIL Service ready\r\n", 0},
@@ -271,13 +291,13 @@ static void test_auth_exchange_and_helo(void **state)
 	assert_int_equal(f->helo_reply, 250);
 	assert_false(f->starttls_offered);
 	assert_string_equal(smtp_server_software(f), "Microsoft Exchange");
-	free(d);
+	drv_free(d);
 }
 
 static void test_long_lines_and_bare_lf(void **state)
 {
 	(void)state;
-	struct drv *d = malloc(sizeof(*d));
+	struct drv *d = calloc(1, sizeof(*d));
 	drv_init(d, 0);
 	d->cfg.max_line = 64;
 	drv_feed(d, 1, "220 mx\n", 7); /* bare LF tolerated */
@@ -289,13 +309,13 @@ static void test_long_lines_and_bare_lf(void **state)
 	assert_int_equal(d->s.f.long_lines[0], 1);
 	assert_string_equal(d->s.f.helo, "c");
 	assert_int_equal(d->s.f.ehlo_reply, 250);
-	free(d);
+	drv_free(d);
 }
 
 static void test_not_smtp_and_implicit_tls(void **state)
 {
 	(void)state;
-	struct drv *d = malloc(sizeof(*d));
+	struct drv *d = calloc(1, sizeof(*d));
 	drv_init(d, 0);
 	drv_feed(d, 1, "SSH-2.0-OpenSSH_9.2\r\n", 21);
 	assert_true(d->s.f.not_smtp);
@@ -316,29 +336,81 @@ static void test_not_smtp_and_implicit_tls(void **state)
 	drv_feed(d, 1, "221 bye\r\n", 9);
 	assert_false(d->s.f.not_smtp);
 	assert_int_equal(d->s.f.last_reply, 221);
-	free(d);
+	drv_free(d);
 }
 
 static void test_gap_resynchronises(void **state)
 {
 	(void)state;
-	struct drv *d = malloc(sizeof(*d));
+	struct drv *d = calloc(1, sizeof(*d));
 	drv_init(d, 0);
 	drv_feed(d, 1, "220 mx\r\n", 8);
 	drv_feed(d, 0, "EHLO cli", 8);
 	smtp_gap(&d->s, 0, 100);
-	d->plen[0] = 0; /* the reassembler drops the pending tail with a gap */
+	d->fd.len[0] = 0; /* the reassembler drops the pending tail with a gap */
 	drv_feed(d, 0, "ent\r\nMAIL FROM:<a@example.org>\r\n", 32);
 	assert_int_equal(d->s.f.commands[SMTP_V_MAIL], 1);
 	assert_int_equal(d->s.f.commands[SMTP_V_EHLO], 0);
 	assert_int_equal(d->s.f.gap_bytes[0], 100);
-	free(d);
+	drv_free(d);
+}
+
+/* Each event provoked on its own and counted; the answers keep the contract. */
+static void test_events(void **state)
+{
+	(void)state;
+	struct drv *d = calloc(1, sizeof(*d));
+	char big[1100];
+	memset(big, 'A', sizeof(big));
+	big[sizeof(big) - 1] = '\n';
+
+	drv_init(d, 0);
+	drv_feed(d, 1, "220 mx\r\n", 8);
+	drv_feed(d, 0, big, sizeof(big)); /* over max_line (1024) */
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_LINE_TOO_LONG), 1);
+	for (int i = 0; i < SMTP_MAX_PENDING + 3; i++)
+		drv_feed(d, 0, "NOOP\r\n", 6); /* a client that never waits */
+	/* the over-long line was parsed (cut) as a command too: 1 + 35 sent */
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_PENDING_FULL), 4);
+	drv_feed(d, 0, "BDAT many LAST\r\n", 16);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_BAD_BDAT), 1);
+	drv_feed(d, 1, "hello there\r\n", 13);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_NOT_REPLY), 1);
+	smtp_gap(&d->s, 0, 10);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_GAP), 1);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_UNMATCHED_REPLY), 0);
+
+	drv_init(d, 1); /* mid-stream: a reply nobody asked for */
+	drv_feed(d, 1, "250 ok\r\n", 8);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_UNMATCHED_REPLY), 1);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_NOT_SMTP), 0);
+
+	drv_init(d, 0);
+	struct dissect_result r = smtp_feed(&d->s, 1, (const uint8_t *)"SSH-2.0-x\r\n", 11);
+	assert_int_equal(r.status, DISSECT_INVALID);
+	assert_int_equal(r.consumed, 11);
+	assert_int_equal(smtp_event_count(&d->s, SMTP_EV_NOT_SMTP), 1);
+
+	/* a partial line asks for more than it was given */
+	drv_init(d, 0);
+	r = smtp_feed(&d->s, 1, (const uint8_t *)"220 mx", 6);
+	assert_int_equal(r.status, DISSECT_NEED_MORE);
+	assert_int_equal(r.consumed, 0);
+	assert_false(dissect_violation(&r, 6));
+	for (int e = 0; e < SMTP_EV_COUNT; e++) {
+		assert_non_null(smtp_event_name((enum smtp_event)e));
+		for (int k = 0; k < e; k++)
+			assert_string_not_equal(smtp_event_name((enum smtp_event)e),
+						smtp_event_name((enum smtp_event)k));
+	}
+	drv_free(d);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dialogue_whole_and_every_split),
+		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_boundary_in_one_segment),
 		cmocka_unit_test(test_command_injection),
 		cmocka_unit_test(test_starttls_refused),

@@ -2,8 +2,9 @@
  * hellos, TLS 1.2 / 1.3 / HelloRetryRequest / resumption / alert handshakes
  * captured on loopback, SSLv2 ClientHello, not-TLS input, oversize handshake
  * messages, messages split across records, gaps, JA3/JA3S (values from
- * tshark on the same bytes) and JA4 (the published examples), and every
- * split of every conversation. */
+ * tshark on the same bytes), and every split of every conversation (JA4 and
+ * the JA3 strings: test_fingerprint.c; events and the contract:
+ * test_tls_events.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "dissectors/proto/fingerprint.h"
 #include "dissectors/proto/tls.h"
 #include "stats/record/rec_tls.h"
+#include "feed.h"
 #include "tls_vectors.h"
 
 /* ---- a conversation and a driver that behaves like the session --------- */
@@ -64,9 +66,9 @@ struct drv {
 	struct tls_cfg cfg;
 	struct mem mem;
 	struct tls t;
-	uint8_t pend[2][CONV_MAX];
-	size_t plen[2];
+	struct feed fd;
 	unsigned chains;
+	size_t passed[2]; /* bytes past the end of the handshake (the session's) */
 	size_t leaf_len;
 	uint8_t leaf0;
 };
@@ -79,60 +81,76 @@ static void drv_on_chain(void *ctx, const struct tls_chain *chain)
 	d->leaf0 = chain->der[0][0];
 }
 
+static struct dissect_result drv_on_feed(void *ctx, int dir, const uint8_t *p, size_t n)
+{
+	struct drv *d = ctx;
+	return tls_feed(&d->t, dir, p, n);
+}
+
+static void drv_on_gap(void *ctx, int dir, uint64_t n)
+{
+	struct drv *d = ctx;
+	tls_gap(&d->t, dir, n);
+}
+
+/* Like the session, stops once the handshake is over (the rest would only
+ * be counted). */
+static int drv_on_stopped(void *ctx, int dir)
+{
+	struct drv *d = ctx;
+	(void)dir;
+	return tls_done(&d->t);
+}
+
+static void drv_on_passed(void *ctx, int dir, const uint8_t *p, size_t n)
+{
+	struct drv *d = ctx;
+	(void)p;
+	d->passed[dir] += n;
+}
+
+static const struct feed_ops drv_ops = {drv_on_feed, drv_on_gap, drv_on_stopped, drv_on_passed};
+
+/* d is zeroed (calloc) or was initialised before. */
 static void drv_init(struct drv *d, uint32_t max_hs)
 {
+	feed_free(&d->fd);
 	memset(d, 0, sizeof(*d));
 	d->cfg.max_handshake = max_hs;
 	tls_init(&d->t, &d->cfg, &d->mem);
 	d->t.on_chain = drv_on_chain;
 	d->t.chain_ctx = d;
+	assert_int_equal(feed_init(&d->fd, &drv_ops, d, CONV_MAX), 0);
 }
 
-/* Offers bytes of one direction; like the session, stops once the
- * handshake is over (the rest would only be counted). */
 static void drv_feed(struct drv *d, int dir, const uint8_t *p, size_t n)
 {
-	if (tls_done(&d->t))
-		return;
-	assert_true(d->plen[dir] + n <= CONV_MAX);
-	memcpy(d->pend[dir] + d->plen[dir], p, n);
-	d->plen[dir] += n;
-	size_t k = tls_feed(&d->t, dir, d->pend[dir], d->plen[dir]);
-	assert_true(k <= d->plen[dir]);
-	memmove(d->pend[dir], d->pend[dir] + k, d->plen[dir] - k);
-	d->plen[dir] -= k;
+	feed_bytes(&d->fd, dir, p, n);
 }
 
 static void drv_free(struct drv *d)
 {
+	assert_int_equal(d->fd.violations, 0);
+	feed_free(&d->fd);
 	tls_free(&d->t);
 	assert_int_equal(d->mem.in_use, 0);
 }
 
-/* Plays the conversation; each segment is cut into pieces of at most
- * `step` bytes (0 = whole), and the byte at global offset `split` (if
- * nonzero) starts a new piece. */
+/* Plays the conversation through the feeder: pieces of at most `step`
+ * bytes (0 = whole), and the byte at global offset `split` (if nonzero)
+ * starts a new piece. */
 static void drv_play(struct drv *d, const struct conv *c, size_t step, size_t split)
 {
+	struct feed_seg segs[SEGS_MAX];
 	size_t off[2] = {0, 0};
-	size_t global = 0;
 	for (size_t i = 0; i < c->nsegs; i++) {
 		int dir = c->segs[i].dir;
-		const uint8_t *p = c->data[dir] + off[dir];
-		size_t n = c->segs[i].len;
-		size_t at = 0;
-		while (at < n) {
-			size_t k = n - at;
-			if (step && k > step)
-				k = step;
-			if (split > global + at && split < global + at + k)
-				k = split - global - at;
-			drv_feed(d, dir, p + at, k);
-			at += k;
-		}
-		off[dir] += n;
-		global += n;
+		segs[i].dir = dir;
+		segs[i].p = c->data[dir] + off[dir];
+		segs[i].n = c->segs[i].len;
+		off[dir] += segs[i].n;
 	}
+	feed_play(&d->fd, segs, c->nsegs, step, split);
 }
 
 static size_t conv_total(const struct conv *c)
@@ -315,7 +333,7 @@ static void test_rfc8448(void **state)
 	assert_string_equal(f->ja4, "t13d030900_55b375c5d22e_59cd3dafc54d");
 	assert_int_equal(f->app_bytes[1], 0x2a2);
 	assert_int_equal(f->app_bytes[0], 0x35); /* the rest is the session's to count */
-	assert_int_equal(d->plen[0], 5 + 0x2b);
+	assert_int_equal(d->passed[0], 5 + 0x2b);
 	drv_free(d);
 	check_every_split(c, 65536);
 	free(c);
@@ -560,20 +578,20 @@ static void test_not_tls(void **state)
 	struct drv *d = calloc(1, sizeof(*d));
 	static const char reply[] = "220 mx ESMTP\r\n";
 	drv_init(d, 65536);
-	size_t k = tls_feed(&d->t, 1, (const uint8_t *)reply, sizeof(reply) - 1);
+	size_t k = tls_feed(&d->t, 1, (const uint8_t *)reply, sizeof(reply) - 1).consumed;
 	assert_int_equal(k, sizeof(reply) - 1); /* consumed without parsing */
 	assert_true(d->t.f.not_tls[1]);
 	assert_false(d->t.f.not_tls[0]);
 	assert_true(tls_done(&d->t));
-	k = tls_feed(&d->t, 1, (const uint8_t *)reply, 3);
+	k = tls_feed(&d->t, 1, (const uint8_t *)reply, 3).consumed;
 	assert_int_equal(k, 3);
 	drv_free(d);
 
 	/* One byte at a time: undecided until a byte contradicts TLS. */
 	drv_init(d, 65536);
-	assert_int_equal(tls_feed(&d->t, 0, (const uint8_t *)"\x16", 1), 0);
+	assert_int_equal(tls_feed(&d->t, 0, (const uint8_t *)"\x16", 1).consumed, 0);
 	assert_false(d->t.f.not_tls[0]);
-	assert_int_equal(tls_feed(&d->t, 0, (const uint8_t *)"\x16Q", 2), 2);
+	assert_int_equal(tls_feed(&d->t, 0, (const uint8_t *)"\x16Q", 2).consumed, 2);
 	assert_true(d->t.f.not_tls[0]);
 	drv_free(d);
 	free(d);
@@ -589,7 +607,7 @@ static void test_bad_record_later(void **state)
 	drv_init(d, 65536);
 	size_t n = put_record(buf, 23, 0x0303, NULL, 8);
 	memcpy(buf + n, "\x16\x03\x03\xff\xff", 5);
-	assert_int_equal(tls_feed(&d->t, 0, buf, n + 5), n + 5);
+	assert_int_equal(tls_feed(&d->t, 0, buf, n + 5).consumed, n + 5);
 	assert_false(d->t.f.not_tls[0]);
 	assert_int_equal(d->t.f.malformed[0], 1);
 	assert_int_equal(d->t.f.records[0], 1);
@@ -601,15 +619,15 @@ static void test_bad_record_later(void **state)
 	drv_init(d, 65536);
 	n = put_record(big, 23, 0x0303, NULL, 8);
 	put_record(big + n, 23, 0x0303, NULL, 20000);
-	assert_int_equal(tls_feed(&d->t, 0, big, 4000), n);
+	assert_int_equal(tls_feed(&d->t, 0, big, 4000).consumed, n);
 	assert_int_equal(d->t.f.oversize_records[0], 0);
-	assert_int_equal(tls_feed(&d->t, 0, big + n, sizeof(big) - n), sizeof(big) - n);
+	assert_int_equal(tls_feed(&d->t, 0, big + n, sizeof(big) - n).consumed, sizeof(big) - n);
 	assert_int_equal(d->t.f.oversize_records[0], 1);
 	assert_int_equal(d->t.f.app_bytes[0], 20008);
 	drv_free(d);
 
 	drv_init(d, 65536);
-	assert_int_equal(tls_feed(&d->t, 0, big + n, 5), 5);
+	assert_int_equal(tls_feed(&d->t, 0, big + n, 5).consumed, 5);
 	assert_true(d->t.f.not_tls[0]);
 	drv_free(d);
 	free(d);
@@ -741,7 +759,7 @@ static void test_gap_resync(void **state)
 	drv_feed(d, 1, s, cert + 100);
 	tls_gap(&d->t, 1, 200);
 	/* the reassembler drops its pending tail: offer after the hole */
-	d->plen[1] = 0;
+	d->fd.len[1] = 0;
 	drv_feed(d, 1, s + cert + 300, c->segs[1].len - cert - 300);
 	assert_true(ske > cert + 300);
 	assert_int_equal(d->t.f.group, 0x001d);
@@ -757,7 +775,7 @@ static void test_gap_resync(void **state)
 	drv_init(d, 65536);
 	drv_feed(d, 1, s, cert);
 	tls_gap(&d->t, 1, 10);
-	assert_int_equal(tls_feed(&d->t, 1, junk, sizeof(junk)), sizeof(junk));
+	assert_int_equal(tls_feed(&d->t, 1, junk, sizeof(junk)).consumed, sizeof(junk));
 	assert_true(d->t.p.d[1].done);
 	assert_false(d->t.f.not_tls[1]);
 	drv_free(d);
@@ -806,100 +824,6 @@ static void test_tls13_client_alert(void **state)
 	drv_free(d);
 	free(c);
 	free(d);
-}
-
-/* ---- fingerprints --------------------------------------------------------- */
-
-static void fp_set(uint16_t *arr, uint16_t *n, const uint16_t *v, size_t k)
-{
-	memcpy(arr, v, k * sizeof(v[0]));
-	*n = (uint16_t)k;
-}
-
-/* The example of FoxIO's JA4 specification (technical_details/JA4.md). */
-static void test_ja4_published_example(void **state)
-{
-	(void)state;
-	static const uint16_t ciphers[] = {0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c,
-					   0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c,
-					   0x009d, 0x002f, 0x0035, 0x3a3a};
-	static const uint16_t exts[] = {0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017,
-					0x002d, 0x000d, 0x0005, 0x0023, 0x0012, 0x002b,
-					0xff01, 0x000b, 0x000a, 0x0015, 0xdada};
-	static const uint16_t sigs[] = {0x0403, 0x0804, 0x0401, 0x0503,
-					0x0805, 0x0501, 0x0806, 0x0601};
-	static const uint16_t vers[] = {0x7a7a, 0x0304, 0x0303};
-	struct fp_hello *h = calloc(1, sizeof(*h));
-	char out[FP_JA4_LEN], s[1024];
-	h->version = 0x0303;
-	fp_set(h->ciphers, &h->n_ciphers, ciphers, 16);
-	fp_set(h->exts, &h->n_exts, exts, 17);
-	fp_set(h->sigalgs, &h->n_sigalgs, sigs, 8);
-	fp_set(h->versions, &h->n_versions, vers, 3);
-	h->has_versions = 1;
-	h->has_alpn = 1;
-	h->alpn_len = 2;
-	memcpy(h->alpn, "h2", 2);
-	assert_int_equal(fp_ja4(h, out), 0);
-	assert_string_equal(out, "t13d1516h2_8daaf6152771_e5627efa2ab1");
-	fp_ja4_cipher_string(h, s, sizeof(s));
-	assert_string_equal(s, "002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,"
-			       "c030,cca8,cca9");
-	/* no signature algorithms: the string ends without "_" */
-	h->n_sigalgs = 0;
-	assert_int_equal(fp_ja4(h, out), 0);
-	assert_string_equal(out + 24, "6d807ffa2a79");
-	/* ALPN http/1.1 -> "h1"; non-alphanumeric ends -> hex digits */
-	h->alpn_len = 8;
-	memcpy(h->alpn, "http/1.1", 8);
-	fp_ja4(h, out);
-	assert_memory_equal(out + 8, "h1", 2);
-	h->alpn_len = 2;
-	memcpy(h->alpn, "\x30\xab", 2);
-	fp_ja4(h, out);
-	assert_memory_equal(out + 8, "3b", 2);
-	h->alpn_len = 4;
-	memcpy(h->alpn, "\x30\xab\xcd\x31", 4);
-	fp_ja4(h, out);
-	assert_memory_equal(out + 8, "01", 2);
-	h->has_alpn = 0;
-	fp_ja4(h, out);
-	assert_memory_equal(out, "t13d151600", 10);
-	/* no supported_versions: legacy_version; no extensions, no ciphers */
-	h->has_versions = 0;
-	h->n_exts = 0;
-	h->n_ciphers = 0;
-	fp_ja4(h, out);
-	assert_string_equal(out, "t12i000000_000000000000_000000000000");
-	free(h);
-}
-
-static void test_ja3_strings(void **state)
-{
-	(void)state;
-	struct fp_hello *h = calloc(1, sizeof(*h));
-	char s[256], md[FP_MD5_HEX_LEN];
-	static const uint16_t ciphers[] = {0x0a0a, 0x1301, 0xc02f};
-	static const uint16_t exts[] = {0x2a2a, 0x0000, 0x000b};
-	static const uint16_t groups[] = {0x4a4a, 0x001d, 0x0017};
-	h->version = 0x0303;
-	fp_set(h->ciphers, &h->n_ciphers, ciphers, 3);
-	fp_set(h->exts, &h->n_exts, exts, 3);
-	fp_set(h->groups, &h->n_groups, groups, 3);
-	h->formats[0] = 0;
-	h->n_formats = 1;
-	fp_ja3_string(h, s, sizeof(s));
-	assert_string_equal(s, "771,4865-49199,0-11,29-23,0");
-	/* a buffer too small is cut, NUL-terminated, and the length reported */
-	assert_int_equal(fp_ja3_string(h, s, 5), strlen("771,4865-49199,0-11,29-23,0"));
-	assert_string_equal(s, "771,");
-	fp_ja3s_string(0x0303, 0xc02f, exts, 3, s, sizeof(s));
-	assert_string_equal(s, "771,49199,0-11");
-	/* MD5("771,4865,51-43"): the RFC 8448 ServerHello's JA3S (tshark) */
-	static const uint16_t sx[] = {0x0033, 0x002b};
-	assert_int_equal(fp_ja3s(0x0303, 0x1301, sx, 2, md), 0);
-	assert_string_equal(md, "eb1d94daa7e0344597e756a1fb6e7054");
-	free(h);
 }
 
 /* ---- the record's "tls" object ----------------------------------------- */
@@ -994,8 +918,6 @@ int main(void)
 		cmocka_unit_test(test_gap_resync),
 		cmocka_unit_test(test_midstream),
 		cmocka_unit_test(test_tls13_client_alert),
-		cmocka_unit_test(test_ja4_published_example),
-		cmocka_unit_test(test_ja3_strings),
 		cmocka_unit_test(test_rec_tls_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
