@@ -60,6 +60,12 @@ struct report_anomaly_info report_charts_anomaly(const char *name)
 	return none;
 }
 
+int report_charts_wide(const struct report_chart *ch)
+{
+	return strcmp(ch->name, "encryption_time") == 0 ||
+	       strcmp(ch->name, "anomalies_time") == 0 || strcmp(ch->name, "anomaly_types") == 0;
+}
+
 static unsigned rc_severity_colour(const char *severity)
 {
 	if (strcmp(severity, "high") == 0)

@@ -38,6 +38,10 @@ struct report_chart {
 int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *charts, char *err,
 			  size_t errlen);
 
+/* Whether a chart takes the page's full width (the charts over time and the
+ * anomaly list) rather than half of it. */
+int report_charts_wide(const struct report_chart *ch);
+
 /* What the anomaly catalogue (docs/anomalies.md) says about a type. */
 struct report_anomaly_info {
 	const char *name;

@@ -353,8 +353,10 @@ static int tpl_parse(struct tpl_parse *ps)
 		size_t i = (size_t)(open - t);
 		for (size_t k = pos; k < i; k++)
 			line += t[k] == '\n';
+		/* Only a comment may span lines. */
+		int comment = i + 2 < ps->len && t[i + 2] == '!';
 		const char *close = NULL;
-		for (size_t k = i + 2; k + 1 < ps->len && t[k] != '\n'; k++) {
+		for (size_t k = i + 2; k + 1 < ps->len && (comment || t[k] != '\n'); k++) {
 			if (t[k] == '}' && t[k + 1] == '}') {
 				close = t + k;
 				break;
@@ -411,7 +413,7 @@ static int tpl_fail(struct tpl_run *r, const struct tpl_token *k, const char *wh
 	return -1;
 }
 
-static void tpl_escape(FILE *out, const char *s, size_t len)
+void tpl_escape(FILE *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		switch (s[i]) {

@@ -11,7 +11,8 @@
  *                        values in scope
  *   {{^name}}...{{/name}} the inverse: shown when the flag is off or the
  *                        list has no rows
- *   {{! words }}         a comment, not copied
+ *   {{! words }}         a comment, not copied; the only tag that may span
+ *                        lines
  *
  * Names are letters, digits and '_'. A name is looked up in the innermost
  * row first, then in the rows around it, then at the top. A line holding
@@ -74,6 +75,10 @@ void tpl_list(struct tpl_scope *s, const char *name);
 /* Appends a row to the list `name` and returns the row's scope, or NULL when
  * out of memory (later setters on NULL are ignored). */
 struct tpl_scope *tpl_row(struct tpl_scope *s, const char *name);
+
+/* Writes len bytes of text HTML-escaped, as {{name}} does: for markup values
+ * that carry text. */
+void tpl_escape(FILE *out, const char *s, size_t len);
 
 /* Renders the template (len bytes, not NUL-terminated) with d's values into
  * out. Returns 0, or -1 with a message in err naming the offending tag and

@@ -69,6 +69,7 @@ static void test_substitution(void **state)
 	tpl_set(s, "n", "7");
 	expect("{{n}}{{n}}", d, "77");
 	expect("a{{! a comment, not copied }}b", d, "ab");
+	expect("a{{! a comment\n   over lines }}b", d, "ab");
 	tpl_data_free(d);
 }
 
@@ -172,6 +173,7 @@ static void test_malformed(void **state)
 	tpl_set(s, "v", "x");
 	expect_error("{{v", d, "without }}");
 	expect_error("{{v\n}}", d, "without }}");
+	expect_error("{{! never closed", d, "without }}");
 	expect_error("{{}}", d, "without a name");
 	expect_error("{{#}}{{/}}", d, "without a name");
 	expect_error("{{bad name}}", d, "bad name");

@@ -1,0 +1,34 @@
+/* report_page.h — the page of `smtptls report`: the figures of a snapshot
+ * put into the page template.
+ *
+ * The words and the markup are in plots/template.html (embedded in the
+ * binary at build time); this module only computes the values the template
+ * names: counts, shares, dates, flags saying which sentence or table
+ * applies, and the table rows. Chart texts (title, caption, denominator)
+ * come from report_charts_prepare().
+ */
+#ifndef SMTPTLS_REPORT_PAGE_H
+#define SMTPTLS_REPORT_PAGE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "plots/report_charts.h"
+
+/* What the page is made from; everything is borrowed. */
+struct report_page {
+	json_t *snap;
+	const char *title;		   /* --title, or NULL for the default from the span */
+	const char *input;		   /* the snapshot's path; the footer names its file */
+	const struct report_chart *charts; /* REPORT_NCHARTS, in page order */
+	const char *const *svg;		   /* per chart the drawn SVG file, or NULL */
+	int no_gnuplot;			   /* gnuplot could not be started */
+};
+
+/* Writes the page into out. Returns 0, or -1 with a message in err (out of
+ * memory, or a template that does not fit the values). */
+int report_page_write(const struct report_page *p, FILE *out, char *err, size_t errlen);
+
+#endif
