@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plots/report_page.h"
 #include "plots/report_snap.h"
+#include "plots/tpl.h"
 
 /* Okabe & Ito colour-blind-safe palette, as 0xRRGGBB for the data files. */
 #define RC_GREEN     0x009E73
@@ -142,24 +144,6 @@ rc_printf(struct rc_file *f, const char *fmt, ...)
 	va_end(ap);
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-rc_text(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
-/* "1 TLS connection" / "32 TLS connections". */
-static const char *rc_plural(long long n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 /* ---- charts over time ------------------------------------------------ */
 
 /* The counters of one period, in the column order of encryption_time.gp. */
@@ -229,7 +213,8 @@ static void rc_period_label(long long key, enum rc_unit u, char *buf, size_t len
 	}
 }
 
-static const char *const rc_unit_names[] = {"hour", "day", "month", "year"};
+/* The flags naming the unit of the charts over time, for their texts. */
+static const char *const rc_unit_flags[] = {"by_hour", "by_day", "by_month", "by_year"};
 
 /* The periods of the time section, in one unit, for both charts over time.
  * dense: every period from the first to the last is listed (empty ones too);
@@ -352,23 +337,14 @@ static int rc_series_build(json_t *time, struct rc_series *s)
 	return 0;
 }
 
-static void rc_series_xtitle(const struct rc_series *s, char *buf, size_t len)
-{
-	static const char *const units[] = {"Hour", "Day", "Month", "Year"};
-	rc_text(buf, len, "%s the connection started in (UTC)%s", units[s->unit],
-		s->dense ? "" : "; periods without connections left out");
-}
-
 static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *enc,
 			  struct report_chart *anom, char *err, size_t errlen)
 {
 	json_t *time = json_object_get(snap, "time");
+	tpl_flag(enc->vals, "measured", json_is_object(time));
+	tpl_flag(anom->vals, "measured", json_is_object(time));
 	if (!json_is_object(time)) {
 		enc->state = anom->state = REPORT_CHART_ABSENT;
-		rc_text(enc->empty, sizeof(enc->empty),
-			"Not measured: this snapshot has no time section (it was written by an "
-			"older smtptls).");
-		rc_text(anom->empty, sizeof(anom->empty), "%s", enc->empty);
 		return 0;
 	}
 	struct rc_series s;
@@ -379,48 +355,27 @@ static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *en
 	long long conns = 0;
 	for (int c = 0; c < RC_T_ANOMALIES; c++)
 		conns += s.total[c];
-	rc_series_xtitle(&s, enc->xtitle, sizeof(enc->xtitle));
-	rc_text(anom->xtitle, sizeof(anom->xtitle), "%s", enc->xtitle);
-	char extra[256] = "";
-	if (s.other_connections > 0 || s.unparsed > 0)
-		rc_text(extra, sizeof(extra),
-			" %lld connections fell in periods the snapshot could not keep apart "
-			"(its time distribution is full) and are not drawn.",
-			s.other_connections + s.unparsed);
-	char n1[32];
-	report_snap_thousands(conns, n1, sizeof(n1));
-	rc_text(enc->note, sizeof(enc->note), "n = %s %s, by %s of start (UTC)", n1,
-		rc_plural(conns, "connection", "connections"), rc_unit_names[s.unit]);
-	rc_text(enc->caption, sizeof(enc->caption),
-		"Connections per %s, stacked by how they were protected: green and blue are "
-		"encrypted (STARTTLS, implicit TLS), orange and pink are TLS attempts that were "
-		"refused or failed, vermilion is plain text.%s%s",
-		rc_unit_names[s.unit],
-		s.dense ? ""
-			: " Only periods with connections are shown: the capture has long gaps.",
-		extra);
-	char n2[32];
-	report_snap_thousands(s.total[RC_T_ANOMALIES], n2, sizeof(n2));
-	rc_text(anom->note, sizeof(anom->note), "n = %s %s in %s %s", n2,
-		rc_plural(s.total[RC_T_ANOMALIES], "anomaly", "anomalies"), n1,
-		rc_plural(conns, "connection", "connections"));
-	rc_text(anom->caption, sizeof(anom->caption),
-		"Anomalies found per %s, all types together (the history-based ones are not "
-		"split by time in the snapshot).",
-		rc_unit_names[s.unit]);
+	long long hidden = s.other_connections + s.unparsed;
+	struct report_chart *both[2] = {enc, anom};
+	for (int i = 0; i < 2; i++) {
+		struct tpl_scope *v = both[i]->vals;
+		for (int u = RC_HOUR; u <= RC_YEAR; u++)
+			tpl_flag(v, rc_unit_flags[u], u == (int)s.unit);
+		tpl_flag(v, "dense", s.dense);
+		tpl_flag(v, "has_hidden", hidden > 0);
+		tpl_setf(v, "hidden", "%lld", hidden);
+		report_page_num(v, "conns", conns);
+		report_page_num(v, "anomalies", s.total[RC_T_ANOMALIES]);
+		tpl_flag(v, "no_connections", conns == 0 || s.n == 0);
+	}
 
 	int rc = 0;
 	if (conns == 0 || s.n == 0) {
 		enc->state = anom->state = REPORT_CHART_EMPTY;
-		rc_text(enc->empty, sizeof(enc->empty), "No connections in this snapshot.");
-		rc_text(anom->empty, sizeof(anom->empty), "No connections in this snapshot.");
 		goto done;
 	}
 	enc->state = REPORT_CHART_DATA;
 	anom->state = s.total[RC_T_ANOMALIES] > 0 ? REPORT_CHART_DATA : REPORT_CHART_EMPTY;
-	if (anom->state == REPORT_CHART_EMPTY)
-		rc_text(anom->empty, sizeof(anom->empty), "No anomalies in %s %s.", n1,
-			rc_plural(conns, "connection", "connections"));
 
 	struct rc_file f;
 	char label[64];
@@ -563,29 +518,18 @@ static int rc_tls_charts(json_t *snap, const char *dir, struct report_chart *ver
 {
 	json_t *tls = json_object_get(snap, "tls");
 	long long neg = report_snap_int(snap, "tls.negotiated");
+	tpl_flag(ver->vals, "measured", json_is_object(tls) && neg >= 0);
+	tpl_flag(grade->vals, "measured", json_is_object(tls) && neg >= 0);
 	if (!json_is_object(tls) || neg < 0) {
 		ver->state = grade->state = REPORT_CHART_ABSENT;
-		rc_text(ver->empty, sizeof(ver->empty), "Not measured: no tls section.");
-		rc_text(grade->empty, sizeof(grade->empty), "Not measured: no tls section.");
 		return 0;
 	}
-	char n[32];
-	report_snap_thousands(neg, n, sizeof(n));
-	rc_text(ver->note, sizeof(ver->note), "n = %s TLS %s with a ServerHello", n,
-		rc_plural(neg, "connection", "connections"));
-	rc_text(grade->note, sizeof(grade->note), "%s", ver->note);
-	rc_text(ver->caption, sizeof(ver->caption),
-		"The TLS version each connection negotiated (from the ServerHello). TLS 1.3 and "
-		"1.2 are current; 1.1 and 1.0 are deprecated (RFC 8996); SSL is broken.");
-	rc_text(grade->caption, sizeof(grade->caption),
-		"The grade of the negotiated cipher suite: modern = TLS 1.3; strong = forward "
-		"secrecy and authenticated encryption; weak = no forward secrecy, 3DES, or old "
-		"CBC; insecure = RC4, export, NULL or anonymous suites (docs/ciphers.md).");
+	report_page_num(ver->vals, "neg", neg);
+	report_page_num(grade->vals, "neg", neg);
+	tpl_flag(ver->vals, "no_tls", neg == 0);
+	tpl_flag(grade->vals, "no_tls", neg == 0);
 	if (neg == 0) {
 		ver->state = grade->state = REPORT_CHART_EMPTY;
-		rc_text(ver->empty, sizeof(ver->empty),
-			"No TLS connections: no connection of this capture negotiated TLS.");
-		rc_text(grade->empty, sizeof(grade->empty), "%s", ver->empty);
 		return 0;
 	}
 	const char *keys[8], *labels[8];
@@ -608,10 +552,6 @@ static int rc_tls_charts(json_t *snap, const char *dir, struct report_chart *ver
 	if (rc_dist_chart(json_object_get(tls, "grades"), neg, keys, labels, colours, ng, dir,
 			  grade, err, errlen) != 0)
 		return -1;
-	if (ver->state == REPORT_CHART_EMPTY)
-		rc_text(ver->empty, sizeof(ver->empty), "The snapshot lists no versions.");
-	if (grade->state == REPORT_CHART_EMPTY)
-		rc_text(grade->empty, sizeof(grade->empty), "The snapshot lists no cipher grades.");
 	return 0;
 }
 
@@ -640,11 +580,10 @@ static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st
 			  struct report_chart *keys, char *err, size_t errlen)
 {
 	json_t *cert = json_object_get(snap, "cert");
+	tpl_flag(st->vals, "measured", json_is_object(cert));
+	tpl_flag(keys->vals, "measured", json_is_object(cert));
 	if (!json_is_object(cert)) {
 		st->state = keys->state = REPORT_CHART_ABSENT;
-		rc_text(st->empty, sizeof(st->empty),
-			"Not measured: this snapshot has no certificate section.");
-		rc_text(keys->empty, sizeof(keys->empty), "%s", st->empty);
 		return 0;
 	}
 	long long conns = rc_first(cert, "connections", NULL);
@@ -660,21 +599,12 @@ static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st
 	if (unseen < 0 && conns >= with)
 		unseen = conns - with;
 
-	char n[32], w[32];
-	report_snap_thousands(conns, n, sizeof(n));
-	report_snap_thousands(with, w, sizeof(w));
-	rc_text(st->note, sizeof(st->note), "n = %s TLS %s; %s with a known certificate", n,
-		rc_plural(conns, "connection", "connections"), w);
-	rc_text(st->caption, sizeof(st->caption),
-		"Certificate checks, per connection with a known certificate (seen in clear, or "
-		"inferred from an earlier connection to the same server for TLS 1.3 and "
-		"resumption). A connection can count in several rows. \"No certificate known\" "
-		"is out of all TLS connections: TLS 1.3 hides the certificate.");
+	report_page_num(st->vals, "conns", conns);
+	report_page_num(st->vals, "with", with);
+	tpl_flag(st->vals, "no_tls", conns == 0);
+	tpl_flag(keys->vals, "no_tls", conns == 0);
 	if (conns == 0) {
 		st->state = keys->state = REPORT_CHART_EMPTY;
-		rc_text(st->empty, sizeof(st->empty),
-			"No TLS connections: no certificates to check.");
-		rc_text(keys->empty, sizeof(keys->empty), "%s", st->empty);
 		return 0;
 	}
 	struct rc_bar bars[6];
@@ -692,7 +622,6 @@ static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st
 		rc_of_text(&bars[nb++], "no certificate known", unseen, conns, RC_GREY);
 	if (nb == 0) {
 		st->state = REPORT_CHART_EMPTY;
-		rc_text(st->empty, sizeof(st->empty), "The certificate section holds no counters.");
 	} else if (rc_write_bars(dir, st, bars, nb, err, errlen) != 0) {
 		return -1;
 	}
@@ -701,18 +630,11 @@ static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st
 	if (!json_is_object(dist))
 		dist = json_object_get(cert, "key_types");
 	long long total = report_snap_dist_total(dist);
-	char t[32];
-	report_snap_thousands(total < 0 ? 0 : total, t, sizeof(t));
-	rc_text(keys->note, sizeof(keys->note), "n = %s %s with a known certificate key", t,
-		rc_plural(total, "connection", "connections"));
-	rc_text(keys->caption, sizeof(keys->caption),
-		"The server's certificate key, per connection: type and size. RSA below 2048 "
-		"bits (vermilion) is weak; elliptic-curve keys (green) are strong at 256 bits.");
+	report_page_num(keys->vals, "keys", total < 0 ? 0 : total);
+	tpl_flag(keys->vals, "keys_one", total == 1);
+	tpl_flag(keys->vals, "has_keys", total >= 0);
 	if (total <= 0) {
 		keys->state = total < 0 ? REPORT_CHART_ABSENT : REPORT_CHART_EMPTY;
-		rc_text(keys->empty, sizeof(keys->empty),
-			total < 0 ? "Not measured: the snapshot has no key sizes."
-				  : "No certificate key was seen (TLS 1.3 hides certificates).");
 		return 0;
 	}
 	struct report_kvs kvs;
@@ -750,20 +672,18 @@ static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st
 
 /* ---- shares by country and AS ---------------------------------------- */
 
-static int rc_share_chart(json_t *snap, const char *key, const char *what, const char *dir,
-			  struct report_chart *c, char *err, size_t errlen)
+static int rc_share_chart(json_t *snap, const char *key, const char *dir, struct report_chart *c,
+			  char *err, size_t errlen)
 {
 	json_t *sec = json_object_get(snap, key);
 	/* Without a database the section may be there but hold nothing. */
-	if (!json_is_object(sec) || (report_snap_count(sec, "other.connections") == 0 &&
-				     json_object_size(json_object_get(sec, "keys")) == 0 &&
-				     report_snap_count(snap, "connections.total") > 0)) {
+	int measured =
+		json_is_object(sec) && (report_snap_count(sec, "other.connections") != 0 ||
+					json_object_size(json_object_get(sec, "keys")) != 0 ||
+					report_snap_count(snap, "connections.total") == 0);
+	tpl_flag(c->vals, "measured", measured);
+	if (!measured) {
 		c->state = REPORT_CHART_ABSENT;
-		rc_text(c->empty, sizeof(c->empty),
-			"Not measured: run smtptls analyze with %s to add it.",
-			strcmp(key, "by_country") == 0
-				? "--geoip (a GeoLite2/GeoIP2 country database)"
-				: "--asn (a GeoLite2/GeoIP2 ASN database)");
 		return 0;
 	}
 	struct report_kvs kvs;
@@ -780,18 +700,11 @@ static int rc_share_chart(json_t *snap, const char *key, const char *what, const
 			known_total += known;
 		}
 	}
-	char n[32];
-	report_snap_thousands(known_total, n, sizeof(n));
-	rc_text(c->note, sizeof(c->note), "n = %s %s with a known outcome", n,
-		rc_plural(known_total, "connection", "connections"));
-	rc_text(c->caption, sizeof(c->caption),
-		"How the connections of each %s were protected, as shares of its connections "
-		"whose outcome is known; the figure after each bar is the encrypted share and "
-		"the group's connections. %s shown, largest first.",
-		what, groups > RC_MAX_GROUPS ? "The 15 largest groups are" : "Every group is");
+	report_page_num(c->vals, "known", known_total);
+	tpl_flag(c->vals, "many_groups", groups > RC_MAX_GROUPS);
+	tpl_setf(c->vals, "max_groups", "%d", RC_MAX_GROUPS);
 	if (groups == 0) {
 		c->state = REPORT_CHART_EMPTY;
-		rc_text(c->empty, sizeof(c->empty), "No connections with a known outcome.");
 		report_kvs_free(&kvs);
 		return 0;
 	}
@@ -835,21 +748,13 @@ static int rc_anomaly_chart(json_t *snap, const char *dir, struct report_chart *
 {
 	json_t *per = json_object_get(snap, "anomalies");
 	json_t *cross = json_object_get(snap, "anomalies_cross");
+	tpl_flag(c->vals, "measured", json_is_object(per) || json_is_object(cross));
 	if (!json_is_object(per) && !json_is_object(cross)) {
 		c->state = REPORT_CHART_ABSENT;
-		rc_text(c->empty, sizeof(c->empty), "Not measured: no anomalies section.");
 		return 0;
 	}
 	long long conns = report_snap_count(snap, "connections.total");
-	char n[32];
-	report_snap_thousands(conns, n, sizeof(n));
-	rc_text(c->note, sizeof(c->note), "n = %s %s; each counted once per type", n,
-		rc_plural(conns, "connection", "connections"));
-	rc_text(c->caption, sizeof(c->caption),
-		"Connections with each anomaly (docs/anomalies.md), coloured by severity: "
-		"vermilion high, orange medium, blue low, grey informational. \"(history)\" "
-		"marks detections that compare a connection with earlier ones to the same "
-		"server.");
+	report_page_num(c->vals, "conns", conns);
 	struct report_kvs a, b;
 	if (report_snap_dist(per, NULL, &a) != 0) {
 		snprintf(err, errlen, "out of memory");
@@ -890,43 +795,88 @@ static int rc_anomaly_chart(json_t *snap, const char *dir, struct report_chart *
 	report_kvs_free(&b);
 	if (nb == 0) {
 		c->state = REPORT_CHART_EMPTY;
-		rc_text(c->empty, sizeof(c->empty), "No anomalies in %s %s.", n,
-			rc_plural(conns, "connection", "connections"));
 		return 0;
 	}
 	return rc_write_bars(dir, c, bars, nb, err, errlen);
 }
 
+/* Renders the texts of a chart from the template, with the values its
+ * preparation set: the title, and what its state shows (note, caption and
+ * axis title with data; why not, without). */
+static int rc_texts(struct report_chart *c, struct tpl_data *d, char *err, size_t errlen)
+{
+	struct {
+		const char *field;
+		char *buf;
+		size_t len;
+		int needed;
+	} texts[] = {
+		{"title", c->title, sizeof(c->title), 1},
+		{"note", c->note, sizeof(c->note), c->state == REPORT_CHART_DATA},
+		{"caption", c->caption, sizeof(c->caption), c->state == REPORT_CHART_DATA},
+		{"xtitle", c->xtitle, sizeof(c->xtitle), c->state == REPORT_CHART_DATA},
+		{"empty", c->empty, sizeof(c->empty), c->state != REPORT_CHART_DATA},
+	};
+	size_t n = sizeof(texts) / sizeof(texts[0]);
+	for (size_t i = 0; i < n; i++) {
+		if (!texts[i].needed)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			tpl_flag(tpl_root(d), texts[j].field, i == j);
+		if (report_page_chart_text(d, texts[i].buf, texts[i].len, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *charts, char *err,
 			  size_t errlen)
 {
+	/* The charts in page order, and the flag that selects the texts they
+	 * share with a sibling in the template. */
 	static const struct {
-		const char *name, *title;
+		const char *name, *family;
 	} defs[REPORT_NCHARTS] = {
-		{"encryption_time", "Encryption over time"},
-		{"tls_versions", "TLS versions"},
-		{"cipher_grades", "Cipher strength"},
-		{"cert_status", "Certificate status"},
-		{"key_sizes", "Certificate keys"},
-		{"country_share", "Encryption by country"},
-		{"as_share", "Encryption by network (AS)"},
-		{"anomaly_types", "Anomalies by type"},
-		{"anomalies_time", "Anomalies over time"},
+		{"encryption_time", "over_time"}, {"tls_versions", "over_tls"},
+		{"cipher_grades", "over_tls"},	  {"cert_status", "over_cert"},
+		{"key_sizes", "over_cert"},	  {"country_share", "over_groups"},
+		{"as_share", "over_groups"},	  {"anomaly_types", ""},
+		{"anomalies_time", "over_time"},
 	};
+	static const char *const families[] = {"over_time", "over_tls", "over_cert", "over_groups"};
+	struct tpl_data *vals[REPORT_NCHARTS] = {NULL};
+	int rc = -1;
 	for (size_t i = 0; i < REPORT_NCHARTS; i++) {
 		memset(&charts[i], 0, sizeof(charts[i]));
 		charts[i].name = defs[i].name;
-		charts[i].title = defs[i].title;
 		charts[i].state = REPORT_CHART_EMPTY;
+		vals[i] = tpl_data_new();
+		if (!vals[i]) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		charts[i].vals = tpl_root(vals[i]);
+		for (size_t j = 0; j < REPORT_NCHARTS; j++)
+			tpl_flag(charts[i].vals, defs[j].name, i == j);
+		for (size_t j = 0; j < sizeof(families) / sizeof(families[0]); j++)
+			tpl_flag(charts[i].vals, families[j],
+				 strcmp(families[j], defs[i].family) == 0);
 	}
 	if (rc_time_charts(snap, dir, &charts[0], &charts[8], err, errlen) != 0 ||
 	    rc_tls_charts(snap, dir, &charts[1], &charts[2], err, errlen) != 0 ||
 	    rc_cert_charts(snap, dir, &charts[3], &charts[4], err, errlen) != 0 ||
-	    rc_share_chart(snap, "by_country", "country (of the remote peer)", dir, &charts[5], err,
-			   errlen) != 0 ||
-	    rc_share_chart(snap, "by_as", "autonomous system (of the remote peer)", dir, &charts[6],
-			   err, errlen) != 0 ||
+	    rc_share_chart(snap, "by_country", dir, &charts[5], err, errlen) != 0 ||
+	    rc_share_chart(snap, "by_as", dir, &charts[6], err, errlen) != 0 ||
 	    rc_anomaly_chart(snap, dir, &charts[7], err, errlen) != 0)
-		return -1;
-	return 0;
+		goto fail;
+	for (size_t i = 0; i < REPORT_NCHARTS; i++)
+		if (rc_texts(&charts[i], vals[i], err, errlen) != 0)
+			goto fail;
+	rc = 0;
+fail:
+	for (size_t i = 0; i < REPORT_NCHARTS; i++) {
+		tpl_data_free(vals[i]);
+		charts[i].vals = NULL;
+	}
+	return rc;
 }

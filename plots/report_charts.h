@@ -19,15 +19,20 @@ enum report_chart_state {
 	REPORT_CHART_ABSENT, /* the snapshot does not measure it */
 };
 
+struct tpl_scope;
+
+/* The texts are rendered from the chart_text section of plots/template.html
+ * with the values the preparation computed. */
 struct report_chart {
 	const char *name;  /* file stem of the chart, its script and its data */
-	const char *title; /* short title */
+	char title[80];	   /* short title */
 	char caption[640]; /* what it shows and how to read it (plain text) */
 	char note[200];	   /* the denominator, e.g. "n = 32 TLS connections" */
 	char empty[240];   /* why there is nothing to draw (states EMPTY, ABSENT) */
 	char xtitle[120];  /* axis title for the charts over time, else "" */
 	int height;	   /* pixels at 96 dpi; 0 for the default */
 	enum report_chart_state state;
+	struct tpl_scope *vals; /* while preparing: the values of the texts */
 };
 
 #define REPORT_NCHARTS 9

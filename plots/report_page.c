@@ -16,8 +16,7 @@
 
 /* ---- values ------------------------------------------------------------- */
 
-/* n with thousands separators as `name`, and the flag `name`_one. */
-static void rp_num(struct tpl_scope *s, const char *name, long long n)
+void report_page_num(struct tpl_scope *s, const char *name, long long n)
 {
 	char b[32], one[64];
 	report_snap_thousands(n, b, sizeof(b));
@@ -97,8 +96,8 @@ static void rp_tile(struct tpl_scope *sum, const char *name, struct rp_fig f)
 	long long w = (200 * f.num + f.den) / (2 * f.den);
 	rp_pct(t, "pct", f.num, f.den);
 	tpl_setf(t, "width", "%lld", w > 100 ? 100 : w);
-	rp_num(t, "num", f.num);
-	rp_num(t, "den", f.den);
+	report_page_num(t, "num", f.num);
+	report_page_num(t, "den", f.den);
 }
 
 static long long rp_anomaly_total(json_t *snap, long long *high, size_t *types)
@@ -137,18 +136,18 @@ static void rp_lead(struct tpl_scope *sum, json_t *s, long long total)
 	tpl_flag(sum, "lead_empty", total == 0);
 	tpl_flag(sum, "lead_unknown", total != 0 && !known);
 	tpl_flag(sum, "lead_shares", total != 0 && known);
-	rp_num(sum, "total", total);
+	report_page_num(sum, "total", total);
 	tpl_flag(sum, "enc_none", enc.num == 0);
 	rp_pct(sum, "enc_pct", enc.num, enc.den);
-	rp_num(sum, "enc_den", enc.den);
-	rp_num(sum, "enc_num", enc.num);
+	report_page_num(sum, "enc_den", enc.den);
+	report_page_num(sum, "enc_num", enc.num);
 	tpl_flag(sum, "lead_tls", neg > 0 && t13.present);
-	rp_num(sum, "t13_num", t13.num);
-	rp_num(sum, "neg", neg);
+	report_page_num(sum, "t13_num", t13.num);
+	report_page_num(sum, "neg", neg);
 	tpl_flag(sum, "lead_strong", strong.present);
-	rp_num(sum, "strong_num", strong.num);
+	report_page_num(sum, "strong_num", strong.num);
 	tpl_flag(sum, "more_unknown", total > 0 && enc.present && enc.den < total);
-	rp_num(sum, "unknown", total - enc.den);
+	report_page_num(sum, "unknown", total - enc.den);
 	rp_tile(sum, "tile_enc", enc);
 	rp_tile(sum, "tile_tls13", t13);
 	rp_tile(sum, "tile_strong", strong);
@@ -165,22 +164,22 @@ static void rp_summary(struct tpl_scope *root, json_t *s)
 	struct rp_fig selfsig = rp_cert_ratio(s, "self_signed", "self_signed", NULL);
 	struct rp_fig valid = rp_cert_ratio(s, "chain_valid", "chain_valid", "valid");
 	tpl_flag(sum, "more_offered", offered.present && offered.den > 0);
-	rp_num(sum, "offered_num", offered.num);
-	rp_num(sum, "offered_den", offered.den);
+	report_page_num(sum, "offered_num", offered.num);
+	report_page_num(sum, "offered_den", offered.den);
 	tpl_flag(sum, "more_never", never.present && never.den > 0);
-	rp_num(sum, "never_num", never.num);
-	rp_num(sum, "never_den", never.den);
+	report_page_num(sum, "never_num", never.num);
+	report_page_num(sum, "never_den", never.den);
 	tpl_flag(sum, "more_selfsig", selfsig.present && selfsig.den > 0);
-	rp_num(sum, "selfsig_num", selfsig.num);
-	rp_num(sum, "selfsig_den", selfsig.den);
+	report_page_num(sum, "selfsig_num", selfsig.num);
+	report_page_num(sum, "selfsig_den", selfsig.den);
 
 	long long high = 0;
 	size_t types = 0;
 	long long anomalies = rp_anomaly_total(s, &high, &types);
 	tpl_flag(sum, "more_anomalies", total > 0);
 	tpl_flag(sum, "anomalies_found", anomalies > 0);
-	rp_num(sum, "anomalies", anomalies);
-	rp_num(sum, "high", high);
+	report_page_num(sum, "anomalies", anomalies);
+	report_page_num(sum, "high", high);
 	tpl_setf(sum, "types", "%zu", types);
 	tpl_flag(sum, "types_one", types == 1);
 	tpl_setf(sum, "high_width", "%lld",
@@ -255,7 +254,7 @@ static int rp_warning(struct tpl_scope *cap, const char *name, long long n)
 	char shown[64];
 	snprintf(shown, sizeof(shown), "%s_shown", name);
 	tpl_flag(cap, shown, n > 0);
-	rp_num(cap, name, n);
+	report_page_num(cap, name, n);
 	return n > 0;
 }
 
@@ -277,21 +276,21 @@ static void rp_health(struct tpl_scope *cap, json_t *s)
 	tpl_flag(cap, "nothing_read", nothing);
 	tpl_flag(cap, "has_warnings", nw > 0);
 	tpl_flag(cap, "no_problems", nw == 0 && !nothing);
-	rp_num(cap, "warnings", nw);
+	report_page_num(cap, "warnings", nw);
 }
 
 static void rp_capture(struct tpl_scope *root, json_t *s)
 {
 	struct tpl_scope *cap = tpl_row(root, "capture");
 	rp_span(cap, s);
-	rp_num(cap, "files", report_snap_count(s, "health.files"));
-	rp_num(cap, "packets", report_snap_count(s, "health.packets"));
-	rp_num(cap, "wire_bytes", report_snap_count(s, "health.wire_bytes"));
-	rp_num(cap, "mail_packets", report_snap_count(s, "health.mail_packets"));
-	rp_num(cap, "connections", report_snap_count(s, "connections.total"));
-	rp_num(cap, "complete", report_snap_count(s, "connections.complete"));
-	rp_num(cap, "midstream", report_snap_count(s, "connections.midstream"));
-	rp_num(cap, "with_gaps", report_snap_count(s, "connections.with_gaps"));
+	report_page_num(cap, "files", report_snap_count(s, "health.files"));
+	report_page_num(cap, "packets", report_snap_count(s, "health.packets"));
+	report_page_num(cap, "wire_bytes", report_snap_count(s, "health.wire_bytes"));
+	report_page_num(cap, "mail_packets", report_snap_count(s, "health.mail_packets"));
+	report_page_num(cap, "connections", report_snap_count(s, "connections.total"));
+	report_page_num(cap, "complete", report_snap_count(s, "connections.complete"));
+	report_page_num(cap, "midstream", report_snap_count(s, "connections.midstream"));
+	report_page_num(cap, "with_gaps", report_snap_count(s, "connections.with_gaps"));
 
 	json_t *dir = json_object_get(s, "by_direction");
 	struct report_kvs kvs = {NULL, 0};
@@ -302,7 +301,7 @@ static void rp_capture(struct tpl_scope *root, json_t *s)
 	for (size_t i = 0; i < kvs.n; i++) {
 		struct tpl_scope *row = tpl_row(cap, "directions");
 		tpl_flag(row, "first_row", i == 0);
-		rp_num(row, "n", kvs.v[i].n);
+		report_page_num(row, "n", kvs.v[i].n);
 		tpl_set(row, "key", kvs.v[i].key);
 	}
 	report_kvs_free(&kvs);
@@ -476,8 +475,8 @@ static void rp_servers_table(struct tpl_scope *root, json_t *snap)
 	tpl_flag(t, "table", matches > 0);
 	struct rp_fig never = rp_ratio(snap, "servers_never_encrypting", NULL, NULL);
 	tpl_flag(t, "ratio", never.present && never.den > 0);
-	rp_num(t, "never_num", never.num);
-	rp_num(t, "never_den", never.den);
+	report_page_num(t, "never_num", never.num);
+	report_page_num(t, "never_den", never.den);
 	tpl_list(t, "rows");
 	size_t shown = 0;
 	for (size_t i = 0; i < kvs.n && shown < RP_TOP; i++) {
@@ -486,13 +485,14 @@ static void rp_servers_table(struct tpl_scope *root, json_t *snap)
 			continue;
 		struct tpl_scope *row = tpl_row(t, "rows");
 		tpl_set(row, "server", kvs.v[i].key);
-		rp_num(row, "connections", kvs.v[i].n);
-		rp_num(row, "plaintext", report_snap_count(v, "plaintext"));
-		rp_num(row, "offered", report_snap_count(v, "starttls_offered"));
-		rp_num(row, "refused_or_failed",
-		       report_snap_count(v, "starttls_refused") +
-			       report_snap_count(v, "starttls_failed"));
-		rp_num(row, "plaintext_messages", report_snap_count(v, "plaintext_messages"));
+		report_page_num(row, "connections", kvs.v[i].n);
+		report_page_num(row, "plaintext", report_snap_count(v, "plaintext"));
+		report_page_num(row, "offered", report_snap_count(v, "starttls_offered"));
+		report_page_num(row, "refused_or_failed",
+				report_snap_count(v, "starttls_refused") +
+					report_snap_count(v, "starttls_failed"));
+		report_page_num(row, "plaintext_messages",
+				report_snap_count(v, "plaintext_messages"));
 		shown++;
 	}
 	rp_more(t, shown, matches);
@@ -519,8 +519,8 @@ static void rp_selfsigned_table(struct tpl_scope *root, json_t *snap)
 	for (size_t i = 0; i < kvs.n && shown < RP_TOP && kvs.v[i].n > 0; i++, shown++) {
 		struct tpl_scope *row = tpl_row(t, "rows");
 		tpl_set(row, "server", kvs.v[i].key);
-		rp_num(row, "self_signed_n", kvs.v[i].n);
-		rp_num(row, "connections", report_snap_count(kvs.v[i].val, "connections"));
+		report_page_num(row, "self_signed_n", kvs.v[i].n);
+		report_page_num(row, "connections", report_snap_count(kvs.v[i].val, "connections"));
 	}
 	rp_more(t, shown, matches);
 	report_kvs_free(&kvs);
@@ -555,13 +555,13 @@ static void rp_anomaly_table(struct tpl_scope *root, json_t *snap)
 		tpl_set(row, "anomaly", kv->key);
 		tpl_flag(row, "has_severity", info.severity[0] != '\0');
 		tpl_set(row, "severity", info.severity);
-		rp_num(row, "connections", kv->n);
+		report_page_num(row, "connections", kv->n);
 		tpl_set(row, "what", info.what);
 		tpl_flag(row, "history", !from_a);
 	}
 	long long other = report_snap_count(per, "other") + report_snap_count(cross, "other");
 	tpl_flag(t, "other", other > 0);
-	rp_num(t, "other_n", other);
+	report_page_num(t, "other_n", other);
 done:
 	report_kvs_free(&a);
 	report_kvs_free(&b);
@@ -576,13 +576,13 @@ static void rp_cipher_table(struct tpl_scope *root, json_t *snap)
 	if (!json_is_object(d) || neg == 0 || report_snap_dist(d, NULL, &kvs) != 0)
 		return;
 	struct tpl_scope *t = kvs.n ? tpl_row(root, "ciphers") : NULL;
-	rp_num(t, "negotiated", neg);
+	report_page_num(t, "negotiated", neg);
 	tpl_list(t, "rows");
 	size_t shown = 0;
 	for (size_t i = 0; t && i < kvs.n && shown < RP_TOP; i++, shown++) {
 		struct tpl_scope *row = tpl_row(t, "rows");
 		tpl_set(row, "suite", kvs.v[i].key);
-		rp_num(row, "connections", kvs.v[i].n);
+		report_page_num(row, "connections", kvs.v[i].n);
 		rp_pct(row, "share", kvs.v[i].n, neg);
 	}
 	rp_more(t, shown, kvs.n);
@@ -621,15 +621,15 @@ static void rp_group_table(struct tpl_scope *root, json_t *snap, const char *key
 			report_snap_count(v, "starttls") + report_snap_count(v, "implicit_tls");
 		struct tpl_scope *row = tpl_row(t, "rows");
 		tpl_set(row, "group", kvs.v[i].key);
-		rp_num(row, "connections", kvs.v[i].n);
+		report_page_num(row, "connections", kvs.v[i].n);
 		rp_pct(row, "encrypted_pct", enc, kvs.v[i].n - unknown);
-		rp_num(row, "encrypted", enc);
-		rp_num(row, "plaintext", report_snap_count(v, "plaintext"));
-		rp_num(row, "refused_or_failed",
-		       report_snap_count(v, "starttls_refused") +
-			       report_snap_count(v, "starttls_failed"));
-		rp_num(row, "unknown", unknown);
-		rp_num(row, "anomalies", report_snap_count(v, "anomalies"));
+		report_page_num(row, "encrypted", enc);
+		report_page_num(row, "plaintext", report_snap_count(v, "plaintext"));
+		report_page_num(row, "refused_or_failed",
+				report_snap_count(v, "starttls_refused") +
+					report_snap_count(v, "starttls_failed"));
+		report_page_num(row, "unknown", unknown);
+		report_page_num(row, "anomalies", report_snap_count(v, "anomalies"));
 		shown++;
 	}
 	rp_more(t, shown, nonzero);
@@ -659,6 +659,8 @@ int report_page_write(const struct report_page *p, FILE *out, char *err, size_t 
 	struct tpl_data *d = tpl_data_new();
 	struct tpl_scope *root = tpl_root(d);
 	const char *base = strrchr(p->input, '/');
+	tpl_flag(root, "page", 1);
+	tpl_flag(root, "chart_text", 0);
 	tpl_set(root, "version", SMTPTLS_VERSION);
 	tpl_set(root, "input_name", base ? base + 1 : p->input);
 	rp_title(root, p);
@@ -678,5 +680,36 @@ int report_page_write(const struct report_page *p, FILE *out, char *err, size_t 
 	int rc =
 		tpl_render((const char *)report_template, report_template_len, d, out, err, errlen);
 	tpl_data_free(d);
+	return rc;
+}
+
+int report_page_chart_text(struct tpl_data *d, char *buf, size_t len, char *err, size_t errlen)
+{
+	struct tpl_scope *root = tpl_root(d);
+	tpl_flag(root, "page", 0);
+	tpl_flag(root, "chart_text", 1);
+	char *text = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&text, &n);
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = tpl_render_text((const char *)report_template, report_template_len, d, m, err,
+				 errlen);
+	if (fclose(m) != 0 && rc == 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	if (rc == 0 && n > 0 && text[n - 1] == '\n')
+		text[--n] = '\0';
+	if (rc == 0 && n >= len) {
+		snprintf(err, errlen, "a chart text is longer than %zu bytes: %.60s...", len - 1,
+			 text);
+		rc = -1;
+	}
+	if (rc == 0)
+		memcpy(buf, text, n + 1);
+	free(text);
 	return rc;
 }

@@ -31,4 +31,16 @@ struct report_page {
  * memory, or a template that does not fit the values). */
 int report_page_write(const struct report_page *p, FILE *out, char *err, size_t errlen);
 
+struct tpl_data;
+struct tpl_scope;
+
+/* Sets n with thousands separators as `name`, and the flag `name`_one (n is
+ * 1), the way the template expects every count. */
+void report_page_num(struct tpl_scope *s, const char *name, long long n);
+
+/* Renders one chart text (the chart_text section of the template; the flags
+ * in d say which chart and which text) as plain text into buf, without its
+ * final line break. Returns 0, or -1 with a message in err. */
+int report_page_chart_text(struct tpl_data *d, char *buf, size_t len, char *err, size_t errlen);
+
 #endif

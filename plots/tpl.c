@@ -391,6 +391,7 @@ struct tpl_run {
 	const struct tpl_scope *scope[TPL_MAX_DEPTH + 1]; /* innermost last */
 	size_t depth;
 	FILE *out;
+	int plain; /* text values go out unescaped (tpl_render_text) */
 	char *err;
 	size_t errlen;
 };
@@ -469,6 +470,8 @@ static int tpl_run_range(struct tpl_run *r, size_t a, size_t b)
 				return tpl_fail(r, k, "not set");
 			if (e->kind == TPL_MARKUP && k->kind == TOK_MARKUP)
 				fwrite(e->text, 1, e->len, r->out);
+			else if (e->kind == TPL_TEXT && k->kind == TOK_VALUE && r->plain)
+				fwrite(e->text, 1, e->len, r->out);
 			else if (e->kind == TPL_TEXT && k->kind == TOK_VALUE)
 				tpl_escape(r->out, e->text, e->len);
 			else if (e->kind == TPL_TEXT || e->kind == TPL_MARKUP)
@@ -491,8 +494,8 @@ static int tpl_run_range(struct tpl_run *r, size_t a, size_t b)
 	return 0;
 }
 
-int tpl_render(const char *tmpl, size_t len, const struct tpl_data *d, FILE *out, char *err,
-	       size_t errlen)
+static int tpl_render_mode(const char *tmpl, size_t len, const struct tpl_data *d, FILE *out,
+			   int plain, char *err, size_t errlen)
 {
 	struct tpl_parse ps;
 	memset(&ps, 0, sizeof(ps));
@@ -513,10 +516,23 @@ int tpl_render(const char *tmpl, size_t len, const struct tpl_data *d, FILE *out
 	r.scope[0] = &d->root;
 	r.depth = 1;
 	r.out = out;
+	r.plain = plain;
 	r.err = err;
 	r.errlen = errlen;
 	rc = tpl_run_range(&r, 0, ps.n);
 fail:
 	free(ps.tok);
 	return rc;
+}
+
+int tpl_render(const char *tmpl, size_t len, const struct tpl_data *d, FILE *out, char *err,
+	       size_t errlen)
+{
+	return tpl_render_mode(tmpl, len, d, out, 0, err, errlen);
+}
+
+int tpl_render_text(const char *tmpl, size_t len, const struct tpl_data *d, FILE *out, char *err,
+		    size_t errlen)
+{
+	return tpl_render_mode(tmpl, len, d, out, 1, err, errlen);
 }

@@ -87,4 +87,9 @@ void tpl_escape(FILE *out, const char *s, size_t len);
 int tpl_render(const char *tmpl, size_t len, const struct tpl_data *d, FILE *out, char *err,
 	       size_t errlen);
 
+/* tpl_render() for plain text rather than HTML (e.g. a chart title drawn by
+ * gnuplot): {{name}} goes out unescaped. */
+int tpl_render_text(const char *tmpl, size_t len, const struct tpl_data *d, FILE *out, char *err,
+		    size_t errlen);
+
 #endif

@@ -86,6 +86,15 @@ static void test_escaping(void **state)
 	expect("{{&m}}", d, "<svg><title>a &amp; b</title></svg>");
 	/* each kind only through its own tag: text never goes out raw */
 	expect_error("{{&v}}", d, "not markup");
+	/* plain text (no HTML) keeps values as they are */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	char err[256];
+	assert_int_equal(tpl_render_text("a {{v}}", 7, d, fp, err, sizeof(err)), 0);
+	fclose(fp);
+	assert_string_equal(buf, "a <script>alert('x') & \"y\"</script>");
+	free(buf);
 	expect_error("{{m}}", d, "write {{&name}}");
 	tpl_data_free(d);
 }
