@@ -1,7 +1,9 @@
 /* report.c — `smtptls report`: the HTML report and the chart files (see
  * report.h). The page is one file: CSS and the SVG charts inline, no
  * scripts, nothing fetched, so it opens from disk in any browser. It
- * depends only on the snapshot: the same snapshot gives the same page. */
+ * depends only on the snapshot: the same snapshot gives the same page.
+ * This file is the command (options, working folder, drawing, files); the
+ * page's figures are report_page.c's and its words plots/template.html's. */
 #include "plots/report.h"
 
 #include <errno.h>

@@ -4,7 +4,9 @@
  * report_charts_prepare() looks at a snapshot, decides for every chart
  * whether there is something to draw, writes the data file of each chart
  * that has (NAME.tsv in a folder the caller owns), and fills in the texts
- * the page and the chart files carry: title, caption, denominator.
+ * the page and the chart files carry: title, caption, denominator. The
+ * words of those texts are the chart_text section of plots/template.html;
+ * this module supplies their figures.
  */
 #ifndef SMTPTLS_REPORT_CHARTS_H
 #define SMTPTLS_REPORT_CHARTS_H
