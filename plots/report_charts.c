@@ -164,10 +164,23 @@ static const char *const rc_t_fields[RC_T_N] = {
 	"starttls_refused", "plaintext",    "unknown",		 "anomalies",
 };
 
-static const char *const rc_t_titles[RC_T_ANOMALIES] = {
-	"STARTTLS",	    "Implicit TLS", "TLS, start unseen", "STARTTLS failed",
-	"STARTTLS refused", "Plain text",   "Unknown",
+/* Every label key the data files use (the chart_labels section of the
+ * template must have each): the columns over time are the fields above. */
+static const char *const rc_label_keys[] = {
+	"period",	 "tls13",	   "tls12",	  "tls11",
+	"tls10",	 "ssl3",	   "ssl2",	  "grade_modern",
+	"grade_strong",	 "grade_other",	   "grade_weak",  "grade_insecure",
+	"grade_unknown", "all_others",	   "other_types", "from_history",
+	"unknown_group", "chain_valid",	   "self_signed", "expired",
+	"name_mismatch", "no_certificate", "of",
 };
+
+/* The label the template gives key (checked to exist before any use). */
+static const char *rc_word(const struct report_chart *c, const char *key)
+{
+	const char *w = report_page_label(c->labels, key);
+	return w ? w : "";
+}
 
 struct rc_period {
 	long long key; /* period number in the chosen unit */
@@ -383,9 +396,9 @@ static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *en
 		rc = -1;
 		goto done;
 	}
-	rc_printf(&f, "period");
+	rc_printf(&f, "%s", rc_word(enc, "period"));
 	for (int c = 0; c < RC_T_ANOMALIES; c++)
-		rc_printf(&f, "\t%s", rc_t_titles[c]);
+		rc_printf(&f, "\t%s", rc_word(enc, rc_t_fields[c]));
 	rc_printf(&f, "\n");
 	for (size_t i = 0; i < s.n; i++) {
 		rc_period_label(s.p[i].key, s.unit, label, sizeof(label));
@@ -403,7 +416,8 @@ static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *en
 			rc = -1;
 			goto done;
 		}
-		rc_printf(&f, "period\tAnomalies\n");
+		rc_printf(&f, "%s\t%s\n", rc_word(anom, "period"),
+			  rc_word(anom, rc_t_fields[RC_T_ANOMALIES]));
 		for (size_t i = 0; i < s.n; i++) {
 			rc_period_label(s.p[i].key, s.unit, label, sizeof(label));
 			rc_printf(&f, "%s\t%lld\n", label, s.p[i].v[RC_T_ANOMALIES]);
@@ -457,18 +471,18 @@ static const struct {
 	const char *key, *label;
 	unsigned colour;
 } rc_versions[] = {
-	{"TLSv1.3", "TLS 1.3", RC_GREEN},   {"TLSv1.2", "TLS 1.2", RC_BLUE},
-	{"TLSv1.1", "TLS 1.1", RC_ORANGE},  {"TLSv1.0", "TLS 1.0", RC_ORANGE},
-	{"SSLv3", "SSL 3.0", RC_VERMILION}, {"SSLv2", "SSL 2.0", RC_VERMILION},
+	{"TLSv1.3", "tls13", RC_GREEN},	 {"TLSv1.2", "tls12", RC_BLUE},
+	{"TLSv1.1", "tls11", RC_ORANGE}, {"TLSv1.0", "tls10", RC_ORANGE},
+	{"SSLv3", "ssl3", RC_VERMILION}, {"SSLv2", "ssl2", RC_VERMILION},
 };
 
 static const struct {
 	const char *key, *label;
 	unsigned colour;
 } rc_grades[] = {
-	{"modern", "modern", RC_GREEN},		{"strong", "strong", RC_BLUE},
-	{"other", "other", RC_SKYBLUE},		{"weak", "weak", RC_ORANGE},
-	{"insecure", "insecure", RC_VERMILION}, {"unknown", "unknown suite", RC_GREY},
+	{"modern", "grade_modern", RC_GREEN},	      {"strong", "grade_strong", RC_BLUE},
+	{"other", "grade_other", RC_SKYBLUE},	      {"weak", "grade_weak", RC_ORANGE},
+	{"insecure", "grade_insecure", RC_VERMILION}, {"unknown", "grade_unknown", RC_GREY},
 };
 
 #define RC_MAX_BARS 16
@@ -489,7 +503,8 @@ static int rc_dist_chart(json_t *dist, long long den, const char *const *keys,
 	for (size_t k = 0; k < nknown && nb < RC_MAX_BARS; k++)
 		for (size_t i = 0; i < kvs.n; i++)
 			if (strcmp(kvs.v[i].key, keys[k]) == 0 && kvs.v[i].n > 0)
-				rc_bar_set(&bars[nb++], labels[k], kvs.v[i].n, den, colours[k]);
+				rc_bar_set(&bars[nb++], rc_word(c, labels[k]), kvs.v[i].n, den,
+					   colours[k]);
 	long long rest = 0;
 	for (size_t i = 0; i < kvs.n; i++) {
 		int known = 0;
@@ -504,7 +519,7 @@ static int rc_dist_chart(json_t *dist, long long den, const char *const *keys,
 	}
 	rest += report_snap_count(dist, "other");
 	if (rest > 0)
-		rc_bar_set(&bars[nb++], "all others", rest, den, RC_GREY);
+		rc_bar_set(&bars[nb++], rc_word(c, "all_others"), rest, den, RC_GREY);
 	report_kvs_free(&kvs);
 	if (nb == 0) {
 		c->state = REPORT_CHART_EMPTY;
@@ -564,16 +579,17 @@ static long long rc_first(json_t *o, const char *a, const char *b)
 	return v;
 }
 
-static void rc_of_text(struct rc_bar *b, const char *label, long long n, long long den,
-		       unsigned colour)
+static void rc_of_text(const struct report_chart *c, struct rc_bar *b, const char *key, long long n,
+		       long long den, unsigned colour)
 {
 	char num[32], d[32];
+	const char *label = rc_word(c, key);
 	snprintf(b->label, sizeof(b->label), "%s", label);
 	b->n = n;
 	b->colour = colour;
 	report_snap_thousands(n, num, sizeof(num));
 	report_snap_thousands(den, d, sizeof(d));
-	snprintf(b->text, sizeof(b->text), "%s of %s", num, d);
+	snprintf(b->text, sizeof(b->text), "%s %s %s", num, rc_word(c, "of"), d);
 }
 
 static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st,
@@ -611,15 +627,15 @@ static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st
 	size_t nb = 0;
 	long long v;
 	if ((v = rc_first(cert, "valid", "chain_valid")) >= 0)
-		rc_of_text(&bars[nb++], "chain valid", v, with, RC_GREEN);
+		rc_of_text(st, &bars[nb++], "chain_valid", v, with, RC_GREEN);
 	if ((v = rc_first(cert, "self_signed", NULL)) >= 0)
-		rc_of_text(&bars[nb++], "self-signed", v, with, RC_VERMILION);
+		rc_of_text(st, &bars[nb++], "self_signed", v, with, RC_VERMILION);
 	if ((v = rc_first(cert, "expired", NULL)) >= 0)
-		rc_of_text(&bars[nb++], "expired", v, with, RC_ORANGE);
+		rc_of_text(st, &bars[nb++], "expired", v, with, RC_ORANGE);
 	if ((v = rc_first(cert, "hostname_mismatch", "mismatch")) >= 0)
-		rc_of_text(&bars[nb++], "name mismatch", v, with, RC_PURPLE);
+		rc_of_text(st, &bars[nb++], "name_mismatch", v, with, RC_PURPLE);
 	if (unseen >= 0)
-		rc_of_text(&bars[nb++], "no certificate known", unseen, conns, RC_GREY);
+		rc_of_text(st, &bars[nb++], "no_certificate", unseen, conns, RC_GREY);
 	if (nb == 0) {
 		st->state = REPORT_CHART_EMPTY;
 	} else if (rc_write_bars(dir, st, bars, nb, err, errlen) != 0) {
@@ -665,7 +681,7 @@ static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st
 		rc_bar_set(&kb[nk++], k, kvs.v[i].n, total, colour);
 	}
 	if (rest > 0)
-		rc_bar_set(&kb[nk++], "all others", rest, total, RC_GREY);
+		rc_bar_set(&kb[nk++], rc_word(keys, "all_others"), rest, total, RC_GREY);
 	report_kvs_free(&kvs);
 	return rc_write_bars(dir, keys, kb, nk, err, errlen);
 }
@@ -729,10 +745,11 @@ static int rc_share_chart(json_t *snap, const char *key, const char *dir, struct
 		char pct[16], kn[32];
 		report_snap_pct(enc, known, pct, sizeof(pct));
 		report_snap_thousands(known, kn, sizeof(kn));
-		rc_label(&f, strcmp(kvs.v[i].key, "unknown") == 0 ? "(unknown)" : kvs.v[i].key);
-		rc_printf(&f, "\t%.3f\t%.3f\t%.3f\t%.3f\t%s of %s\n", 100.0 * (double)enc / k,
+		rc_label(&f, strcmp(kvs.v[i].key, "unknown") == 0 ? rc_word(c, "unknown_group")
+								  : kvs.v[i].key);
+		rc_printf(&f, "\t%.3f\t%.3f\t%.3f\t%.3f\t%s %s %s\n", 100.0 * (double)enc / k,
 			  100.0 * (double)bad / k, 100.0 * (double)plain / k,
-			  100.0 * (double)mid / k, pct, kn);
+			  100.0 * (double)mid / k, pct, rc_word(c, "of"), kn);
 		rows++;
 	}
 	report_kvs_free(&kvs);
@@ -781,13 +798,14 @@ static int rc_anomaly_chart(json_t *snap, const char *dir, struct report_chart *
 		}
 		struct report_anomaly_info info = report_charts_anomaly(kv->key);
 		char label[160];
-		snprintf(label, sizeof(label), "%s%s", kv->key, from_a ? "" : " (history)");
+		snprintf(label, sizeof(label), "%s%s%s", kv->key, from_a ? "" : " ",
+			 from_a ? "" : rc_word(c, "from_history"));
 		rc_bar_set(&bars[nb], label, kv->n, conns, rc_severity_colour(info.severity));
 		report_snap_thousands(kv->n, bars[nb].text, sizeof(bars[nb].text));
 		nb++;
 	}
 	if (rest > 0) {
-		rc_bar_set(&bars[nb], "other types", rest, conns, RC_GREY);
+		rc_bar_set(&bars[nb], rc_word(c, "other_types"), rest, conns, RC_GREY);
 		report_snap_thousands(rest, bars[nb].text, sizeof(bars[nb].text));
 		nb++;
 	}
@@ -829,6 +847,24 @@ static int rc_texts(struct report_chart *c, struct tpl_data *d, char *err, size_
 	return 0;
 }
 
+/* Every label the data files use is in the template. */
+static int rc_check_labels(const struct report_labels *l, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(rc_label_keys) / sizeof(rc_label_keys[0]); i++) {
+		if (!report_page_label(l, rc_label_keys[i])) {
+			snprintf(err, errlen, "template: no chart label \"%s\"", rc_label_keys[i]);
+			return -1;
+		}
+	}
+	for (int c = 0; c < RC_T_N; c++) {
+		if (!report_page_label(l, rc_t_fields[c])) {
+			snprintf(err, errlen, "template: no chart label \"%s\"", rc_t_fields[c]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *charts, char *err,
 			  size_t errlen)
 {
@@ -845,7 +881,12 @@ int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *ch
 	};
 	static const char *const families[] = {"over_time", "over_tls", "over_cert", "over_groups"};
 	struct tpl_data *vals[REPORT_NCHARTS] = {NULL};
+	struct report_labels labels;
 	int rc = -1;
+	if (report_page_labels(&labels, err, errlen) != 0)
+		return -1;
+	if (rc_check_labels(&labels, err, errlen) != 0)
+		goto fail;
 	for (size_t i = 0; i < REPORT_NCHARTS; i++) {
 		memset(&charts[i], 0, sizeof(charts[i]));
 		charts[i].name = defs[i].name;
@@ -856,6 +897,7 @@ int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *ch
 			goto fail;
 		}
 		charts[i].vals = tpl_root(vals[i]);
+		charts[i].labels = &labels;
 		for (size_t j = 0; j < REPORT_NCHARTS; j++)
 			tpl_flag(charts[i].vals, defs[j].name, i == j);
 		for (size_t j = 0; j < sizeof(families) / sizeof(families[0]); j++)
@@ -877,6 +919,8 @@ fail:
 	for (size_t i = 0; i < REPORT_NCHARTS; i++) {
 		tpl_data_free(vals[i]);
 		charts[i].vals = NULL;
+		charts[i].labels = NULL;
 	}
+	report_page_labels_free(&labels);
 	return rc;
 }

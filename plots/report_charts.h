@@ -22,6 +22,7 @@ enum report_chart_state {
 };
 
 struct tpl_scope;
+struct report_labels;
 
 /* The texts are rendered from the chart_text section of plots/template.html
  * with the values the preparation computed. */
@@ -34,7 +35,8 @@ struct report_chart {
 	char xtitle[120];  /* axis title for the charts over time, else "" */
 	int height;	   /* pixels at 96 dpi; 0 for the default */
 	enum report_chart_state state;
-	struct tpl_scope *vals; /* while preparing: the values of the texts */
+	struct tpl_scope *vals;		    /* while preparing: the values of the texts */
+	const struct report_labels *labels; /* while preparing: the data files' labels */
 };
 
 #define REPORT_NCHARTS 9

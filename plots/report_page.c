@@ -661,6 +661,7 @@ int report_page_write(const struct report_page *p, FILE *out, char *err, size_t 
 	const char *base = strrchr(p->input, '/');
 	tpl_flag(root, "page", 1);
 	tpl_flag(root, "chart_text", 0);
+	tpl_flag(root, "chart_labels", 0);
 	tpl_set(root, "version", SMTPTLS_VERSION);
 	tpl_set(root, "input_name", base ? base + 1 : p->input);
 	rp_title(root, p);
@@ -688,6 +689,7 @@ int report_page_chart_text(struct tpl_data *d, char *buf, size_t len, char *err,
 	struct tpl_scope *root = tpl_root(d);
 	tpl_flag(root, "page", 0);
 	tpl_flag(root, "chart_text", 1);
+	tpl_flag(root, "chart_labels", 0);
 	char *text = NULL;
 	size_t n = 0;
 	FILE *m = open_memstream(&text, &n);
@@ -712,4 +714,74 @@ int report_page_chart_text(struct tpl_data *d, char *buf, size_t len, char *err,
 		memcpy(buf, text, n + 1);
 	free(text);
 	return rc;
+}
+
+int report_page_labels(struct report_labels *l, char *err, size_t errlen)
+{
+	memset(l, 0, sizeof(*l));
+	struct tpl_data *d = tpl_data_new();
+	struct tpl_scope *root = tpl_root(d);
+	tpl_flag(root, "page", 0);
+	tpl_flag(root, "chart_text", 0);
+	tpl_flag(root, "chart_labels", 1);
+	size_t n = 0;
+	FILE *m = open_memstream(&l->text, &n);
+	int rc = -1;
+	if (!d || !m) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	rc = tpl_render_text((const char *)report_template, report_template_len, d, m, err, errlen);
+	if (fclose(m) != 0 && rc == 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	m = NULL;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		l->n += l->text[i] == '\n';
+	l->key = calloc(l->n ? l->n : 1, sizeof(*l->key));
+	l->label = calloc(l->n ? l->n : 1, sizeof(*l->label));
+	if (rc == 0 && (!l->key || !l->label)) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	/* "key = label" lines, split in place. */
+	char *line = l->text;
+	for (size_t i = 0; rc == 0 && i < l->n; i++) {
+		char *end = strchr(line, '\n');
+		char *eq = strstr(line, " = ");
+		*end = '\0';
+		if (!eq || eq > end) {
+			snprintf(err, errlen, "template: chart label without \" = \": %.60s", line);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		l->key[i] = line;
+		l->label[i] = eq + 3;
+		line = end + 1;
+	}
+fail:
+	if (m)
+		fclose(m);
+	tpl_data_free(d);
+	if (rc != 0)
+		report_page_labels_free(l);
+	return rc;
+}
+
+const char *report_page_label(const struct report_labels *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->key[i], key) == 0)
+			return l->label[i];
+	return NULL;
+}
+
+void report_page_labels_free(struct report_labels *l)
+{
+	free(l->text);
+	free(l->key);
+	free(l->label);
+	memset(l, 0, sizeof(*l));
 }

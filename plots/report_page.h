@@ -43,4 +43,21 @@ void report_page_num(struct tpl_scope *s, const char *name, long long n);
  * final line break. Returns 0, or -1 with a message in err. */
 int report_page_chart_text(struct tpl_data *d, char *buf, size_t len, char *err, size_t errlen);
 
+/* The labels of the charts' data files (the chart_labels section of the
+ * template): key[i] is shown as label[i]. Ownership: all strings point into
+ * text, which the struct owns. */
+struct report_labels {
+	char *text;
+	char **key, **label;
+	size_t n;
+};
+
+/* Renders and splits the labels. Returns 0, or -1 with a message in err. */
+int report_page_labels(struct report_labels *l, char *err, size_t errlen);
+
+/* The label of key, or NULL when the template has none. */
+const char *report_page_label(const struct report_labels *l, const char *key);
+
+void report_page_labels_free(struct report_labels *l);
+
 #endif
