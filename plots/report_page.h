@@ -5,7 +5,9 @@
  * binary at build time); this module only computes the values the template
  * names: counts, shares, dates, flags saying which sentence or table
  * applies, and the table rows. Chart texts (title, caption, denominator)
- * come from report_charts_prepare().
+ * come from report_charts_prepare(), which renders them, and the labels of
+ * the charts' data files, from the same template through the functions at
+ * the end of this header.
  */
 #ifndef SMTPTLS_REPORT_PAGE_H
 #define SMTPTLS_REPORT_PAGE_H
