@@ -185,6 +185,58 @@ static long plot_elapsed_ms(const struct timespec *t0)
 	return (long)(t1.tv_sec - t0->tv_sec) * 1000L + (t1.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
+/* The -e expression of a job: the variables its script reads. */
+static void plot_expr(struct plot_buf *expr, const struct plot_job *job)
+{
+	plot_buf_var(expr, "datafile", job->datafile);
+	plot_buf_var(expr, "outfile", job->outfile);
+	plot_buf_var(expr, "term", plot_format_name(job->format));
+	plot_buf_var(expr, "charttitle", job->title ? job->title : "");
+	plot_buf_var(expr, "note", job->note ? job->note : "");
+	if (job->xtitle)
+		plot_buf_var(expr, "xtitle", job->xtitle);
+	if (job->message)
+		plot_buf_var(expr, "message", job->message);
+	char size[32];
+	if (job->width > 0) {
+		snprintf(size, sizeof(size), "width=%d; ", job->width);
+		plot_buf_str(expr, size);
+	}
+	if (job->height > 0) {
+		snprintf(size, sizeof(size), "height=%d; ", job->height);
+		plot_buf_str(expr, size);
+	}
+}
+
+/* Waits for gnuplot, killing it at the time limit. Returns PLOT_OK with its
+ * wait status, PLOT_TIMEOUT, or PLOT_ERROR; a message in err when not OK. */
+static int plot_wait(const struct plot_env *env, const struct plot_job *job, pid_t pid, int *status,
+		     char *err, size_t errlen)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return PLOT_OK;
+		if (r < 0 && errno != EINTR) {
+			snprintf(err, errlen, "waiting for gnuplot: %s", strerror(errno));
+			return PLOT_ERROR;
+		}
+		if (plot_elapsed_ms(&t0) > (long)env->timeout_ms) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+				;
+			snprintf(err, errlen,
+				 "gnuplot took longer than %u ms on %s.gp and was stopped",
+				 env->timeout_ms, job->script);
+			return PLOT_TIMEOUT;
+		}
+		struct timespec nap = {0, 5 * 1000 * 1000};
+		nanosleep(&nap, NULL);
+	}
+}
+
 int plot_run(const struct plot_env *env, const struct plot_job *job, char *err, size_t errlen)
 {
 	char script[4096], errpath[4096], lib[4200], prog[1024];
@@ -205,24 +257,7 @@ int plot_run(const struct plot_env *env, const struct plot_job *job, char *err, 
 		return PLOT_ERROR;
 	}
 
-	plot_buf_var(&expr, "datafile", job->datafile);
-	plot_buf_var(&expr, "outfile", job->outfile);
-	plot_buf_var(&expr, "term", plot_format_name(job->format));
-	plot_buf_var(&expr, "charttitle", job->title ? job->title : "");
-	plot_buf_var(&expr, "note", job->note ? job->note : "");
-	if (job->xtitle)
-		plot_buf_var(&expr, "xtitle", job->xtitle);
-	if (job->message)
-		plot_buf_var(&expr, "message", job->message);
-	char size[32];
-	if (job->width > 0) {
-		snprintf(size, sizeof(size), "width=%d; ", job->width);
-		plot_buf_str(&expr, size);
-	}
-	if (job->height > 0) {
-		snprintf(size, sizeof(size), "height=%d; ", job->height);
-		plot_buf_str(&expr, size);
-	}
+	plot_expr(&expr, job);
 	envp = plot_child_env(lib);
 	if (expr.err || !expr.p || !envp) {
 		snprintf(err, errlen, "out of memory");
@@ -258,30 +293,11 @@ int plot_run(const struct plot_env *env, const struct plot_job *job, char *err, 
 		goto fail;
 	}
 
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int status = 0;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR) {
-			snprintf(err, errlen, "waiting for gnuplot: %s", strerror(errno));
-			goto fail;
-		}
-		if (plot_elapsed_ms(&t0) > (long)env->timeout_ms) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-			snprintf(err, errlen,
-				 "gnuplot took longer than %u ms on %s.gp and was stopped",
-				 env->timeout_ms, job->script);
-			rc = PLOT_TIMEOUT;
-			goto fail;
-		}
-		struct timespec nap = {0, 5 * 1000 * 1000};
-		nanosleep(&nap, NULL);
-	}
+	rc = plot_wait(env, job, pid, &status, err, errlen);
+	if (rc != PLOT_OK)
+		goto fail;
+	rc = PLOT_ERROR;
 
 	struct stat st;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

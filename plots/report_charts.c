@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plots/report_page.h"
 #include "plots/report_snap.h"
+#include "plots/tpl.h"
 #include "stats/record/record.h"
 
 /* Okabe & Ito colour-blind-safe palette, as 0xRRGGBB for the data files. */
@@ -35,6 +37,12 @@ struct report_anomaly_info report_charts_anomaly(const char *name)
 		info.what = a->summary;
 	}
 	return info;
+}
+
+int report_charts_wide(const struct report_chart *ch)
+{
+	return strcmp(ch->name, "encryption_time") == 0 ||
+	       strcmp(ch->name, "anomalies_time") == 0 || strcmp(ch->name, "anomaly_types") == 0;
 }
 
 static unsigned rc_severity_colour(const char *severity)
@@ -113,24 +121,6 @@ rc_printf(struct rc_file *f, const char *fmt, ...)
 	va_end(ap);
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-rc_text(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
-/* "1 TLS connection" / "32 TLS connections". */
-static const char *rc_plural(long long n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 /* ---- charts over time ------------------------------------------------ */
 
 /* The counters of one period, in the column order of encryption_time.gp. */
@@ -151,10 +141,23 @@ static const char *const rc_t_fields[RC_T_N] = {
 	"starttls_refused", "plaintext",    "unknown",		 "anomalies",
 };
 
-static const char *const rc_t_titles[RC_T_ANOMALIES] = {
-	"STARTTLS",	    "Implicit TLS", "TLS, start unseen", "STARTTLS failed",
-	"STARTTLS refused", "Plain text",   "Unknown",
+/* Every label key the data files use (the chart_labels section of the
+ * template must have each): the columns over time are the fields above. */
+static const char *const rc_label_keys[] = {
+	"period",	 "tls13",	   "tls12",	  "tls11",
+	"tls10",	 "ssl3",	   "ssl2",	  "grade_modern",
+	"grade_strong",	 "grade_other",	   "grade_weak",  "grade_insecure",
+	"grade_unknown", "all_others",	   "other_types", "from_history",
+	"unknown_group", "chain_valid",	   "self_signed", "expired",
+	"name_mismatch", "no_certificate", "of",
 };
+
+/* The label the template gives key (checked to exist before any use). */
+static const char *rc_word(const struct report_chart *c, const char *key)
+{
+	const char *w = report_page_label(c->labels, key);
+	return w ? w : "";
+}
 
 struct rc_period {
 	long long key; /* period number in the chosen unit */
@@ -200,7 +203,8 @@ static void rc_period_label(long long key, enum rc_unit u, char *buf, size_t len
 	}
 }
 
-static const char *const rc_unit_names[] = {"hour", "day", "month", "year"};
+/* The flags naming the unit of the charts over time, for their texts. */
+static const char *const rc_unit_flags[] = {"by_hour", "by_day", "by_month", "by_year"};
 
 /* The periods of the time section, in one unit, for both charts over time.
  * dense: every period from the first to the last is listed (empty ones too);
@@ -323,23 +327,14 @@ static int rc_series_build(json_t *time, struct rc_series *s)
 	return 0;
 }
 
-static void rc_series_xtitle(const struct rc_series *s, char *buf, size_t len)
-{
-	static const char *const units[] = {"Hour", "Day", "Month", "Year"};
-	rc_text(buf, len, "%s the connection started in (UTC)%s", units[s->unit],
-		s->dense ? "" : "; periods without connections left out");
-}
-
 static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *enc,
 			  struct report_chart *anom, char *err, size_t errlen)
 {
 	json_t *time = json_object_get(snap, "time");
+	tpl_flag(enc->vals, "measured", json_is_object(time));
+	tpl_flag(anom->vals, "measured", json_is_object(time));
 	if (!json_is_object(time)) {
 		enc->state = anom->state = REPORT_CHART_ABSENT;
-		rc_text(enc->empty, sizeof(enc->empty),
-			"Not measured: this snapshot has no time section (it was written by an "
-			"older smtptls).");
-		rc_text(anom->empty, sizeof(anom->empty), "%s", enc->empty);
 		return 0;
 	}
 	struct rc_series s;
@@ -350,48 +345,27 @@ static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *en
 	long long conns = 0;
 	for (int c = 0; c < RC_T_ANOMALIES; c++)
 		conns += s.total[c];
-	rc_series_xtitle(&s, enc->xtitle, sizeof(enc->xtitle));
-	rc_text(anom->xtitle, sizeof(anom->xtitle), "%s", enc->xtitle);
-	char extra[256] = "";
-	if (s.other_connections > 0 || s.unparsed > 0)
-		rc_text(extra, sizeof(extra),
-			" %lld connections fell in periods the snapshot could not keep apart "
-			"(its time distribution is full) and are not drawn.",
-			s.other_connections + s.unparsed);
-	char n1[32];
-	report_snap_thousands(conns, n1, sizeof(n1));
-	rc_text(enc->note, sizeof(enc->note), "n = %s %s, by %s of start (UTC)", n1,
-		rc_plural(conns, "connection", "connections"), rc_unit_names[s.unit]);
-	rc_text(enc->caption, sizeof(enc->caption),
-		"Connections per %s, stacked by how they were protected: green and blue are "
-		"encrypted (STARTTLS, implicit TLS), orange and pink are TLS attempts that were "
-		"refused or failed, vermilion is plain text.%s%s",
-		rc_unit_names[s.unit],
-		s.dense ? ""
-			: " Only periods with connections are shown: the capture has long gaps.",
-		extra);
-	char n2[32];
-	report_snap_thousands(s.total[RC_T_ANOMALIES], n2, sizeof(n2));
-	rc_text(anom->note, sizeof(anom->note), "n = %s %s in %s %s", n2,
-		rc_plural(s.total[RC_T_ANOMALIES], "anomaly", "anomalies"), n1,
-		rc_plural(conns, "connection", "connections"));
-	rc_text(anom->caption, sizeof(anom->caption),
-		"Anomalies found per %s, all types together (the history-based ones are not "
-		"split by time in the snapshot).",
-		rc_unit_names[s.unit]);
+	long long hidden = s.other_connections + s.unparsed;
+	struct report_chart *both[2] = {enc, anom};
+	for (int i = 0; i < 2; i++) {
+		struct tpl_scope *v = both[i]->vals;
+		for (int u = RC_HOUR; u <= RC_YEAR; u++)
+			tpl_flag(v, rc_unit_flags[u], u == (int)s.unit);
+		tpl_flag(v, "dense", s.dense);
+		tpl_flag(v, "has_hidden", hidden > 0);
+		tpl_setf(v, "hidden", "%lld", hidden);
+		report_page_num(v, "conns", conns);
+		report_page_num(v, "anomalies", s.total[RC_T_ANOMALIES]);
+		tpl_flag(v, "no_connections", conns == 0 || s.n == 0);
+	}
 
 	int rc = 0;
 	if (conns == 0 || s.n == 0) {
 		enc->state = anom->state = REPORT_CHART_EMPTY;
-		rc_text(enc->empty, sizeof(enc->empty), "No connections in this snapshot.");
-		rc_text(anom->empty, sizeof(anom->empty), "No connections in this snapshot.");
 		goto done;
 	}
 	enc->state = REPORT_CHART_DATA;
 	anom->state = s.total[RC_T_ANOMALIES] > 0 ? REPORT_CHART_DATA : REPORT_CHART_EMPTY;
-	if (anom->state == REPORT_CHART_EMPTY)
-		rc_text(anom->empty, sizeof(anom->empty), "No anomalies in %s %s.", n1,
-			rc_plural(conns, "connection", "connections"));
 
 	struct rc_file f;
 	char label[64];
@@ -399,9 +373,9 @@ static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *en
 		rc = -1;
 		goto done;
 	}
-	rc_printf(&f, "period");
+	rc_printf(&f, "%s", rc_word(enc, "period"));
 	for (int c = 0; c < RC_T_ANOMALIES; c++)
-		rc_printf(&f, "\t%s", rc_t_titles[c]);
+		rc_printf(&f, "\t%s", rc_word(enc, rc_t_fields[c]));
 	rc_printf(&f, "\n");
 	for (size_t i = 0; i < s.n; i++) {
 		rc_period_label(s.p[i].key, s.unit, label, sizeof(label));
@@ -419,7 +393,8 @@ static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *en
 			rc = -1;
 			goto done;
 		}
-		rc_printf(&f, "period\tAnomalies\n");
+		rc_printf(&f, "%s\t%s\n", rc_word(anom, "period"),
+			  rc_word(anom, rc_t_fields[RC_T_ANOMALIES]));
 		for (size_t i = 0; i < s.n; i++) {
 			rc_period_label(s.p[i].key, s.unit, label, sizeof(label));
 			rc_printf(&f, "%s\t%lld\n", label, s.p[i].v[RC_T_ANOMALIES]);
@@ -473,18 +448,18 @@ static const struct {
 	const char *key, *label;
 	unsigned colour;
 } rc_versions[] = {
-	{"TLSv1.3", "TLS 1.3", RC_GREEN},   {"TLSv1.2", "TLS 1.2", RC_BLUE},
-	{"TLSv1.1", "TLS 1.1", RC_ORANGE},  {"TLSv1.0", "TLS 1.0", RC_ORANGE},
-	{"SSLv3", "SSL 3.0", RC_VERMILION}, {"SSLv2", "SSL 2.0", RC_VERMILION},
+	{"TLSv1.3", "tls13", RC_GREEN},	 {"TLSv1.2", "tls12", RC_BLUE},
+	{"TLSv1.1", "tls11", RC_ORANGE}, {"TLSv1.0", "tls10", RC_ORANGE},
+	{"SSLv3", "ssl3", RC_VERMILION}, {"SSLv2", "ssl2", RC_VERMILION},
 };
 
 static const struct {
 	const char *key, *label;
 	unsigned colour;
 } rc_grades[] = {
-	{"modern", "modern", RC_GREEN},		{"strong", "strong", RC_BLUE},
-	{"other", "other", RC_SKYBLUE},		{"weak", "weak", RC_ORANGE},
-	{"insecure", "insecure", RC_VERMILION}, {"unknown", "unknown suite", RC_GREY},
+	{"modern", "grade_modern", RC_GREEN},	      {"strong", "grade_strong", RC_BLUE},
+	{"other", "grade_other", RC_SKYBLUE},	      {"weak", "grade_weak", RC_ORANGE},
+	{"insecure", "grade_insecure", RC_VERMILION}, {"unknown", "grade_unknown", RC_GREY},
 };
 
 #define RC_MAX_BARS 16
@@ -505,7 +480,8 @@ static int rc_dist_chart(json_t *dist, long long den, const char *const *keys,
 	for (size_t k = 0; k < nknown && nb < RC_MAX_BARS; k++)
 		for (size_t i = 0; i < kvs.n; i++)
 			if (strcmp(kvs.v[i].key, keys[k]) == 0 && kvs.v[i].n > 0)
-				rc_bar_set(&bars[nb++], labels[k], kvs.v[i].n, den, colours[k]);
+				rc_bar_set(&bars[nb++], rc_word(c, labels[k]), kvs.v[i].n, den,
+					   colours[k]);
 	long long rest = 0;
 	for (size_t i = 0; i < kvs.n; i++) {
 		int known = 0;
@@ -520,7 +496,7 @@ static int rc_dist_chart(json_t *dist, long long den, const char *const *keys,
 	}
 	rest += report_snap_count(dist, "other");
 	if (rest > 0)
-		rc_bar_set(&bars[nb++], "all others", rest, den, RC_GREY);
+		rc_bar_set(&bars[nb++], rc_word(c, "all_others"), rest, den, RC_GREY);
 	report_kvs_free(&kvs);
 	if (nb == 0) {
 		c->state = REPORT_CHART_EMPTY;
@@ -534,29 +510,18 @@ static int rc_tls_charts(json_t *snap, const char *dir, struct report_chart *ver
 {
 	json_t *tls = json_object_get(snap, "tls");
 	long long neg = report_snap_int(snap, "tls.negotiated");
+	tpl_flag(ver->vals, "measured", json_is_object(tls) && neg >= 0);
+	tpl_flag(grade->vals, "measured", json_is_object(tls) && neg >= 0);
 	if (!json_is_object(tls) || neg < 0) {
 		ver->state = grade->state = REPORT_CHART_ABSENT;
-		rc_text(ver->empty, sizeof(ver->empty), "Not measured: no tls section.");
-		rc_text(grade->empty, sizeof(grade->empty), "Not measured: no tls section.");
 		return 0;
 	}
-	char n[32];
-	report_snap_thousands(neg, n, sizeof(n));
-	rc_text(ver->note, sizeof(ver->note), "n = %s TLS %s with a ServerHello", n,
-		rc_plural(neg, "connection", "connections"));
-	rc_text(grade->note, sizeof(grade->note), "%s", ver->note);
-	rc_text(ver->caption, sizeof(ver->caption),
-		"The TLS version each connection negotiated (from the ServerHello). TLS 1.3 and "
-		"1.2 are current; 1.1 and 1.0 are deprecated (RFC 8996); SSL is broken.");
-	rc_text(grade->caption, sizeof(grade->caption),
-		"The grade of the negotiated cipher suite: modern = TLS 1.3; strong = forward "
-		"secrecy and authenticated encryption; weak = no forward secrecy, 3DES, or old "
-		"CBC; insecure = RC4, export, NULL or anonymous suites (docs/ciphers.md).");
+	report_page_num(ver->vals, "neg", neg);
+	report_page_num(grade->vals, "neg", neg);
+	tpl_flag(ver->vals, "no_tls", neg == 0);
+	tpl_flag(grade->vals, "no_tls", neg == 0);
 	if (neg == 0) {
 		ver->state = grade->state = REPORT_CHART_EMPTY;
-		rc_text(ver->empty, sizeof(ver->empty),
-			"No TLS connections: no connection of this capture negotiated TLS.");
-		rc_text(grade->empty, sizeof(grade->empty), "%s", ver->empty);
 		return 0;
 	}
 	const char *keys[8], *labels[8];
@@ -579,10 +544,6 @@ static int rc_tls_charts(json_t *snap, const char *dir, struct report_chart *ver
 	if (rc_dist_chart(json_object_get(tls, "grades"), neg, keys, labels, colours, ng, dir,
 			  grade, err, errlen) != 0)
 		return -1;
-	if (ver->state == REPORT_CHART_EMPTY)
-		rc_text(ver->empty, sizeof(ver->empty), "The snapshot lists no versions.");
-	if (grade->state == REPORT_CHART_EMPTY)
-		rc_text(grade->empty, sizeof(grade->empty), "The snapshot lists no cipher grades.");
 	return 0;
 }
 
@@ -595,27 +556,27 @@ static long long rc_first(json_t *o, const char *a, const char *b)
 	return v;
 }
 
-static void rc_of_text(struct rc_bar *b, const char *label, long long n, long long den,
-		       unsigned colour)
+static void rc_of_text(const struct report_chart *c, struct rc_bar *b, const char *key, long long n,
+		       long long den, unsigned colour)
 {
 	char num[32], d[32];
+	const char *label = rc_word(c, key);
 	snprintf(b->label, sizeof(b->label), "%s", label);
 	b->n = n;
 	b->colour = colour;
 	report_snap_thousands(n, num, sizeof(num));
 	report_snap_thousands(den, d, sizeof(d));
-	snprintf(b->text, sizeof(b->text), "%s of %s", num, d);
+	snprintf(b->text, sizeof(b->text), "%s %s %s", num, rc_word(c, "of"), d);
 }
 
 static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st,
 			  struct report_chart *keys, char *err, size_t errlen)
 {
 	json_t *cert = json_object_get(snap, "cert");
+	tpl_flag(st->vals, "measured", json_is_object(cert));
+	tpl_flag(keys->vals, "measured", json_is_object(cert));
 	if (!json_is_object(cert)) {
 		st->state = keys->state = REPORT_CHART_ABSENT;
-		rc_text(st->empty, sizeof(st->empty),
-			"Not measured: this snapshot has no certificate section.");
-		rc_text(keys->empty, sizeof(keys->empty), "%s", st->empty);
 		return 0;
 	}
 	long long conns = rc_first(cert, "connections", NULL);
@@ -631,39 +592,29 @@ static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st
 	if (unseen < 0 && conns >= with)
 		unseen = conns - with;
 
-	char n[32], w[32];
-	report_snap_thousands(conns, n, sizeof(n));
-	report_snap_thousands(with, w, sizeof(w));
-	rc_text(st->note, sizeof(st->note), "n = %s TLS %s; %s with a known certificate", n,
-		rc_plural(conns, "connection", "connections"), w);
-	rc_text(st->caption, sizeof(st->caption),
-		"Certificate checks, per connection with a known certificate (seen in clear, or "
-		"inferred from an earlier connection to the same server for TLS 1.3 and "
-		"resumption). A connection can count in several rows. \"No certificate known\" "
-		"is out of all TLS connections: TLS 1.3 hides the certificate.");
+	report_page_num(st->vals, "conns", conns);
+	report_page_num(st->vals, "with", with);
+	tpl_flag(st->vals, "no_tls", conns == 0);
+	tpl_flag(keys->vals, "no_tls", conns == 0);
 	if (conns == 0) {
 		st->state = keys->state = REPORT_CHART_EMPTY;
-		rc_text(st->empty, sizeof(st->empty),
-			"No TLS connections: no certificates to check.");
-		rc_text(keys->empty, sizeof(keys->empty), "%s", st->empty);
 		return 0;
 	}
 	struct rc_bar bars[6];
 	size_t nb = 0;
 	long long v;
 	if ((v = rc_first(cert, "valid", "chain_valid")) >= 0)
-		rc_of_text(&bars[nb++], "chain valid", v, with, RC_GREEN);
+		rc_of_text(st, &bars[nb++], "chain_valid", v, with, RC_GREEN);
 	if ((v = rc_first(cert, "self_signed", NULL)) >= 0)
-		rc_of_text(&bars[nb++], "self-signed", v, with, RC_VERMILION);
+		rc_of_text(st, &bars[nb++], "self_signed", v, with, RC_VERMILION);
 	if ((v = rc_first(cert, "expired", NULL)) >= 0)
-		rc_of_text(&bars[nb++], "expired", v, with, RC_ORANGE);
+		rc_of_text(st, &bars[nb++], "expired", v, with, RC_ORANGE);
 	if ((v = rc_first(cert, "hostname_mismatch", "mismatch")) >= 0)
-		rc_of_text(&bars[nb++], "name mismatch", v, with, RC_PURPLE);
+		rc_of_text(st, &bars[nb++], "name_mismatch", v, with, RC_PURPLE);
 	if (unseen >= 0)
-		rc_of_text(&bars[nb++], "no certificate known", unseen, conns, RC_GREY);
+		rc_of_text(st, &bars[nb++], "no_certificate", unseen, conns, RC_GREY);
 	if (nb == 0) {
 		st->state = REPORT_CHART_EMPTY;
-		rc_text(st->empty, sizeof(st->empty), "The certificate section holds no counters.");
 	} else if (rc_write_bars(dir, st, bars, nb, err, errlen) != 0) {
 		return -1;
 	}
@@ -672,18 +623,11 @@ static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st
 	if (!json_is_object(dist))
 		dist = json_object_get(cert, "key_types");
 	long long total = report_snap_dist_total(dist);
-	char t[32];
-	report_snap_thousands(total < 0 ? 0 : total, t, sizeof(t));
-	rc_text(keys->note, sizeof(keys->note), "n = %s %s with a known certificate key", t,
-		rc_plural(total, "connection", "connections"));
-	rc_text(keys->caption, sizeof(keys->caption),
-		"The server's certificate key, per connection: type and size. RSA below 2048 "
-		"bits (vermilion) is weak; elliptic-curve keys (green) are strong at 256 bits.");
+	report_page_num(keys->vals, "keys", total < 0 ? 0 : total);
+	tpl_flag(keys->vals, "keys_one", total == 1);
+	tpl_flag(keys->vals, "has_keys", total >= 0);
 	if (total <= 0) {
 		keys->state = total < 0 ? REPORT_CHART_ABSENT : REPORT_CHART_EMPTY;
-		rc_text(keys->empty, sizeof(keys->empty),
-			total < 0 ? "Not measured: the snapshot has no key sizes."
-				  : "No certificate key was seen (TLS 1.3 hides certificates).");
 		return 0;
 	}
 	struct report_kvs kvs;
@@ -714,27 +658,25 @@ static int rc_cert_charts(json_t *snap, const char *dir, struct report_chart *st
 		rc_bar_set(&kb[nk++], k, kvs.v[i].n, total, colour);
 	}
 	if (rest > 0)
-		rc_bar_set(&kb[nk++], "all others", rest, total, RC_GREY);
+		rc_bar_set(&kb[nk++], rc_word(keys, "all_others"), rest, total, RC_GREY);
 	report_kvs_free(&kvs);
 	return rc_write_bars(dir, keys, kb, nk, err, errlen);
 }
 
 /* ---- shares by country and AS ---------------------------------------- */
 
-static int rc_share_chart(json_t *snap, const char *key, const char *what, const char *dir,
-			  struct report_chart *c, char *err, size_t errlen)
+static int rc_share_chart(json_t *snap, const char *key, const char *dir, struct report_chart *c,
+			  char *err, size_t errlen)
 {
 	json_t *sec = json_object_get(snap, key);
 	/* Without a database the section may be there but hold nothing. */
-	if (!json_is_object(sec) || (report_snap_count(sec, "other.connections") == 0 &&
-				     json_object_size(json_object_get(sec, "keys")) == 0 &&
-				     report_snap_count(snap, "connections.total") > 0)) {
+	int measured =
+		json_is_object(sec) && (report_snap_count(sec, "other.connections") != 0 ||
+					json_object_size(json_object_get(sec, "keys")) != 0 ||
+					report_snap_count(snap, "connections.total") == 0);
+	tpl_flag(c->vals, "measured", measured);
+	if (!measured) {
 		c->state = REPORT_CHART_ABSENT;
-		rc_text(c->empty, sizeof(c->empty),
-			"Not measured: run smtptls analyze with %s to add it.",
-			strcmp(key, "by_country") == 0
-				? "--geoip (a GeoLite2/GeoIP2 country database)"
-				: "--asn (a GeoLite2/GeoIP2 ASN database)");
 		return 0;
 	}
 	struct report_kvs kvs;
@@ -751,18 +693,11 @@ static int rc_share_chart(json_t *snap, const char *key, const char *what, const
 			known_total += known;
 		}
 	}
-	char n[32];
-	report_snap_thousands(known_total, n, sizeof(n));
-	rc_text(c->note, sizeof(c->note), "n = %s %s with a known outcome", n,
-		rc_plural(known_total, "connection", "connections"));
-	rc_text(c->caption, sizeof(c->caption),
-		"How the connections of each %s were protected, as shares of its connections "
-		"whose outcome is known; the figure after each bar is the encrypted share and "
-		"the group's connections. %s shown, largest first.",
-		what, groups > RC_MAX_GROUPS ? "The 15 largest groups are" : "Every group is");
+	report_page_num(c->vals, "known", known_total);
+	tpl_flag(c->vals, "many_groups", groups > RC_MAX_GROUPS);
+	tpl_setf(c->vals, "max_groups", "%d", RC_MAX_GROUPS);
 	if (groups == 0) {
 		c->state = REPORT_CHART_EMPTY;
-		rc_text(c->empty, sizeof(c->empty), "No connections with a known outcome.");
 		report_kvs_free(&kvs);
 		return 0;
 	}
@@ -787,10 +722,11 @@ static int rc_share_chart(json_t *snap, const char *key, const char *what, const
 		char pct[16], kn[32];
 		report_snap_pct(enc, known, pct, sizeof(pct));
 		report_snap_thousands(known, kn, sizeof(kn));
-		rc_label(&f, strcmp(kvs.v[i].key, "unknown") == 0 ? "(unknown)" : kvs.v[i].key);
-		rc_printf(&f, "\t%.3f\t%.3f\t%.3f\t%.3f\t%s of %s\n", 100.0 * (double)enc / k,
+		rc_label(&f, strcmp(kvs.v[i].key, "unknown") == 0 ? rc_word(c, "unknown_group")
+								  : kvs.v[i].key);
+		rc_printf(&f, "\t%.3f\t%.3f\t%.3f\t%.3f\t%s %s %s\n", 100.0 * (double)enc / k,
 			  100.0 * (double)bad / k, 100.0 * (double)plain / k,
-			  100.0 * (double)mid / k, pct, kn);
+			  100.0 * (double)mid / k, pct, rc_word(c, "of"), kn);
 		rows++;
 	}
 	report_kvs_free(&kvs);
@@ -806,21 +742,13 @@ static int rc_anomaly_chart(json_t *snap, const char *dir, struct report_chart *
 {
 	json_t *per = json_object_get(snap, "anomalies");
 	json_t *cross = json_object_get(snap, "anomalies_cross");
+	tpl_flag(c->vals, "measured", json_is_object(per) || json_is_object(cross));
 	if (!json_is_object(per) && !json_is_object(cross)) {
 		c->state = REPORT_CHART_ABSENT;
-		rc_text(c->empty, sizeof(c->empty), "Not measured: no anomalies section.");
 		return 0;
 	}
 	long long conns = report_snap_count(snap, "connections.total");
-	char n[32];
-	report_snap_thousands(conns, n, sizeof(n));
-	rc_text(c->note, sizeof(c->note), "n = %s %s; each counted once per type", n,
-		rc_plural(conns, "connection", "connections"));
-	rc_text(c->caption, sizeof(c->caption),
-		"Connections with each anomaly (docs/anomalies.md), coloured by severity: "
-		"vermilion high, orange medium, blue low, grey informational. \"(history)\" "
-		"marks detections that compare a connection with earlier ones to the same "
-		"server.");
+	report_page_num(c->vals, "conns", conns);
 	struct report_kvs a, b;
 	if (report_snap_dist(per, NULL, &a) != 0) {
 		snprintf(err, errlen, "out of memory");
@@ -847,13 +775,14 @@ static int rc_anomaly_chart(json_t *snap, const char *dir, struct report_chart *
 		}
 		struct report_anomaly_info info = report_charts_anomaly(kv->key);
 		char label[160];
-		snprintf(label, sizeof(label), "%s%s", kv->key, from_a ? "" : " (history)");
+		snprintf(label, sizeof(label), "%s%s%s", kv->key, from_a ? "" : " ",
+			 from_a ? "" : rc_word(c, "from_history"));
 		rc_bar_set(&bars[nb], label, kv->n, conns, rc_severity_colour(info.severity));
 		report_snap_thousands(kv->n, bars[nb].text, sizeof(bars[nb].text));
 		nb++;
 	}
 	if (rest > 0) {
-		rc_bar_set(&bars[nb], "other types", rest, conns, RC_GREY);
+		rc_bar_set(&bars[nb], rc_word(c, "other_types"), rest, conns, RC_GREY);
 		report_snap_thousands(rest, bars[nb].text, sizeof(bars[nb].text));
 		nb++;
 	}
@@ -861,43 +790,114 @@ static int rc_anomaly_chart(json_t *snap, const char *dir, struct report_chart *
 	report_kvs_free(&b);
 	if (nb == 0) {
 		c->state = REPORT_CHART_EMPTY;
-		rc_text(c->empty, sizeof(c->empty), "No anomalies in %s %s.", n,
-			rc_plural(conns, "connection", "connections"));
 		return 0;
 	}
 	return rc_write_bars(dir, c, bars, nb, err, errlen);
 }
 
+/* Renders the texts of a chart from the template, with the values its
+ * preparation set: the title, and what its state shows (note, caption and
+ * axis title with data; why not, without). */
+static int rc_texts(struct report_chart *c, struct tpl_data *d, char *err, size_t errlen)
+{
+	struct {
+		const char *field;
+		char *buf;
+		size_t len;
+		int needed;
+	} texts[] = {
+		{"title", c->title, sizeof(c->title), 1},
+		{"note", c->note, sizeof(c->note), c->state == REPORT_CHART_DATA},
+		{"caption", c->caption, sizeof(c->caption), c->state == REPORT_CHART_DATA},
+		{"xtitle", c->xtitle, sizeof(c->xtitle), c->state == REPORT_CHART_DATA},
+		{"empty", c->empty, sizeof(c->empty), c->state != REPORT_CHART_DATA},
+	};
+	size_t n = sizeof(texts) / sizeof(texts[0]);
+	for (size_t i = 0; i < n; i++) {
+		if (!texts[i].needed)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			tpl_flag(tpl_root(d), texts[j].field, i == j);
+		if (report_page_chart_text(d, texts[i].buf, texts[i].len, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every label the data files use is in the template. */
+static int rc_check_labels(const struct report_labels *l, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(rc_label_keys) / sizeof(rc_label_keys[0]); i++) {
+		if (!report_page_label(l, rc_label_keys[i])) {
+			snprintf(err, errlen, "template: no chart label \"%s\"", rc_label_keys[i]);
+			return -1;
+		}
+	}
+	for (int c = 0; c < RC_T_N; c++) {
+		if (!report_page_label(l, rc_t_fields[c])) {
+			snprintf(err, errlen, "template: no chart label \"%s\"", rc_t_fields[c]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *charts, char *err,
 			  size_t errlen)
 {
+	/* The charts in page order, and the flag that selects the texts they
+	 * share with a sibling in the template. */
 	static const struct {
-		const char *name, *title;
+		const char *name, *family;
 	} defs[REPORT_NCHARTS] = {
-		{"encryption_time", "Encryption over time"},
-		{"tls_versions", "TLS versions"},
-		{"cipher_grades", "Cipher strength"},
-		{"cert_status", "Certificate status"},
-		{"key_sizes", "Certificate keys"},
-		{"country_share", "Encryption by country"},
-		{"as_share", "Encryption by network (AS)"},
-		{"anomaly_types", "Anomalies by type"},
-		{"anomalies_time", "Anomalies over time"},
+		{"encryption_time", "over_time"}, {"tls_versions", "over_tls"},
+		{"cipher_grades", "over_tls"},	  {"cert_status", "over_cert"},
+		{"key_sizes", "over_cert"},	  {"country_share", "over_groups"},
+		{"as_share", "over_groups"},	  {"anomaly_types", ""},
+		{"anomalies_time", "over_time"},
 	};
+	static const char *const families[] = {"over_time", "over_tls", "over_cert", "over_groups"};
+	struct tpl_data *vals[REPORT_NCHARTS] = {NULL};
+	struct report_labels labels;
+	int rc = -1;
+	if (report_page_labels(&labels, err, errlen) != 0)
+		return -1;
+	if (rc_check_labels(&labels, err, errlen) != 0)
+		goto fail;
 	for (size_t i = 0; i < REPORT_NCHARTS; i++) {
 		memset(&charts[i], 0, sizeof(charts[i]));
 		charts[i].name = defs[i].name;
-		charts[i].title = defs[i].title;
 		charts[i].state = REPORT_CHART_EMPTY;
+		vals[i] = tpl_data_new();
+		if (!vals[i]) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		charts[i].vals = tpl_root(vals[i]);
+		charts[i].labels = &labels;
+		for (size_t j = 0; j < REPORT_NCHARTS; j++)
+			tpl_flag(charts[i].vals, defs[j].name, i == j);
+		for (size_t j = 0; j < sizeof(families) / sizeof(families[0]); j++)
+			tpl_flag(charts[i].vals, families[j],
+				 strcmp(families[j], defs[i].family) == 0);
 	}
 	if (rc_time_charts(snap, dir, &charts[0], &charts[8], err, errlen) != 0 ||
 	    rc_tls_charts(snap, dir, &charts[1], &charts[2], err, errlen) != 0 ||
 	    rc_cert_charts(snap, dir, &charts[3], &charts[4], err, errlen) != 0 ||
-	    rc_share_chart(snap, "by_country", "country (of the remote peer)", dir, &charts[5], err,
-			   errlen) != 0 ||
-	    rc_share_chart(snap, "by_as", "autonomous system (of the remote peer)", dir, &charts[6],
-			   err, errlen) != 0 ||
+	    rc_share_chart(snap, "by_country", dir, &charts[5], err, errlen) != 0 ||
+	    rc_share_chart(snap, "by_as", dir, &charts[6], err, errlen) != 0 ||
 	    rc_anomaly_chart(snap, dir, &charts[7], err, errlen) != 0)
-		return -1;
-	return 0;
+		goto fail;
+	for (size_t i = 0; i < REPORT_NCHARTS; i++)
+		if (rc_texts(&charts[i], vals[i], err, errlen) != 0)
+			goto fail;
+	rc = 0;
+fail:
+	for (size_t i = 0; i < REPORT_NCHARTS; i++) {
+		tpl_data_free(vals[i]);
+		charts[i].vals = NULL;
+		charts[i].labels = NULL;
+	}
+	report_page_labels_free(&labels);
+	return rc;
 }

@@ -4,7 +4,8 @@
 1. a real snapshot (the binary over pcaps/) renders to one HTML page that is
    well-formed, self-contained (no external URL in src/href, no script, no
    stylesheet link, no url() other than in-page references) and carries
-   every section and chart;
+   every section and chart, with no template tag left over; a --title with
+   markup characters is escaped;
 2. headless Chromium opens the page from disk: a screenshot is taken, the
    DOM it built has every expected chart with plotted elements, and the
    browser's net log shows no request made by the page (a canary page with
@@ -182,6 +183,7 @@ def check_static(name, text):
     for sec in ("summary", "capture", "charts", "tables"):
         check(f'<section id="{sec}">' in text, f"{name}: section {sec}")
     check(set(p.figures) == set(CHARTS), f"{name}: one figure per chart: {sorted(p.figures)}")
+    check("{{" not in text, f"{name}: no template tag left in the page")
     return p
 
 
@@ -346,6 +348,15 @@ def main():
             check(f["svg"] == 1 and f["plotted"] > LEGEND.get(k, 0),
                   f"corpus DOM: chart {k} rendered with data ({f['plotted']})")
     check(set(d.figures) == set(CHARTS), "corpus DOM: every chart figure is in the DOM")
+
+    # the words come from the template, the values are escaped into it
+    title = "<b>Mail & \"TLS\"</b> 'x'"
+    tpage = os.path.join(work, "title.html")
+    r = render(binary, snap, tpage, ("--title", title))
+    ttext = open(tpage, encoding="utf-8").read() if r.returncode == 0 else ""
+    esc = "&lt;b&gt;Mail &amp; &quot;TLS&quot;&lt;/b&gt; &#39;x&#39;"
+    check(f"<title>{esc}</title>" in ttext and f"<h1>{esc}</h1>" in ttext and "<b>" not in ttext,
+          f"--title: escaped in <title> and <h1> (exit {r.returncode}: {r.stderr})")
 
     r2 = render(binary, snap, os.path.join(work, "corpus2.html"))
     check(r2.returncode == 0 and open(os.path.join(work, "corpus2.html")).read() == text,
