@@ -13,12 +13,20 @@ An include is resolved from the repository root ("stats/record/record.h"),
 or else beside the including file; a header generated at build time is
 named in GENERATED with the layer it belongs to. A source file under a layer
 root that belongs to no layer fails too, so a new folder has to be placed in
-the table. System headers (<...>) are not checked.
+the table.
+
+System headers (<...>) are checked too: the C library and POSIX may be
+included anywhere, but each outside library (LIBS) only by the layers that
+LAYER_LIBS names for it, so that, say, SQLite stays in the sinks, libpcap in
+capture and app, and OpenSSL in the dissectors. A new library has to be
+placed in both tables.
 """
 import os
 import re
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import selftest  # noqa: E402
 
 # layer -> the layers it may include from
 LAYERS = {
@@ -34,6 +42,30 @@ LAYERS = {
     "analyzer/app": ["plots", "stats/sinks", "analyzer/session", "stats/record",
                      "dissectors/proto", "analyzer/net", "analyzer/capture", "dissectors/base"],
 }
+# Outside libraries, by the header names (or prefixes, ending in "/") they
+# are included by. Anything else in <...> is the C library or POSIX.
+LIBS = {
+    "jansson": ("jansson.h",),
+    "openssl": ("openssl/",),
+    "libpcap": ("pcap.h", "pcap/"),
+    "libseccomp": ("seccomp.h",),
+    "sqlite3": ("sqlite3.h",),
+    "libmaxminddb": ("maxminddb.h",),
+    "cmocka": ("cmocka.h",),
+}
+# layer -> the outside libraries it may include directly
+LAYER_LIBS = {
+    "dissectors/base": ["jansson"],            # jsonw writes as jansson does
+    "dissectors/proto": ["openssl"],           # certificates, digests
+    "analyzer/capture": ["libpcap", "libseccomp"],
+    "analyzer/net": ["libpcap"],               # DLT_ constants only
+    "stats/record": ["jansson"],               # the record writer's checks
+    "analyzer/session": [],
+    "stats/sinks": ["jansson", "sqlite3", "libmaxminddb"],
+    "plots": ["jansson"],                      # reads the snapshot
+    "analyzer/app": ["jansson", "libpcap", "libseccomp"],
+}
+assert set(LAYER_LIBS) == set(LAYERS), "every layer needs its LAYER_LIBS row"
 ROOTS = ("analyzer", "dissectors", "stats", "plots")
 GENERATED = {"plot_scripts.h": "plots", "report_template.h": "plots"}
 
@@ -43,6 +75,16 @@ GENERATED = {"plot_scripts.h": "plots", "report_template.h": "plots"}
 KNOWN = set()
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+SYSTEM = re.compile(r'^\s*#\s*include\s+<([^>]+)>')
+
+
+def library_of(header):
+    """The outside library a <header> belongs to, or None (libc, POSIX)."""
+    for lib, names in LIBS.items():
+        for n in names:
+            if header == n or (n.endswith("/") and header.startswith(n)):
+                return lib
+    return None
 
 
 def layer_of(rel):
@@ -85,6 +127,13 @@ def check(root, known):
         with open(os.path.join(root, rel), errors="replace") as f:
             lines = f.readlines()
         for n, line in enumerate(lines, 1):
+            sm = SYSTEM.match(line)
+            if sm:
+                lib = library_of(sm.group(1))
+                if lib and lib not in LAYER_LIBS[src]:
+                    bad.append(f"{rel}:{n}: #include <{sm.group(1)}>: {src} may not use {lib} "
+                               f"(it may use {', '.join(LAYER_LIBS[src]) or 'no outside library'})")
+                continue
             m = INCLUDE.match(line)
             if not m:
                 continue
@@ -116,14 +165,6 @@ def check(root, known):
 def self_test():
     """Made-up trees: a clean one passes; an upward, a sideways, an unknown
     folder and a stale KNOWN entry each fail with the file, line and edge."""
-    def tree(files):
-        root = tempfile.mkdtemp(prefix="layers-")
-        for path, text in files.items():
-            os.makedirs(os.path.join(root, os.path.dirname(path)), exist_ok=True)
-            with open(os.path.join(root, path), "w") as f:
-                f.write(text)
-        return root
-
     clean = {"dissectors/base/mem.h": "int x;\n",
              "dissectors/proto/tls.h": '#include "dissectors/base/mem.h"\n#include <stdio.h>\n',
              "dissectors/proto/tls.c": '#include "tls.h"\n',
@@ -136,6 +177,10 @@ def self_test():
         ("sideways include", {"analyzer/net/rsm.c": '#include "analyzer/capture/x.h"\n',
                               "analyzer/capture/x.h": ""}, set(),
          ['analyzer/net/rsm.c:1: #include "analyzer/capture/x.h": analyzer/net -> analyzer/capture (sideways;']),
+        ("library in the wrong layer", {"analyzer/session/sess.c": '#include <stdio.h>\n#include <sqlite3.h>\n'},
+         set(), ["analyzer/session/sess.c:2: #include <sqlite3.h>: analyzer/session may not use sqlite3"]),
+        ("library by prefix", {"analyzer/net/decode.c": '#include <pcap/dlt.h>\n#include <openssl/evp.h>\n'},
+         set(), ["analyzer/net/decode.c:2: #include <openssl/evp.h>: analyzer/net may not use openssl"]),
         ("folder in no layer", {"stats/other/x.c": ""}, set(), ["stats/other/x.c: in no layer"]),
         ("missing header", {"plots/plot.c": '#include "nowhere.h"\n'}, set(),
          ['plots/plot.c:1: #include "nowhere.h" names no file']),
@@ -144,14 +189,7 @@ def self_test():
         ("stale known edge", {}, {("dissectors/proto/tls.c", "analyzer/app/cli.h")},
          ["dissectors/proto/tls.c: KNOWN edge to analyzer/app/cli.h no longer occurs"]),
     ]
-    failures = 0
-    for name, extra, known, want in cases:
-        root = tree({**clean, **extra})
-        bad = check(root, known)
-        ok = len(bad) == len(want) and all(b.startswith(w) for b, w in zip(bad, want))
-        print(f"{'ok' if ok else 'FAIL'} self-test {name}: {bad}")
-        failures += not ok
-    return 1 if failures else 0
+    return selftest.run_cases(cases, check, clean)
 
 
 def main():

@@ -16,7 +16,9 @@ of a line (clang-format BreakBeforeBraces: Linux), and so does this check.
 import os
 import re
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import selftest  # noqa: E402
 
 FOLDERS = ("analyzer", "dissectors", "stats", "plots", "cluster", "tests", "bench", "pcaps/lib")
 MAX_FUNCTION = 119  # lines; 120 or more fails
@@ -119,14 +121,6 @@ def check(root, known):
 
 
 def self_test():
-    def tree(files):
-        root = tempfile.mkdtemp(prefix="size-")
-        for path, text in files.items():
-            os.makedirs(os.path.join(root, os.path.dirname(path)), exist_ok=True)
-            with open(os.path.join(root, path), "w") as f:
-                f.write(text)
-        return root
-
     def fn(name, body):
         return f"/* {name} */\nstatic int\n{name}(int a,\n\tint b)\n{{\n" + "\ta++;\n" * body + "\treturn a;\n}\n\n"
 
@@ -149,13 +143,7 @@ def self_test():
          ["plots/r.c: KNOWN entry long_fn is within its limit now"]),
         ("corpus data skipped", {"tests/fuzz/corpus/big.py": "x\n" * 5000}, set(), []),
     ]
-    failures = 0
-    for name, files, known, want in cases:
-        bad = check(tree(files), known)
-        ok = len(bad) == len(want) and all(b.startswith(w) for b, w in zip(bad, want))
-        print(f"{'ok' if ok else 'FAIL'} self-test {name}: {bad}")
-        failures += not ok
-    return 1 if failures else 0
+    return selftest.run_cases(cases, check)
 
 
 def main():

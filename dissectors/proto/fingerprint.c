@@ -58,6 +58,16 @@ static void fp_str_hex4(struct fp_str *s, uint16_t v)
 	fp_str_putc(s, fp_hexdig[v & 0xf]);
 }
 
+/* "hhhh,hhhh,hhhh": four hex digits per value, comma-separated (JA4). */
+static void fp_str_hex_list(struct fp_str *s, const uint16_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fp_str_putc(s, ',');
+		fp_str_hex4(s, v[i]);
+	}
+}
+
 /* "v1-v2-v3" of a list with GREASE values left out. */
 static void fp_str_dec_list(struct fp_str *s, const uint16_t *v, size_t n)
 {
@@ -187,11 +197,7 @@ size_t fp_ja4_cipher_string(const struct fp_hello *h, char *buf, size_t n)
 	size_t k = fp_sorted(h->ciphers, h->n_ciphers, v, 0);
 	struct fp_str s;
 	fp_str_init(&s, buf, n);
-	for (size_t i = 0; i < k; i++) {
-		if (i)
-			fp_str_putc(&s, ',');
-		fp_str_hex4(&s, v[i]);
-	}
+	fp_str_hex_list(&s, v, k);
 	return s.len;
 }
 
@@ -201,11 +207,7 @@ size_t fp_ja4_ext_string(const struct fp_hello *h, char *buf, size_t n)
 	size_t k = fp_sorted(h->exts, h->n_exts, v, 1);
 	struct fp_str s;
 	fp_str_init(&s, buf, n);
-	for (size_t i = 0; i < k; i++) {
-		if (i)
-			fp_str_putc(&s, ',');
-		fp_str_hex4(&s, v[i]);
-	}
+	fp_str_hex_list(&s, v, k);
 	/* JA4.md: the signature algorithms follow in wire order after "_";
 	 * with none, the string ends without the underscore. */
 	int first = 1;
