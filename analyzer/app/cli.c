@@ -121,6 +121,8 @@ void cli_defaults(struct cli_analyze *a)
 	memset(a, 0, sizeof(*a));
 	cli_default_limits(&a->cfg);
 	a->ports = CLI_DEFAULT_PORTS;
+	a->dns_ports = CLI_DEFAULT_DNS_PORTS;
+	a->cfg.dnsv.max_bytes = CLI_DEFAULT_MAX_DNS_MEMORY;
 	a->top = CLI_DEFAULT_TOP;
 	a->alert_min = REC_SEV_LOW;
 	a->agg.bucket_us = 3600000000ull;
@@ -195,6 +197,23 @@ static const struct cli_opt cli_opts[] = {
 	 "more implicit-TLS ports (465 always is one when\n"
 	 "it is a mail port); they become mail ports too",
 	 NULL},
+	{"dns-ports", 0, CLI_PORTS, 0, 0, 0, NULL, NULL, CLI_FIELD(dns_ports), CLI_AL, CLI_ENGINE,
+	 CLI_SEC_TRAFFIC, "LIST",
+	 "ports whose DNS answers (UDP and TCP) tell MX,\n"
+	 "TLSA and MTA-STS facts (default %D)",
+	 NULL},
+	{"no-dns", 0, CLI_FLAG, 0, 0, 0, NULL, NULL, CLI_FIELD(no_dns), CLI_AL, CLI_ENGINE,
+	 CLI_SEC_TRAFFIC, NULL, "do not read DNS in the capture", NULL},
+	{"dns-data", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(dns_data), CLI_AL,
+	 CLI_ENGINE | CLI_ROLE_PATH, CLI_SEC_TRAFFIC, "FILE",
+	 "DNS records to use (dig +dnssec output or JSON\n"
+	 "Lines; docs/dns.md)",
+	 NULL},
+	{"mta-sts-policies", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(mta_sts_policies), CLI_AL,
+	 CLI_ENGINE | CLI_ROLE_PATH, CLI_SEC_TRAFFIC, "DIR",
+	 "fetched MTA-STS policy files, one per domain,\n"
+	 "named by the domain (docs/dns.md)",
+	 NULL},
 	{"bpf", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(bpf), CLI_AL, CLI_ENGINE,
 	 CLI_SEC_TRAFFIC, "EXPR", "read only packets matching this BPF filter",
 	 "capture only what also matches EXPR"},
@@ -248,6 +267,11 @@ static const struct cli_opt cli_opts[] = {
 	 CLI_AL, CLI_ENGINE, CLI_SEC_LIMITS, "BYTES",
 	 "reassembly buffers of all connections\n"
 	 "together (default %D)",
+	 NULL},
+	{"max-dns-memory", 0, CLI_SIZE, 65536, 0, 0, NULL, NULL, CLI_FIELD(cfg.dnsv.max_bytes),
+	 CLI_AL, CLI_ENGINE, CLI_SEC_LIMITS, "BYTES",
+	 "DNS answers kept from the capture (default %D);\n"
+	 "the oldest are dropped past it",
 	 NULL},
 	{"max-servers", 0, CLI_UINT, 1, 1u << 26, 1, NULL, NULL, CLI_FIELD(agg.max_servers), CLI_AL,
 	 CLI_DETECT, CLI_SEC_LIMITS, "N",
@@ -505,6 +529,7 @@ static enum cli_status cli_finish_capture(struct cli_analyze *a, unsigned cmd, F
 	uint8_t tls_default[8192] = {0};
 	char msg[256];
 	if (cli_parse_ports(a->ports, a->cfg.mail_ports, msg, sizeof(msg)) ||
+	    (!a->no_dns && cli_parse_ports(a->dns_ports, a->cfg.dns_ports, msg, sizeof(msg))) ||
 	    (a->tls_ports && cli_parse_ports(a->tls_ports, a->cfg.tls_ports, msg, sizeof(msg))) ||
 	    cli_parse_ports(CLI_DEFAULT_TLS_PORTS, tls_default, msg, sizeof(msg))) {
 		fprintf(err, "smtptls: %s\n", msg);

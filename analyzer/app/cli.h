@@ -21,6 +21,8 @@
 
 #define CLI_DEFAULT_PORTS	    "25,587,465"
 #define CLI_DEFAULT_TLS_PORTS	    "465"
+#define CLI_DEFAULT_DNS_PORTS	    "53"
+#define CLI_DEFAULT_MAX_DNS_MEMORY  (64u << 20)
 #define CLI_DEFAULT_MAX_FLOWS	    20000u
 #define CLI_DEFAULT_MAX_BUFFER	    (256u * 1024u)
 #define CLI_DEFAULT_MAX_REASSEMBLY  (128ull * 1024u * 1024u)
@@ -39,8 +41,11 @@ struct cli_analyze {
 	const char *sessions; /* NULL, "-" or a path */
 	const char *stats;
 	const char *bpf;
-	const char *ports;     /* mail ports (default CLI_DEFAULT_PORTS) */
-	const char *tls_ports; /* more implicit-TLS ports, or NULL */
+	const char *ports;	      /* mail ports (default CLI_DEFAULT_PORTS) */
+	const char *tls_ports;	      /* more implicit-TLS ports, or NULL */
+	const char *dns_ports;	      /* DNS ports (default CLI_DEFAULT_DNS_PORTS), or "none" */
+	const char *dns_data;	      /* --dns-data FILE, or NULL */
+	const char *mta_sts_policies; /* --mta-sts-policies DIR, or NULL */
 	char **inputs;
 	int ninputs;
 	int quiet;
@@ -58,6 +63,7 @@ struct cli_analyze {
 	const char *dump;    /* binary record dump (--dump), or NULL */
 	int records_in;	     /* the inputs are record dumps, not captures */
 	int no_sandbox;	     /* --no-sandbox: no seccomp filter */
+	int no_dns;	     /* --no-dns: DNS in the capture is not read */
 	uint8_t alert_min;   /* lowest severity alerted */
 	/* live mode */
 	const char *iface;

@@ -132,6 +132,29 @@ static enum dec_result dec_tcp(struct frame f, struct pkt *out, struct dec_stats
 	return DEC_TCP;
 }
 
+/* A UDP datagram: still counted as not TCP (the counter means just that),
+ * and handed up for the DNS path. A header cut or inconsistent with the IP
+ * length gives nothing to hand up. */
+static enum dec_result dec_udp(struct frame f, struct pkt *out, struct dec_stats *st)
+{
+	st->c[DEC_C_NOT_TCP]++;
+	struct cur *c = &f.c;
+	if (cur_left(c) < 8 || f.wire < 8)
+		return DEC_SKIP;
+	out->sport = cur_be16(c);
+	out->dport = cur_be16(c);
+	uint32_t ulen = cur_be16(c);
+	cur_skip(c, 2); /* checksum */
+	if (ulen < 8 || ulen > f.wire)
+		return DEC_SKIP;
+	out->proto = 17;
+	out->paylen = ulen - 8;
+	size_t have = cur_left(c);
+	out->caplen = have < out->paylen ? (uint32_t)have : out->paylen;
+	out->payload = out->caplen ? cur_peek(c, out->caplen) : NULL;
+	return DEC_UDP;
+}
+
 static enum dec_result dec_ipv4(struct frame f, struct pkt *out, struct dec_stats *st)
 {
 	struct cur *c = &f.c;
@@ -161,13 +184,13 @@ static enum dec_result dec_ipv4(struct frame f, struct pkt *out, struct dec_stat
 		return dec_count(st, DEC_C_IPV4_TRUNCATED);
 	if (frag & 0x3fff) /* MF set or a non-zero offset */
 		return dec_count(st, DEC_C_IPV4_FRAGMENT);
-	if (proto != 6)
+	if (proto != 6 && proto != 17)
 		return dec_count(st, DEC_C_NOT_TCP);
 	struct frame t = dec_rest(&f);
 	t.wire = total - hlen; /* trims Ethernet padding */
 	if (t.c.len > t.wire)
 		t.c.len = t.wire;
-	return dec_tcp(t, out, st);
+	return proto == 17 ? dec_udp(t, out, st) : dec_tcp(t, out, st);
 }
 
 static int dec_ipv6_ext_is_skippable(uint8_t nh)
@@ -199,7 +222,7 @@ static enum dec_result dec_ipv6(struct frame f, struct pkt *out, struct dec_stat
 		if (i == DEC_MAX_EXT)
 			return dec_count(st, DEC_C_IPV6_INVALID);
 		uint32_t elen;
-		if (nh == 6)
+		if (nh == 6 || nh == 17)
 			break;
 		if (dec_ipv6_ext_is_skippable(nh) || nh == 44 || nh == 51) {
 			const uint8_t *h = cur_peek(c, 2);
@@ -239,7 +262,7 @@ static enum dec_result dec_ipv6(struct frame f, struct pkt *out, struct dec_stat
 	t.wire = plen - used;
 	if (t.c.len > t.wire)
 		t.c.len = t.wire;
-	return dec_tcp(t, out, st);
+	return nh == 17 ? dec_udp(t, out, st) : dec_tcp(t, out, st);
 }
 
 /* Dispatches on the version nibble (raw IP links, MPLS payloads). */

@@ -23,7 +23,7 @@ enum dec_counter {
 	DEC_C_IPV6_TRUNCATED,	 /* IPv6 header or extension header cut */
 	DEC_C_IPV6_INVALID,	 /* bad version, payload length or header chain */
 	DEC_C_IPV6_FRAGMENT,	 /* fragments are counted, not reassembled */
-	DEC_C_NOT_TCP,		 /* UDP, ICMP, ... (not an error) */
+	DEC_C_NOT_TCP,		 /* UDP, ICMP, ... (not an error; UDP is also handed up) */
 	DEC_C_TCP_TRUNCATED,	 /* TCP header cut by the snap length */
 	DEC_C_TCP_INVALID,	 /* data offset < 5 or beyond the IP payload */
 	DEC_C_PAYLOAD_TRUNCATED, /* TCP payload partly cut by the snap length */
@@ -43,9 +43,11 @@ enum {
 	DEC_TCP_ACK = 0x10,
 };
 
-/* One decoded TCP segment. payload points into the caller's frame. */
+/* One decoded TCP segment (or UDP datagram: proto 17, flags, seq and ack
+ * zero). payload points into the caller's frame. */
 struct pkt {
 	uint8_t family; /* 4 or 6 */
+	uint8_t proto;	/* 0 for TCP (the default), 17 for UDP */
 	uint8_t flags;	/* DEC_TCP_* */
 	uint16_t sport;
 	uint16_t dport;
@@ -62,6 +64,7 @@ enum dec_result {
 	DEC_TCP = 0,  /* *out holds a TCP segment */
 	DEC_SKIP = 1, /* valid but not TCP over IP: counted, nothing to do */
 	DEC_BAD = 2,  /* truncated or invalid: counted */
+	DEC_UDP = 3,  /* *out holds a UDP datagram (counted as not_tcp too) */
 };
 
 /* Decodes one frame of libpcap link type `dlt` (a DLT_* value).

@@ -18,8 +18,10 @@
  * says its state itself.
  *
  * Memory is bounded: every entry is charged to the view, and past
- * cfg.max_bytes the entries that expire soonest go first (counted). Nothing
- * here reads a clock; no global state.
+ * cfg.max_bytes the entries from the capture refreshed longest ago go first
+ * (counted); given data is never dropped. Entries past their TTL and linger
+ * are swept once a minute of capture time. Nothing here reads a clock; no
+ * global state.
  *
  * Ownership: dnsview_new() allocates through the caller's struct mem, which
  * must outlive the view; dnsview_free() releases everything. A view belongs
@@ -120,6 +122,12 @@ enum dnsv_state dnsview_txt(const struct dnsview *v, const char *name, const cha
 
 /* The MTA-STS policy given for domain, or NULL. */
 const struct mtasts_policy *dnsview_policy(const struct dnsview *v, const char *domain);
+
+/* Makes base (given data, loaded once for the run and read-only from then
+ * on) the view's fallback: a question the capture did not answer is asked
+ * of base. base is borrowed; several views (one per engine thread) may share
+ * it, since queries only read. */
+void dnsview_set_base(struct dnsview *v, const struct dnsview *base);
 
 /* Whether the view holds anything at all (then connections get dns facts). */
 int dnsview_empty(const struct dnsview *v);

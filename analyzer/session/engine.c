@@ -4,6 +4,72 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/session/dane.h"
+
+/* ---- the DNS path: messages feed the view ---- */
+
+static void eng_dns_rr(void *ctx, const struct dns_msg *m, const struct dns_rr *rr)
+{
+	struct engine *e = ctx;
+	dnsview_rr(e->dns, e->now_us, m, rr);
+}
+
+static void eng_dns_msg(void *ctx, const struct dns_msg *m)
+{
+	struct engine *e = ctx;
+	dnsview_message(e->dns, e->now_us, m);
+}
+
+static void eng_dns_stream_init(struct engine *e, struct dns_stream *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->rr = eng_dns_rr;
+	s->msg = eng_dns_msg;
+	s->ctx = e;
+}
+
+/* Adds what a stream counted to the run's DNS statistics and clears it. */
+static void eng_dns_fold(struct engine *e, struct dns_stream *s)
+{
+	struct eng_dns_stats *d = &e->dns_stats;
+	d->messages += s->events[DNS_EV_MESSAGE];
+	d->malformed += s->events[DNS_EV_MALFORMED];
+	d->tcp_gaps += s->events[DNS_EV_GAP];
+	for (int i = 0; i < DNS_E_COUNT; i++)
+		d->errors[i] += s->errors[i];
+	memset(s->events, 0, sizeof(s->events));
+	memset(s->errors, 0, sizeof(s->errors));
+}
+
+static size_t eng_dns_data(void *ctx, int dir, const uint8_t *p, size_t n)
+{
+	struct dns_stream *s = ctx;
+	struct dissect_result r = dns_tcp_feed(&s[dir], p, n);
+	if (dissect_violation(&r, n))
+		return n;
+	return r.status == DISSECT_NEED_MORE ? r.consumed : n;
+}
+
+static void eng_dns_gap(void *ctx, int dir, uint64_t n)
+{
+	struct dns_stream *s = ctx;
+	dns_tcp_gap(&s[dir], n);
+}
+
+static const struct rsm_ops eng_dns_ops = {eng_dns_data, eng_dns_gap};
+
+/* One UDP datagram on a DNS port. */
+static void eng_dns_udp(struct engine *e, const struct pkt *p)
+{
+	e->dns_stats.udp_datagrams++;
+	if (p->caplen < p->paylen) {
+		e->dns_stats.udp_truncated++;
+		return;
+	}
+	dns_udp(&e->dns_udp, p->payload, p->caplen);
+	eng_dns_fold(e, &e->dns_udp);
+}
+
 int eng_init(struct engine *e, const struct eng_cfg *cfg)
 {
 	memset(e, 0, sizeof(*e));
@@ -14,6 +80,10 @@ int eng_init(struct engine *e, const struct eng_cfg *cfg)
 	/* The CA file was checked when the options were read; a failure here is
 	 * lack of memory, and certificates then go unanalysed. */
 	e->x509 = x509_ctx_new(&cfg->x509, err, sizeof(err));
+	/* Without memory for the view, connections simply get no DNS facts. */
+	e->dns = dnsview_new(&cfg->dnsv, &e->mem);
+	dnsview_set_base(e->dns, cfg->dns_given);
+	eng_dns_stream_init(e, &e->dns_udp);
 	return flow_table_init(&e->flows, &e->mem, cfg->max_flows);
 }
 
@@ -30,6 +100,10 @@ int eng_add_sink(struct engine *e, void (*record)(void *ctx, const struct rec *r
 static struct rsm_sink eng_rsm_sink(struct engine *e, struct flow *f, int dir)
 {
 	struct rsm_sink s = {sess_ops(), &f->sess, dir, &e->rsm, &e->budget, &e->mem};
+	if (f->dns) {
+		s.ops = &eng_dns_ops;
+		s.ctx = f->dns;
+	}
 	return s;
 }
 
@@ -40,9 +114,8 @@ static void eng_fill_ep(struct rec_ep *r, const struct flow *f, int side)
 	r->port = f->ep[side].port;
 }
 
-/* Ends a connection: flushes both directions, emits the record, frees it. */
 /* The record of a flow as it stands (at its end, or provisionally). */
-static void eng_build_rec(struct flow *f, struct rec *r, enum rec_end end)
+static void eng_build_rec(const struct engine *e, struct flow *f, struct rec *r, enum rec_end end)
 {
 	memset(r, 0, sizeof(*r));
 	r->ts_us = f->first_us;
@@ -71,17 +144,37 @@ static void eng_build_rec(struct flow *f, struct rec *r, enum rec_end end)
 		      (f->rst_seen || (f->dir[0].fin_seen && f->dir[1].fin_seen));
 	r->alerted = f->sess.alerted;
 	sess_finish(&f->sess, r);
+	dane_annotate(e->dns, r);
+}
+
+/* Ends a DNS-over-TCP connection: what it read is in the view already. */
+static void eng_finish_dns(struct engine *e, struct flow *f)
+{
+	struct rsm_sink s[2] = {eng_rsm_sink(e, f, 0), eng_rsm_sink(e, f, 1)};
+	rsm_flush(&f->dir[0], &s[0]);
+	rsm_flush(&f->dir[1], &s[1]);
+	eng_dns_fold(e, &f->dns[0]);
+	eng_dns_fold(e, &f->dns[1]);
+	rsm_dir_free(&f->dir[0], &s[0]);
+	rsm_dir_free(&f->dir[1], &s[1]);
+	mem_free(&e->mem, f->dns, 2 * sizeof(*f->dns));
+	f->dns = NULL;
+	flow_remove(&e->flows, f);
 }
 
 /* Ends a connection: flushes both directions, emits the record, frees it. */
 static void eng_finish(struct engine *e, struct flow *f, enum rec_end end)
 {
+	if (f->dns) {
+		eng_finish_dns(e, f);
+		return;
+	}
 	struct rsm_sink s[2] = {eng_rsm_sink(e, f, 0), eng_rsm_sink(e, f, 1)};
 	rsm_flush(&f->dir[0], &s[0]);
 	rsm_flush(&f->dir[1], &s[1]);
 
 	struct rec r;
-	eng_build_rec(f, &r, end);
+	eng_build_rec(e, f, &r, end);
 	for (int i = 0; i < e->nsinks; i++)
 		e->sinks[i].record(e->sinks[i].ctx, &r);
 
@@ -138,8 +231,9 @@ static int eng_evict(struct engine *e)
 }
 
 /* Who is the client of a connection first seen with packet p: the sender of a
- * SYN, the receiver of a SYN-ACK, else the side not on a mail port. */
-static int eng_sender_is_client(const struct engine *e, const struct pkt *p, int *from_syn)
+ * SYN, the receiver of a SYN-ACK, else the side not on a service port (of
+ * the bitmap ports). */
+static int eng_sender_is_client(const uint8_t *ports, const struct pkt *p, int *from_syn)
 {
 	*from_syn = 1;
 	if ((p->flags & (DEC_TCP_SYN | DEC_TCP_ACK)) == DEC_TCP_SYN)
@@ -147,17 +241,19 @@ static int eng_sender_is_client(const struct engine *e, const struct pkt *p, int
 	if ((p->flags & (DEC_TCP_SYN | DEC_TCP_ACK)) == (DEC_TCP_SYN | DEC_TCP_ACK))
 		return 0;
 	*from_syn = 0;
-	int d_mail = eng_port_in(e->cfg->mail_ports, p->dport);
-	int s_mail = eng_port_in(e->cfg->mail_ports, p->sport);
+	int d_mail = eng_port_in(ports, p->dport);
+	int s_mail = eng_port_in(ports, p->sport);
 	if (d_mail != s_mail)
 		return d_mail;
 	return p->dport <= p->sport; /* both or neither: the lower port serves */
 }
 
-static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t ts, int *dir)
+static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t ts, int *dir,
+				 int dns)
 {
 	int from_syn;
-	int is_client = eng_sender_is_client(e, p, &from_syn);
+	int is_client =
+		eng_sender_is_client(dns ? e->cfg->dns_ports : e->cfg->mail_ports, p, &from_syn);
 	struct flow *f = flow_create(&e->flows, p, is_client, ts);
 	if (!f && e->flows.count >= e->flows.max && eng_evict(e))
 		f = flow_create(&e->flows, p, is_client, ts);
@@ -166,6 +262,19 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 		return NULL;
 	}
 	f->roles_from_syn = (uint8_t)from_syn;
+	*dir = is_client ? FLOW_C2S : FLOW_S2C;
+	if (dns) {
+		f->dns = mem_calloc(&e->mem, 2 * sizeof(*f->dns));
+		if (!f->dns) {
+			flow_remove(&e->flows, f);
+			e->health.flow_alloc_failed++;
+			return NULL;
+		}
+		eng_dns_stream_init(e, &f->dns[0]);
+		eng_dns_stream_init(e, &f->dns[1]);
+		e->dns_stats.tcp_connections++;
+		return f;
+	}
 	f->implicit_tls = (uint8_t)eng_port_in(e->cfg->tls_ports, f->ep[FLOW_S2C].port);
 	sess_init(&f->sess, &e->cfg->sess, &e->mem, f->implicit_tls);
 	f->sess.x509 = e->x509;
@@ -174,7 +283,6 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 	f->sess.server_key[17] = (uint8_t)f->ep[FLOW_S2C].port;
 	f->sess.tap = e->tap;
 	f->sess.id = f->seqno;
-	*dir = is_client ? FLOW_C2S : FLOW_S2C;
 	return f;
 }
 
@@ -196,12 +304,22 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 
 	struct pkt p;
 	memset(&p, 0, sizeof(p));
-	if (dec_packet(dlt, data, caplen, wirelen, &p, &h->decode) != DEC_TCP)
+	enum dec_result dr = dec_packet(dlt, data, caplen, wirelen, &p, &h->decode);
+	int dns =
+		eng_port_in(e->cfg->dns_ports, p.sport) || eng_port_in(e->cfg->dns_ports, p.dport);
+	if (dr == DEC_UDP && dns && e->dns)
+		eng_dns_udp(e, &p);
+	if (dr != DEC_TCP)
 		return;
 	h->tcp_packets++;
-	if (!eng_port_in(e->cfg->mail_ports, p.sport) && !eng_port_in(e->cfg->mail_ports, p.dport))
+	int mail = eng_port_in(e->cfg->mail_ports, p.sport) ||
+		   eng_port_in(e->cfg->mail_ports, p.dport);
+	if (!mail && !(dns && e->dns))
 		return;
-	h->mail_packets++;
+	if (mail) {
+		h->mail_packets++;
+		dns = 0; /* a mail port wins */
+	}
 
 	eng_expire(e);
 
@@ -213,7 +331,7 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 		eng_finish(e, f, f->list == FLOW_CLOSING ? eng_close_reason(f) : REC_END_REUSED);
 		f = NULL;
 	}
-	if (!f && !(f = eng_new_flow(e, &p, ts, &dir)))
+	if (!f && !(f = eng_new_flow(e, &p, ts, &dir, dns)))
 		return;
 
 	f->packets[dir]++;
@@ -248,11 +366,11 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 		struct rsm_sink so = eng_rsm_sink(e, f, !dir);
 		rsm_ack(o, &so, p.ack);
 	}
-	if (e->event.provisional && p.paylen && (was_active || sess_active(&f->sess))) {
+	if (e->event.provisional && p.paylen && !f->dns && (was_active || sess_active(&f->sess))) {
 		/* Live alerting: judge the connection as it stands, while its
 		 * dialogue and handshake are still being read. */
 		struct rec r;
-		eng_build_rec(f, &r, REC_END_EOF);
+		eng_build_rec(e, f, &r, REC_END_EOF);
 		e->event.provisional(e->event.ctx, &r, &f->sess.alerted);
 	}
 	if (p.flags & DEC_TCP_RST) {
@@ -322,4 +440,6 @@ void eng_free(struct engine *e)
 	flow_table_free(&e->flows);
 	x509_ctx_free(e->x509);
 	e->x509 = NULL;
+	dnsview_free(e->dns);
+	e->dns = NULL;
 }

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "analyzer/session/dnsview.h"
 #include "analyzer/session/flow.h"
 #include "dissectors/base/mem.h"
 #include "analyzer/net/rsm.h"
@@ -34,8 +35,24 @@ struct eng_cfg {
 	uint32_t max_buffer;	 /* reassembly bytes held per direction */
 	uint64_t max_reassembly; /* reassembly bytes held by all flows together */
 	uint64_t idle_timeout_us;
-	struct sess_cfg sess; /* dissector limits */
-	struct x509_cfg x509; /* trust anchors, certificate cache */
+	struct sess_cfg sess;		 /* dissector limits */
+	struct x509_cfg x509;		 /* trust anchors, certificate cache */
+	uint8_t dns_ports[8192];	 /* bitmap: ports whose DNS (UDP and TCP) feeds the view */
+	struct dnsv_cfg dnsv;		 /* the DNS view's limits */
+	const struct dnsview *dns_given; /* --dns-data and --mta-sts-policies, loaded
+					  * once for the run (borrowed), or NULL */
+};
+
+/* What the DNS path read (docs/dns.md): messages over UDP and TCP, the ones
+ * refused as malformed by reason, and what could not be read at all. */
+struct eng_dns_stats {
+	uint64_t udp_datagrams;	      /* UDP datagrams on a DNS port */
+	uint64_t udp_truncated;	      /* ... cut by the snap length: not read */
+	uint64_t tcp_connections;     /* TCP connections on a DNS port */
+	uint64_t messages;	      /* messages read (both transports) */
+	uint64_t malformed;	      /* messages refused */
+	uint64_t errors[DNS_E_COUNT]; /* ... by reason (dns_err_name) */
+	uint64_t tcp_gaps;	      /* TCP directions given up after lost bytes */
 };
 
 static inline int eng_port_in(const uint8_t *bitmap, uint16_t port)
@@ -68,6 +85,9 @@ struct engine {
 	int nsinks;
 	const struct sess_tap *tap; /* optional stream observer, borrowed */
 	struct x509_ctx *x509;	    /* certificate analysis (owned), NULL if it failed */
+	struct dnsview *dns;	    /* what the DNS said (owned), NULL if no memory */
+	struct dns_stream dns_udp;  /* the UDP messages' reader */
+	struct eng_dns_stats dns_stats;
 	struct {
 		/* Called after a payload packet of a connection whose SMTP
 		 * dialogue or TLS handshake is still being read, with the record

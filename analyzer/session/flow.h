@@ -19,6 +19,7 @@
 #include "dissectors/base/mem.h"
 #include "analyzer/net/rsm.h"
 #include "analyzer/session/sess.h"
+#include "dissectors/proto/dns.h"
 
 enum flow_dir { FLOW_C2S = 0, FLOW_S2C = 1 };
 
@@ -50,7 +51,8 @@ struct flow {
 	uint64_t bytes[2];	    /* TCP payload bytes on the wire, per sender */
 	uint64_t seqno;		    /* creation order, for stable output */
 	struct rsm_dir dir[2];	    /* per sender */
-	struct sess sess;
+	struct sess sess;	    /* a mail connection's (unused for DNS) */
+	struct dns_stream *dns;	    /* DNS over TCP: its two directions (owned), else NULL */
 };
 
 struct flow_table {

@@ -394,3 +394,30 @@ int8_t cert_check_name(X509 *leaf, const char *name)
 	int r = X509_check_host(leaf, name, n, 0, NULL);
 	return (int8_t)(r == 1 ? 1 : r == 0 ? 0 : -1);
 }
+
+int cert_dane_digests(X509 *x, struct cert_dane_cert *out)
+{
+	unsigned int l1 = 0, l2 = 0, l3 = 0, l4 = 0;
+	unsigned char *spki = NULL;
+	memset(out, 0, sizeof(*out));
+	if (!x)
+		return 0;
+	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+	int ok = n > 0 && X509_digest(x, EVP_sha256(), out->cert_sha256, &l1) && l1 == 32 &&
+		 X509_digest(x, EVP_sha512(), out->cert_sha512, &l2) && l2 == 64 &&
+		 EVP_Digest(spki, (size_t)n, out->spki_sha256, &l3, EVP_sha256(), NULL) &&
+		 l3 == 32 &&
+		 EVP_Digest(spki, (size_t)n, out->spki_sha512, &l4, EVP_sha512(), NULL) && l4 == 64;
+	OPENSSL_free(spki);
+	if (!ok) {
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	if (cert_time(X509_get0_notBefore(x), &out->not_before) != 0 ||
+	    cert_time(X509_get0_notAfter(x), &out->not_after) != 0) {
+		out->not_before = INT64_MAX; /* never valid: a DANE-TA chain through it fails */
+		out->not_after = INT64_MIN;
+	}
+	out->parsed = 1;
+	return 0;
+}

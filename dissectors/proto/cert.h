@@ -21,6 +21,27 @@ enum cert_name_src { CERT_NAME_NONE, CERT_NAME_SNI, CERT_NAME_BANNER };
 /* How the facts were obtained (cert_facts.source). */
 enum cert_src { CERT_SRC_NONE, CERT_SRC_OBSERVED, CERT_SRC_INFERRED };
 
+/* The certificates of a chain whose DANE digests are kept (leaf first). */
+#define CERT_DANE_MAX 4
+
+/* What a TLSA record (RFC 6698 §2.1) is compared with, for one certificate
+ * of the chain: the digests of its DER (selector 0) and of its
+ * SubjectPublicKeyInfo (selector 1), and what DANE-TA(2) needs to accept the
+ * chain below a matched certificate (RFC 7672 §3.1.2). */
+struct cert_dane_cert {
+	uint8_t cert_sha256[32], cert_sha512[64];
+	uint8_t spki_sha256[32], spki_sha512[64];
+	uint8_t parsed;		       /* 0: the certificate did not parse, no digests */
+	uint8_t issued_by_next;	       /* the next certificate's subject is this one's
+				 * issuer and its key verifies this one's signature */
+	int64_t not_before, not_after; /* seconds since the epoch, UTC */
+};
+
+struct cert_dane {
+	uint8_t n; /* certificates described (the chain's first CERT_DANE_MAX) */
+	struct cert_dane_cert c[CERT_DANE_MAX];
+};
+
 /* The facts of one connection's certificate: plain values, fixed size, copied
  * into the connection record. Strings are NUL-terminated, printable and valid
  * UTF-8, truncated to their buffer. sha256 is "" exactly when the leaf could
@@ -52,6 +73,7 @@ struct cert_facts {
 	char hostname_checked[256];  /* the name checked, "" if none */
 	uint8_t hostname_source;     /* enum cert_name_src */
 	int8_t hostname_match;	     /* 1, 0, or -1 when no name could be checked */
+	struct cert_dane dane;	     /* what TLSA records are compared with */
 };
 
 /* Writes s to dst (size cap, NUL-terminated): valid UTF-8 is kept, control
@@ -68,6 +90,11 @@ int cert_time(const ASN1_TIME *t, int64_t *out);
  * chain_length (chain_n) and every leaf field are set; hostname_match is -1
  * and validation, expired and the host-name fields are left empty. */
 void cert_leaf_facts(X509 *x, uint8_t chain_n, struct cert_facts *f);
+
+/* The DANE digests and validity window of x (NULL: one that did not parse,
+ * out->parsed = 0); issued_by_next is the caller's. Returns 0, or -1 when a
+ * digest could not be computed (out->parsed = 0). */
+int cert_dane_digests(X509 *x, struct cert_dane_cert *out);
 
 /* Checks name against the leaf: 1 match, 0 no match, -1 nothing checked
  * (no leaf, empty name). An address literal ("192.0.2.1", "[192.0.2.1]",

@@ -379,6 +379,23 @@ static int x509_chain_key(struct x509_ctx *c, const struct tls_chain *ch, size_t
 	return 0;
 }
 
+/* The DANE digests of the chain's first certificates, and which of them
+ * the next one issued (name and signature). */
+static void x509_dane(X509 *const *certs, size_t n, struct cert_dane *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->n = (uint8_t)(n < CERT_DANE_MAX ? n : CERT_DANE_MAX);
+	for (size_t i = 0; i < d->n; i++) {
+		cert_dane_digests(certs[i], &d->c[i]);
+		if (i + 1 < n && certs[i] && certs[i + 1]) {
+			EVP_PKEY *k = X509_get0_pubkey(certs[i + 1]);
+			d->c[i].issued_by_next =
+				(uint8_t)(X509_check_issued(certs[i + 1], certs[i]) == X509_V_OK &&
+					  k && X509_verify(certs[i], k) == 1);
+		}
+	}
+}
+
 static void x509_entry_from_chain(struct x509_ctx *c, struct x509_entry *e,
 				  const struct tls_chain *ch, size_t n)
 {
@@ -387,6 +404,7 @@ static void x509_entry_from_chain(struct x509_ctx *c, struct x509_entry *e,
 	for (size_t i = 0; i < n; i++)
 		certs[i] = x509_parse(c, ch->der[i], ch->len[i]);
 	cert_leaf_facts(certs[0], (uint8_t)n, &e->base);
+	x509_dane(certs, n, &e->base.dane);
 	x509_verify(c, certs, n, &e->v);
 	e->v.chain_n = (uint8_t)n;
 	e->leaf = certs[0];
@@ -400,6 +418,7 @@ static void x509_entry_from_leaf(struct x509_ctx *c, struct x509_entry *e,
 {
 	e->leaf = x509_parse(c, s->der, s->len);
 	cert_leaf_facts(e->leaf, s->v.chain_n, &e->base);
+	x509_dane(&e->leaf, 1, &e->base.dane); /* the leaf alone is remembered */
 	e->v = s->v;
 }
 
@@ -694,5 +713,13 @@ void x509_infer(struct x509_ctx *c, const uint8_t server_key[18], uint64_t ts_us
 		e = x509_cache_put(c, s->chain_key, &tmp);
 	}
 	x509_judge(e, ts_us, name, src, CERT_SRC_INFERRED, out);
+	/* Only the leaf is remembered: the chain's DANE digests, which a
+	 * cached entry may still hold, are left out so that the facts never
+	 * depend on the cache. */
+	if (out->dane.n > 1) {
+		memset(&out->dane.c[1], 0, sizeof(out->dane.c) - sizeof(out->dane.c[0]));
+		out->dane.n = 1;
+		out->dane.c[0].issued_by_next = 0;
+	}
 	ERR_clear_error();
 }

@@ -45,7 +45,15 @@
 	X(AUTH_IN_PLAINTEXT, "auth_in_plaintext", HIGH, \
 	  "AUTH before TLS: the credentials crossed the network in clear") \
 	X(WEAK_TLS, "weak_tls", MEDIUM, \
-	  "an old TLS version, or a weak or insecure cipher suite")
+	  "an old TLS version, or a weak or insecure cipher suite") \
+	X(DANE_MISMATCH, "dane_mismatch", HIGH, \
+	  "the certificate chain matches none of the MX host's secure TLSA records") \
+	X(DANE_DOWNGRADE, "dane_downgrade", HIGH, \
+	  "no TLS to an MX host with secure TLSA records: a DANE sender would have refused") \
+	X(MTA_STS_VIOLATION, "mta_sts_violation", HIGH, \
+	  "plain text or an invalid certificate to an MX host of an MTA-STS domain") \
+	X(DNSSEC_BOGUS_TLSA, "dnssec_bogus_tlsa", MEDIUM, \
+	  "the validating resolver failed the MX host's TLSA lookup (bogus DNSSEC)")
 /* clang-format on */
 
 enum rec_severity { REC_SEV_INFO = 0, REC_SEV_LOW, REC_SEV_MEDIUM, REC_SEV_HIGH };

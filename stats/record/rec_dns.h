@@ -18,6 +18,12 @@
 #define REC_DNS_MAX_DOMAINS 4
 #define REC_DNS_MAX_TLSA    8
 
+/* What is known of the TLSA records (the view's enum dnsv_state). */
+enum rec_tlsa_state { REC_TLSA_UNSEEN = 0, REC_TLSA_PRESENT, REC_TLSA_ABSENT, REC_TLSA_FAILED };
+
+/* Their DNSSEC state (the view's enum dnsv_sec). */
+enum rec_dnssec { REC_DNSSEC_INSECURE = 0, REC_DNSSEC_SECURE, REC_DNSSEC_BOGUS };
+
 /* Where the MX host name came from. */
 enum rec_mx_src {
 	REC_MX_NONE = 0, /* not known */
@@ -65,8 +71,8 @@ struct rec_dns {
 	uint8_t ndomains;
 	char domains[REC_DNS_MAX_DOMAINS][DNS_NAME_MAX]; /* candidate recipient domains */
 	/* TLSA at _25._tcp.<mx_host> */
-	uint8_t tlsa_state; /* enum dnsv_state (analyzer/session/dnsview.h) */
-	uint8_t tlsa_sec;   /* enum dnsv_sec */
+	uint8_t tlsa_state; /* enum rec_tlsa_state */
+	uint8_t tlsa_sec;   /* enum rec_dnssec */
 	uint8_t tlsa_given; /* from --dns-data rather than from the capture */
 	uint8_t ntlsa;
 	struct dns_tlsa tlsa[REC_DNS_MAX_TLSA];
@@ -90,5 +96,7 @@ const char *rec_dane_name(enum rec_dane d);
 const char *rec_sts_name(enum rec_sts s);
 const char *rec_sts_why_name(enum rec_sts_why w);
 const char *rec_mx_src_name(enum rec_mx_src s);
+const char *rec_tlsa_state_name(enum rec_tlsa_state s);
+const char *rec_dnssec_name(enum rec_dnssec s);
 
 #endif

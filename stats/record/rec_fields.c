@@ -148,6 +148,8 @@ static void rec_f_head(const struct rec *r, rec_field_fn fn, void *ctx)
 	else
 		rec_f_emit(fn, ctx, "tls", REC_F_NULL, 0);
 	rec_cert_fields(&r->cert, "cert", fn, ctx);
+	if (r->dns.present)
+		rec_dns_fields(&r->dns, "dns", fn, ctx);
 }
 
 static void rec_f_anomalies(const struct rec *r, const struct rec_verdict *v, rec_field_fn fn,

@@ -72,6 +72,9 @@ void rec_fields(const struct rec *r, const struct rec_verdict *v, unsigned parts
 void rec_tls_fields(const struct tls_facts *f, const char *key, rec_field_fn fn, void *ctx);
 void rec_cert_fields(const struct cert_facts *f, const char *key, rec_field_fn fn, void *ctx);
 
+/* The record's "dns" object (rec_dns.c), listed only when d->present. */
+void rec_dns_fields(const struct rec_dns *d, const char *key, rec_field_fn fn, void *ctx);
+
 /* Small helpers for the lists. */
 static inline void rec_f_emit(rec_field_fn fn, void *ctx, const char *key, enum rec_field_kind kind,
 			      int64_t i)

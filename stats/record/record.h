@@ -14,6 +14,7 @@
 #include "dissectors/proto/tls.h"
 #include "dissectors/proto/x509.h"
 #include "stats/record/anomalies.h"
+#include "stats/record/rec_dns.h"
 
 #define REC_SCHEMA_VERSION 2
 
@@ -95,6 +96,7 @@ struct rec {
 	uint8_t tls_valid; /* TLS was seen: tls holds its facts */
 	struct tls_facts tls;
 	struct cert_facts cert; /* present == 0: no certificate seen or inferred */
+	struct rec_dns dns;	/* present == 0: the run has no DNS data */
 	uint8_t nanomalies;
 	struct rec_anomaly anomalies[REC_MAX_ANOMALIES];
 	uint32_t alerted; /* anomaly types already alerted while the connection ran */

@@ -206,6 +206,42 @@ static void anom_per_connection(const struct rec *r, struct rec_verdict *vd)
 	}
 }
 
+/* What the DNS facts of the record show (docs/dns.md). */
+static void anom_dns(const struct rec *r, struct rec_verdict *vd)
+{
+	const struct rec_dns *d = &r->dns;
+	char det[120];
+	if (!d->present || !d->mx_host[0])
+		return;
+	int no_tls = r->encryption == REC_ENC_PLAINTEXT ||
+		     r->encryption == REC_ENC_STARTTLS_REFUSED ||
+		     r->encryption == REC_ENC_STARTTLS_FAILED;
+	if (d->dane == REC_DANE_MISMATCH) {
+		snprintf(det, sizeof(det), "%s certificate matches no TLSA record of %.60s",
+			 d->dane_cert_inferred ? "inferred" : "observed", d->mx_host);
+		rec_verdict_add(vd, REC_A_DANE_MISMATCH, det);
+	} else if (no_tls && (d->dane == REC_DANE_MATCH || d->dane == REC_DANE_NO_TLS ||
+			      d->dane == REC_DANE_UNKNOWN || d->dane == REC_DANE_UNUSABLE)) {
+		/* secure TLSA records, usable or not, make TLS mandatory
+		 * (RFC 7672 §2.2) */
+		snprintf(det, sizeof(det), "%s to %.60s, which has secure TLSA records",
+			 rec_enc_name((enum rec_enc)r->encryption), d->mx_host);
+		rec_verdict_add(vd, REC_A_DANE_DOWNGRADE, det);
+	}
+	if (d->tlsa_state == REC_TLSA_FAILED) {
+		snprintf(det, sizeof(det), "TLSA lookup of %.60s failed (SERVFAIL)", d->mx_host);
+		rec_verdict_add(vd, REC_A_DNSSEC_BOGUS_TLSA, det);
+	}
+	if (d->sts == REC_STS_FAIL) {
+		int enforce = d->sts_policy.mode == MTASTS_MODE_ENFORCE;
+		snprintf(det, sizeof(det), "%s: %.50s (policy of %.40s in %s mode)",
+			 rec_sts_why_name((enum rec_sts_why)d->sts_why), d->mx_host, d->sts_domain,
+			 mtasts_mode_name((enum mtasts_mode)d->sts_policy.mode));
+		rec_verdict_add_as(vd, REC_A_MTA_STS_VIOLATION,
+				   enforce ? REC_SEV_HIGH : REC_SEV_LOW, det);
+	}
+}
+
 static void anom_cross(struct rec_anomaly *x)
 {
 	if (x)
@@ -386,6 +422,7 @@ void anom_judge(struct anom *a, const struct rec *r, struct rec_verdict *vd)
 {
 	rec_verdict_init(vd, r);
 	anom_per_connection(r, vd);
+	anom_dns(r, vd);
 	anom_cross_connection(a, r, vd, 1);
 }
 
@@ -393,5 +430,6 @@ void anom_judge_provisional(struct anom *a, const struct rec *r, struct rec_verd
 {
 	rec_verdict_init(vd, r);
 	anom_per_connection(r, vd);
+	anom_dns(r, vd);
 	anom_cross_connection(a, r, vd, 0);
 }

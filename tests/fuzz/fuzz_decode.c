@@ -9,7 +9,7 @@
  *
  * The frame is copied to a buffer of exactly caplen bytes so that a read past
  * the captured length is caught by AddressSanitizer. Checked: the result is
- * one of three, a used segment counts at most that the snap length cut it and
+ * one of four (a UDP datagram is counted as not TCP and handed up), a used segment counts at most that the snap length cut it and
  * a refused packet exactly one counter (malformed iff DEC_BAD), and the
  * payload lies inside the frame.
  */
@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		counted += st.c[c];
 		FUZZ_CHECK(dec_counter_name((enum dec_counter)c) != NULL);
 	}
-	FUZZ_CHECK(r == DEC_TCP || r == DEC_SKIP || r == DEC_BAD);
+	FUZZ_CHECK(r == DEC_TCP || r == DEC_UDP || r == DEC_SKIP || r == DEC_BAD);
 	FUZZ_CHECK(dec_link_supported(dlt) == (dlt != 147));
 	if (r == DEC_TCP) {
 		/* A used segment may count only that its payload, or its TCP
@@ -81,6 +81,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(pk.payload >= frame);
 			FUZZ_CHECK((size_t)(pk.payload - frame) + pk.caplen <= caplen);
 			/* Touch every payload byte: out of bounds would be reported. */
+			volatile uint8_t sum = 0;
+			for (uint32_t i = 0; i < pk.caplen; i++)
+				sum = (uint8_t)(sum + pk.payload[i]);
+		}
+	} else if (r == DEC_UDP) {
+		/* counted as not TCP, handed up whole or cut by the snap length */
+		FUZZ_CHECK(counted == 1 && st.c[DEC_C_NOT_TCP] == 1);
+		FUZZ_CHECK(pk.proto == 17);
+		FUZZ_CHECK(pk.family == 4 || pk.family == 6);
+		FUZZ_CHECK(pk.caplen <= pk.paylen);
+		if (pk.caplen) {
+			FUZZ_CHECK(pk.payload != NULL && pk.payload >= frame);
+			FUZZ_CHECK((size_t)(pk.payload - frame) + pk.caplen <= caplen);
 			volatile uint8_t sum = 0;
 			for (uint32_t i = 0; i < pk.caplen; i++)
 				sum = (uint8_t)(sum + pk.payload[i]);

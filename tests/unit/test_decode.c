@@ -31,7 +31,7 @@ static enum dec_result decode(int dlt, const struct pb *f, size_t caplen, struct
 	memcpy(copy, f->b, caplen);
 	memset(out, 0, sizeof(*out));
 	enum dec_result r = dec_packet(dlt, copy, (uint32_t)caplen, (uint32_t)f->n, out, st);
-	if (r == DEC_TCP && out->caplen) {
+	if ((r == DEC_TCP || r == DEC_UDP) && out->caplen) {
 		/* the payload must lie inside the captured bytes */
 		assert_true(out->payload >= copy && out->payload + out->caplen <= copy + caplen);
 		out->payload = f->b + (out->payload - copy);
@@ -298,13 +298,27 @@ static void test_ipv6_extension_headers(void **state)
 	assert_int_equal(decode(DLT_EN10MB, &f, f.n, &p, &st), DEC_BAD);
 	assert_int_equal(st.c[DEC_C_IPV6_INVALID], 1);
 
-	/* UDP is skipped */
+	/* UDP is counted as not TCP and handed up (the DNS path) */
+	memset(&f, 0, sizeof(f));
+	pb_eth(&f, 0x86dd);
+	pb_ipv6(&f, A6, B6, 11, 17);
+	pb_bytes(&f, "\0\x35\x9c\x40\0\x0b\0\0abc", 11);
+	assert_int_equal(decode(DLT_EN10MB, &f, f.n, &p, &st), DEC_UDP);
+	assert_int_equal(st.c[DEC_C_NOT_TCP], 1);
+	assert_int_equal(p.proto, 17);
+	assert_int_equal(p.sport, 53);
+	assert_int_equal(p.dport, 40000);
+	assert_int_equal(p.paylen, 3);
+	assert_int_equal(p.caplen, 3);
+	assert_memory_equal(p.payload, "abc", 3);
+
+	/* a UDP length past the IP payload hands nothing up */
 	memset(&f, 0, sizeof(f));
 	pb_eth(&f, 0x86dd);
 	pb_ipv6(&f, A6, B6, 8, 17);
-	pb_bytes(&f, "\0\x35\0\x35\0\x08\0\0", 8);
+	pb_bytes(&f, "\0\x35\0\x35\0\x20\0\0", 8);
 	assert_int_equal(decode(DLT_EN10MB, &f, f.n, &p, &st), DEC_SKIP);
-	assert_int_equal(st.c[DEC_C_NOT_TCP], 1);
+	assert_int_equal(st.c[DEC_C_NOT_TCP], 2);
 }
 
 static void test_invalid_headers(void **state)
