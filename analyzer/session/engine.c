@@ -31,7 +31,7 @@ static void eng_dns_stream_init(struct engine *e, struct dns_stream *s)
 /* Adds what a stream counted to the run's DNS statistics and clears it. */
 static void eng_dns_fold(struct engine *e, struct dns_stream *s)
 {
-	struct eng_dns_stats *d = &e->dns_stats;
+	struct eng_dns_health *d = &e->health.dns;
 	d->messages += s->events[DNS_EV_MESSAGE];
 	d->malformed += s->events[DNS_EV_MALFORMED];
 	d->tcp_gaps += s->events[DNS_EV_GAP];
@@ -56,14 +56,26 @@ static void eng_dns_gap(void *ctx, int dir, uint64_t n)
 	dns_tcp_gap(&s[dir], n);
 }
 
+/* The view's counters, as health counters (each input's engine view is the
+ * run's only one, so they are copied, not added). */
+static void eng_dns_view_health(struct engine *e)
+{
+	struct dnsv_counters c;
+	dnsview_counters(e->dns, &c);
+	e->health.dns.answers = c.answers;
+	e->health.dns.expired = c.expired;
+	e->health.dns.dropped_memory = c.dropped_memory;
+	e->health.dns.peak_bytes = c.peak_bytes;
+}
+
 static const struct rsm_ops eng_dns_ops = {eng_dns_data, eng_dns_gap};
 
 /* One UDP datagram on a DNS port. */
 static void eng_dns_udp(struct engine *e, const struct pkt *p)
 {
-	e->dns_stats.udp_datagrams++;
+	e->health.dns.udp_datagrams++;
 	if (p->caplen < p->paylen) {
-		e->dns_stats.udp_truncated++;
+		e->health.dns.udp_truncated++;
 		return;
 	}
 	dns_udp(&e->dns_udp, p->payload, p->caplen);
@@ -272,7 +284,7 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 		}
 		eng_dns_stream_init(e, &f->dns[0]);
 		eng_dns_stream_init(e, &f->dns[1]);
-		e->dns_stats.tcp_connections++;
+		e->health.dns.tcp_connections++;
 		return f;
 	}
 	f->implicit_tls = (uint8_t)eng_port_in(e->cfg->tls_ports, f->ep[FLOW_S2C].port);
@@ -431,6 +443,7 @@ void eng_end_input(struct engine *e)
 	free(all);
 done:
 	e->health.rsm_refused_bytes = e->budget.refused;
+	eng_dns_view_health(e);
 	e->now_us = 0; /* the next input has a clock of its own */
 }
 

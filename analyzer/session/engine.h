@@ -43,18 +43,6 @@ struct eng_cfg {
 					  * once for the run (borrowed), or NULL */
 };
 
-/* What the DNS path read (docs/dns.md): messages over UDP and TCP, the ones
- * refused as malformed by reason, and what could not be read at all. */
-struct eng_dns_stats {
-	uint64_t udp_datagrams;	      /* UDP datagrams on a DNS port */
-	uint64_t udp_truncated;	      /* ... cut by the snap length: not read */
-	uint64_t tcp_connections;     /* TCP connections on a DNS port */
-	uint64_t messages;	      /* messages read (both transports) */
-	uint64_t malformed;	      /* messages refused */
-	uint64_t errors[DNS_E_COUNT]; /* ... by reason (dns_err_name) */
-	uint64_t tcp_gaps;	      /* TCP directions given up after lost bytes */
-};
-
 static inline int eng_port_in(const uint8_t *bitmap, uint16_t port)
 {
 	return (bitmap[port >> 3] >> (port & 7)) & 1;
@@ -87,7 +75,6 @@ struct engine {
 	struct x509_ctx *x509;	    /* certificate analysis (owned), NULL if it failed */
 	struct dnsview *dns;	    /* what the DNS said (owned), NULL if no memory */
 	struct dns_stream dns_udp;  /* the UDP messages' reader */
-	struct eng_dns_stats dns_stats;
 	struct {
 		/* Called after a payload packet of a connection whose SMTP
 		 * dialogue or TLS handshake is still being read, with the record

@@ -30,6 +30,22 @@ static const struct {
 	 ENG_HEALTH_SUM},
 	{"health.reassembly.peak_bytes", offsetof(struct eng_health, rsm_peak_bytes),
 	 ENG_HEALTH_MAX},
+#define ENG_DNS(f, how)                                                                            \
+	{                                                                                          \
+		"health.dns." #f, offsetof(struct eng_health, dns.f), how                          \
+	}
+	ENG_DNS(udp_datagrams, ENG_HEALTH_SUM),
+	ENG_DNS(udp_truncated, ENG_HEALTH_SUM),
+	ENG_DNS(tcp_connections, ENG_HEALTH_SUM),
+	ENG_DNS(messages, ENG_HEALTH_SUM),
+	ENG_DNS(malformed, ENG_HEALTH_SUM),
+	{"", offsetof(struct eng_health, dns.errors), ENG_HEALTH_SUM}, /* by reason */
+	ENG_DNS(tcp_gaps, ENG_HEALTH_SUM),
+	ENG_DNS(answers, ENG_HEALTH_SUM),
+	ENG_DNS(expired, ENG_HEALTH_SUM),
+	ENG_DNS(dropped_memory, ENG_HEALTH_SUM),
+	ENG_DNS(peak_bytes, ENG_HEALTH_MAX),
+#undef ENG_DNS
 };
 
 #define ENG_HEALTH_NFIELDS (sizeof(eng_health_fields) / sizeof(eng_health_fields[0]))
@@ -53,9 +69,17 @@ void eng_health_visit(struct eng_health *h,
 {
 	char name[96];
 	for (size_t i = 0; i < ENG_HEALTH_NFIELDS; i++) {
-		if (eng_health_fields[i].name) {
+		if (eng_health_fields[i].name && eng_health_fields[i].name[0]) {
 			fn(ctx, eng_health_fields[i].name,
 			   eng_health_at(h, eng_health_fields[i].offset), eng_health_fields[i].how);
+			continue;
+		}
+		if (eng_health_fields[i].name) {
+			for (int e = 1; e < DNS_E_COUNT; e++) {
+				snprintf(name, sizeof(name), "health.dns.malformed_by.%s",
+					 dns_err_name((enum dns_err)e));
+				fn(ctx, name, &h->dns.errors[e], ENG_HEALTH_SUM);
+			}
 			continue;
 		}
 		for (int c = 0; c < DEC_C_COUNT; c++) {
@@ -87,6 +111,11 @@ void eng_health_add(struct eng_health *into, const struct eng_health *from)
 {
 	for (size_t i = 0; i < ENG_HEALTH_NFIELDS; i++) {
 		size_t off = eng_health_fields[i].offset;
+		if (eng_health_fields[i].name && !eng_health_fields[i].name[0]) {
+			for (int e = 0; e < DNS_E_COUNT; e++)
+				into->dns.errors[e] += from->dns.errors[e];
+			continue;
+		}
 		if (eng_health_fields[i].name) {
 			eng_health_merge(eng_health_at(into, off), eng_health_get(from, off),
 					 eng_health_fields[i].how);
@@ -95,4 +124,10 @@ void eng_health_add(struct eng_health *into, const struct eng_health *from)
 		for (int c = 0; c < DEC_C_COUNT; c++)
 			into->decode.c[c] += from->decode.c[c];
 	}
+}
+
+int eng_health_has_dns(const struct eng_health *h)
+{
+	static const struct eng_dns_health zero;
+	return memcmp(&h->dns, &zero, sizeof(zero)) != 0;
 }

@@ -16,6 +16,24 @@
 #include <stdint.h>
 
 #include "analyzer/net/decode.h"
+#include "dissectors/proto/dns.h"
+
+/* What the DNS path read (docs/dns.md): messages over UDP and TCP, the ones
+ * refused as malformed by reason, and what the DNS view kept and dropped. In
+ * the snapshot under health.dns, which is left out when every counter is 0. */
+struct eng_dns_health {
+	uint64_t udp_datagrams;	      /* UDP datagrams on a DNS port */
+	uint64_t udp_truncated;	      /* ... cut by the snap length: not read */
+	uint64_t tcp_connections;     /* TCP connections on a DNS port */
+	uint64_t messages;	      /* messages read (both transports) */
+	uint64_t malformed;	      /* messages refused */
+	uint64_t errors[DNS_E_COUNT]; /* ... by reason (dns_err_name; [0] unused) */
+	uint64_t tcp_gaps;	      /* TCP directions given up after lost bytes */
+	uint64_t answers;	      /* records the view took */
+	uint64_t expired;	      /* ... dropped after their TTL */
+	uint64_t dropped_memory;      /* ... dropped for --max-dns-memory */
+	uint64_t peak_bytes;	      /* most bytes the view held (merged by max) */
+};
 
 struct eng_health {
 	uint64_t files;		    /* input files read (fully or partly) */
@@ -32,7 +50,12 @@ struct eng_health {
 	uint64_t flow_alloc_failed; /* packets dropped: no memory for a new flow */
 	uint64_t rsm_refused_bytes; /* bytes not buffered: a reassembly limit */
 	uint64_t rsm_peak_bytes;    /* most bytes buffered at once (merged by max) */
+	struct eng_dns_health dns;
 };
+
+/* Whether any DNS counter is non-zero (the snapshot's health.dns is left out
+ * otherwise). */
+int eng_health_has_dns(const struct eng_health *h);
 
 /* How two values of a counter merge. */
 enum eng_health_merge {

@@ -586,6 +586,10 @@ json_t *agg_to_json(const struct agg *a)
 	json_object_set_new(root, "version", json_integer(AGG_SNAPSHOT_VERSION));
 	agg_visit((struct agg *)(uintptr_t)a, agg_json_fn, root);
 	agg_visit_maps((struct agg *)(uintptr_t)a, agg_json_map, root);
+	/* A run that saw no DNS has no health.dns: its snapshot is what it was
+	 * before DNS was read (absent counters read back as 0). */
+	if (!eng_health_has_dns(&a->health))
+		json_object_del(json_object_get(root, "health"), "dns");
 	char ts[32];
 	json_t *span = json_object_get(root, "span");
 	if (a->health.first_us) {
