@@ -674,6 +674,14 @@ static void test_rdata(void **state)
 	assert_int_equal(c->rr[0].u.tlsa.len, 2);
 	assert_int_equal(c->rr[0].u.tlsa.data[1], 0xbb);
 	assert_int_equal(c->rr[0].u.tlsa.bad_length, 1);
+	/* matching type 0 with no data at all: the SHA-512 of nothing, unusable */
+	static const uint8_t full[] = {3, 0, 0};
+	assert_int_equal(one_rr(DNS_T_TLSA, 3, full, 3, c, &m), DNS_OK);
+	assert_int_equal(c->rr[0].u.tlsa.full_digest, 1);
+	assert_int_equal(c->rr[0].u.tlsa.len, 64);
+	assert_int_equal(c->rr[0].u.tlsa.bad_length, 1);
+	assert_int_equal(c->rr[0].u.tlsa.data[0], 0xcf); /* SHA-512("") = cf83e135... */
+	assert_int_equal(c->rr[0].u.tlsa.data[63], 0x3e);
 	/* RRSIG: the 18 bytes before the signer */
 	uint8_t sig[18] = {0, 52};
 	assert_int_equal(one_rr(DNS_T_RRSIG, 17, sig, 17, c, &m), DNS_E_RDATA);
