@@ -333,7 +333,10 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 		dns = 0; /* a mail port wins */
 	}
 
-	eng_expire(e);
+	/* Only mail packets move expiry along, as before DNS was read: a
+	 * connection's end must not depend on the DNS traffic around it. */
+	if (!dns)
+		eng_expire(e);
 
 	int dir = 0;
 	struct flow *f = flow_lookup(&e->flows, &p, &dir);
