@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define DNSV_BUCKETS	    4096u	  /* power of two */
+#define DNSV_BUCKETS_MIN    1024u /* power of two; the tables double as entries grow */
+#define DNSV_BUCKETS_MAX    (1u << 22)
 #define DNSV_DEFAULT_MAX    (64ull << 20) /* bytes */
 #define DNSV_DEFAULT_LINGER 3600000000ull /* one hour, microseconds */
 #define DNSV_NEG_TTL	    300u	  /* seconds a denial or failure is kept */
@@ -47,9 +48,10 @@ struct dnsv_pol {
 struct dnsview {
 	struct dnsv_cfg cfg;
 	struct mem *mem;
-	const struct dnsview *base; /* given data shared by the run, or NULL */
-	struct dnsv_ent *names[DNSV_BUCKETS];
-	struct dnsv_ent *rev[DNSV_BUCKETS];
+	const struct dnsview *base;	  /* given data shared by the run, or NULL */
+	struct dnsv_ent **names;	  /* nbuckets chains by owner name */
+	struct dnsv_ent **rev;		  /* nbuckets chains by reverse key */
+	uint32_t nbuckets;		  /* power of two */
 	struct dnsv_ent *oldest, *newest; /* capture entries, refresh order */
 	struct dnsv_pol *pols;
 	uint64_t entries;
@@ -115,6 +117,15 @@ struct dnsview *dnsview_new(const struct dnsv_cfg *cfg, struct mem *mem)
 		v->cfg.max_bytes = DNSV_DEFAULT_MAX;
 	if (!v->cfg.linger_us)
 		v->cfg.linger_us = DNSV_DEFAULT_LINGER;
+	v->nbuckets = DNSV_BUCKETS_MIN;
+	v->names = mem_calloc(mem, (size_t)v->nbuckets * sizeof(*v->names));
+	v->rev = mem_calloc(mem, (size_t)v->nbuckets * sizeof(*v->rev));
+	if (!v->names || !v->rev) {
+		mem_free(mem, v->names, (size_t)v->nbuckets * sizeof(*v->names));
+		mem_free(mem, v->rev, (size_t)v->nbuckets * sizeof(*v->rev));
+		mem_free(mem, v, sizeof(*v));
+		return NULL;
+	}
 	return v;
 }
 
@@ -129,9 +140,9 @@ static void dnsv_unlink_chain(struct dnsv_ent **head, struct dnsv_ent *e, int re
 
 static void dnsv_drop(struct dnsview *v, struct dnsv_ent *e)
 {
-	dnsv_unlink_chain(&v->names[e->hash & (DNSV_BUCKETS - 1)], e, 0);
+	dnsv_unlink_chain(&v->names[e->hash & (v->nbuckets - 1)], e, 0);
 	if (e->in_rev)
-		dnsv_unlink_chain(&v->rev[e->rhash & (DNSV_BUCKETS - 1)], e, 1);
+		dnsv_unlink_chain(&v->rev[e->rhash & (v->nbuckets - 1)], e, 1);
 	if (!e->given) {
 		if (e->prev)
 			e->prev->next = e->next;
@@ -151,9 +162,11 @@ void dnsview_free(struct dnsview *v)
 {
 	if (!v)
 		return;
-	for (uint32_t i = 0; i < DNSV_BUCKETS; i++)
+	for (uint32_t i = 0; v->names && i < v->nbuckets; i++)
 		while (v->names[i])
 			dnsv_drop(v, v->names[i]);
+	mem_free(v->mem, v->names, (size_t)v->nbuckets * sizeof(*v->names));
+	mem_free(v->mem, v->rev, (size_t)v->nbuckets * sizeof(*v->rev));
 	while (v->pols) {
 		struct dnsv_pol *p = v->pols;
 		v->pols = p->next;
@@ -195,6 +208,49 @@ static void dnsv_touch(struct dnsview *v, struct dnsv_ent *e)
 	v->newest = e;
 }
 
+/* Moves the chains of old (n buckets) into new (2n buckets), each chain
+ * keeping its order: an old chain splits into two new ones. */
+static void dnsv_rehash(struct dnsv_ent **old, struct dnsv_ent **new, uint32_t n, int rev)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct dnsv_ent **tail[2] = {&new[i], &new[i + n]};
+		struct dnsv_ent *e = old[i];
+		while (e) {
+			struct dnsv_ent *next = rev ? e->rnext : e->hnext;
+			int hi = ((rev ? e->rhash : e->hash) & n) != 0;
+			*tail[hi] = e;
+			tail[hi] = rev ? &e->rnext : &e->hnext;
+			e = next;
+		}
+		*tail[0] = NULL;
+		*tail[1] = NULL;
+	}
+}
+
+/* Doubles the tables when they hold twice as many entries as buckets; when
+ * no memory can be had, the chains just grow longer. */
+static void dnsv_grow(struct dnsview *v)
+{
+	uint32_t n = v->nbuckets;
+	if (v->entries < 2u * (uint64_t)n || n >= DNSV_BUCKETS_MAX)
+		return;
+	size_t sz = (size_t)n * 2 * sizeof(struct dnsv_ent *);
+	struct dnsv_ent **names = mem_calloc(v->mem, sz);
+	struct dnsv_ent **rev = mem_calloc(v->mem, sz);
+	if (!names || !rev) {
+		mem_free(v->mem, names, sz);
+		mem_free(v->mem, rev, sz);
+		return;
+	}
+	dnsv_rehash(v->names, names, n, 0);
+	dnsv_rehash(v->rev, rev, n, 1);
+	mem_free(v->mem, v->names, (size_t)n * sizeof(*v->names));
+	mem_free(v->mem, v->rev, (size_t)n * sizeof(*v->rev));
+	v->names = names;
+	v->rev = rev;
+	v->nbuckets = n * 2;
+}
+
 /* Whether e holds the same data as the new entry t (strings apart from t). */
 static int dnsv_same(const struct dnsv_ent *e, uint32_t h, const char *name,
 		     const struct dnsv_ent *t, const char *s2, size_t len2)
@@ -215,7 +271,8 @@ static int dnsv_insert(struct dnsview *v, const struct dnsv_ent *tmp, const char
 		       const char *s2, size_t len2)
 {
 	uint32_t h = dnsv_name_hash(name);
-	struct dnsv_ent **b = &v->names[h & (DNSV_BUCKETS - 1)];
+	dnsv_grow(v);
+	struct dnsv_ent **b = &v->names[h & (v->nbuckets - 1)];
 	for (struct dnsv_ent *e = *b; e; e = e->hnext) {
 		if (dnsv_same(e, h, name, tmp, s2, len2)) {
 			if (tmp->expires_us > e->expires_us)
@@ -251,7 +308,7 @@ static int dnsv_insert(struct dnsview *v, const struct dnsv_ent *tmp, const char
 		tail = &(*tail)->hnext;
 	*tail = e;
 	if (e->state == DNSV_PRESENT && dnsv_rev_hash(e, &e->rhash)) {
-		struct dnsv_ent **r = &v->rev[e->rhash & (DNSV_BUCKETS - 1)];
+		struct dnsv_ent **r = &v->rev[e->rhash & (v->nbuckets - 1)];
 		e->rnext = *r;
 		*r = e;
 		e->in_rev = 1;
@@ -333,7 +390,7 @@ static void dnsv_apply_sigs(struct dnsview *v, uint64_t seq)
 {
 	for (int i = 0; i < v->nsigs; i++) {
 		uint32_t h = v->sigs[i].hash;
-		for (struct dnsv_ent *e = v->names[h & (DNSV_BUCKETS - 1)]; e; e = e->hnext)
+		for (struct dnsv_ent *e = v->names[h & (v->nbuckets - 1)]; e; e = e->hnext)
 			if (e->hash == h && e->type == v->sigs[i].type && e->msgseq == seq &&
 			    e->sec == DNSV_SEC_INSECURE)
 				e->sec = DNSV_SEC_SECURE;
@@ -346,7 +403,7 @@ static void dnsv_apply_sigs(struct dnsview *v, uint64_t seq)
 static int dnsv_answered(const struct dnsview *v, const struct dns_msg *m, uint64_t seq)
 {
 	uint32_t h = dnsv_name_hash(m->qname);
-	for (const struct dnsv_ent *e = v->names[h & (DNSV_BUCKETS - 1)]; e; e = e->hnext)
+	for (const struct dnsv_ent *e = v->names[h & (v->nbuckets - 1)]; e; e = e->hnext)
 		if (e->hash == h && (e->type == m->qtype || e->type == DNS_T_CNAME) &&
 		    e->msgseq == seq && e->state == DNSV_PRESENT && !strcmp(e->str, m->qname))
 			return 1;
@@ -443,7 +500,7 @@ static int dnsv_answer(const struct dnsview *v, const char *name, uint16_t type,
 	uint32_t h = dnsv_name_hash(name);
 	uint64_t best = 0;
 	int given = 0;
-	const struct dnsv_ent *head = v->names[h & (DNSV_BUCKETS - 1)];
+	const struct dnsv_ent *head = v->names[h & (v->nbuckets - 1)];
 	for (const struct dnsv_ent *e = head; e; e = e->hnext) {
 		if (e->hash != h || e->type != type || strcmp(e->str, name) ||
 		    !dnsv_valid(e, at_us))
@@ -485,7 +542,7 @@ static int dnsv_reverse(const struct dnsview *v, uint32_t h, uint16_t type, cons
 			const char *s2, uint64_t at_us, char out[][DNS_NAME_MAX], int max)
 {
 	int n = 0;
-	for (const struct dnsv_ent *e = v->rev[h & (DNSV_BUCKETS - 1)]; e; e = e->rnext) {
+	for (const struct dnsv_ent *e = v->rev[h & (v->nbuckets - 1)]; e; e = e->rnext) {
 		if (e->rhash != h || e->type != type || !dnsv_valid(e, at_us))
 			continue;
 		if (addr && memcmp(e->d.addr, addr, type == DNS_T_A ? 4 : 16))

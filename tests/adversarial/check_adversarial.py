@@ -55,6 +55,8 @@ RSS_LIMIT = {
     "snaplen": 32 * MIB,
     "giant_record": 32 * MIB,
     "unknown_blocks": 32 * MIB,
+    "dns_flood": 112 * MIB,  # the DNS view at its default cap of 64 MiB
+    "dns_flood/max-dns-memory": 40 * MIB,
 }
 # A sanitizer build: redzones around every allocation, shadow memory, and
 # the allocator's quarantine of freed blocks (kept small by ASAN_OPTIONS
@@ -488,6 +490,34 @@ class Checker:
                 errors.append("health.timestamps_backwards is %d, expected at least %d" %
                               (tb, man["attack"]["jumps_at_least"]))
             return "timestamps_backwards=%d" % tb
+
+        self.simple(d, man, fn)
+
+    def case_dns_flood(self, d, man):
+        att = man["attack"]
+
+        def fn(spec, r, errors):
+            dns = (r.stats or {}).get("health", {}).get("dns", {})
+            want = {"messages": att["messages"], "tcp_connections": 1,
+                    "malformed": sum(att["malformed"].values())}
+            for k, v in want.items():
+                if dns.get(k) != v:
+                    errors.append("health.dns.%s is %r, expected %d" % (k, dns.get(k), v))
+            by = dns.get("malformed_by", {})
+            for k, v in att["malformed"].items():
+                if by.get(k) != v:
+                    errors.append("health.dns.malformed_by.%s is %r, expected %d" %
+                                  (k, by.get(k), v))
+            if dns.get("answers", 0) < att["answers"]:
+                errors.append("health.dns.answers %r < %d" % (dns.get("answers"), att["answers"]))
+            if dns.get("peak_bytes", 0) > spec["dns_cap"]:
+                errors.append("health.dns.peak_bytes %d over the cap %d" %
+                              (dns["peak_bytes"], spec["dns_cap"]))
+            if dns.get("dropped_memory", 0) == 0:
+                errors.append("health.dns.dropped_memory is 0: the flood did not reach the cap")
+            return "dns messages=%s malformed=%s dropped=%s peak=%.1fMiB" % (
+                dns.get("messages"), dns.get("malformed"), dns.get("dropped_memory"),
+                dns.get("peak_bytes", 0) / 1048576)
 
         self.simple(d, man, fn)
 

@@ -33,7 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wirelib import (  # noqa: E402
     ACK, Conn, ETH, HDR_LEN, MSS, Normals, PSH, RST, SERVER, SYN, Writer, client_hello,
     der_cert, der_int, der_seq, drain, finish_case, hs, ip4, ipstr, mixed, plain_script,
-    server_hello12, starttls_script, tls_record, tls_records, vec24, vec8)
+    server_hello12, starttls_script, tls_record, tls_records, vec24, vec8, dns_name,
+    dns_response)
 
 # --------------------------------------------------------------------------
 # the cases
@@ -632,6 +633,75 @@ def case_bad_files(d, scale, rnd):
     return man
 
 
+def dns_malformed(kind, i):
+    """One malformed response of each kind the DNS dissector must refuse."""
+    if kind == "pointer_loop":  # the answer's name points at itself
+        m = dns_response(i & 0xFFFF, "loop.example", 1, [])
+        m = m[:6] + b"\0\1" + m[8:]
+        return m + struct.pack(">H", 0xC000 | len(m)) + struct.pack(">HHIH", 1, 1, 60, 4) + b"\0" * 4
+    if kind == "trunc":  # an RDLENGTH past the end, or 65 535 answers claimed
+        if i % 2:
+            return dns_response(i & 0xFFFF, "short.example", 1, [], counts=(1, 65535, 0, 0))
+        m = dns_response(i & 0xFFFF, "long.example", 1, [(b"\xc0\x0c", 1, 60, b"\1\2\3\4")])
+        return m[:-6] + b"\xff\xff" + m[-4:]
+    if kind == "name_too_long":  # five labels of 63 bytes: 321 bytes on the wire
+        name = ".".join(["x" * 63] * 5)
+        return dns_response(i & 0xFFFF, name, 1, [])
+    raise ValueError(kind)
+
+
+def case_dns_flood(d, scale, rnd):
+    """DNS answers by the million: distinct names the view must keep under
+    its cap, malformed messages of every kind, and a DNS-over-TCP connection
+    whose messages straddle segments."""
+    n = 1000000 if scale == "full" else 200000
+    per_msg = 10
+    path = os.path.join(d, "dns_flood.pcap")
+    w = Writer(path)
+    nm = Normals(w, rnd)
+    resolver, client = ip4("198.51.100.53"), ip4("203.0.113.53")
+    kinds = ("pointer_loop", "trunc", "name_too_long")
+    bad = {k: 0 for k in kinds}
+    tcp = {"messages": 0}
+
+    def unit(i):
+        answers = []
+        for j in range(per_msg):
+            k = i * per_msg + j
+            answers.append((dns_name("h%d.flood.example" % k), 1, 86400,
+                            bytes((10, (k >> 16) & 255, (k >> 8) & 255, k & 255))))
+        w.udp(resolver, client, 53, 1024 + (i & 0x7FFF),
+              dns_response(i & 0xFFFF, "flood.example", 1, answers))
+        if i % 100 == 50:
+            kind = kinds[(i // 100) % 3]
+            bad[kind] += 1
+            w.udp(resolver, client, 53, 1024 + (i & 0x7FFF), dns_malformed(kind, i))
+        if i == n // per_msg // 3:
+            # DNS over TCP: ten TLSA answers in one stream, cut every 7 bytes
+            conn = Conn(w, client, 40053, sip=resolver, sport=53, cisn=rnd.getrandbits(32),
+                        sisn=rnd.getrandbits(32))
+            conn.handshake()
+            stream = b""
+            for q in range(10):
+                data = bytes(rnd.getrandbits(8) for _ in range(32))
+                m = dns_response(q, "_25._tcp.mx%d.flood.example" % q, 52,
+                                 [(b"\xc0\x0c", 52, 3600, b"\3\1\1" + data)], flags=0x81A0)
+                stream += struct.pack(">H", len(m)) + m
+                tcp["messages"] += 1
+            conn.s(stream, mss=7)
+            conn.close()
+
+    mixed(w, nm, n // per_msg, unit, 20)
+    w.close()
+    return finish_case(d, "dns_flood", ["dns_flood.pcap"], nm,
+                       {"answers": n, "messages": n // per_msg + tcp["messages"],
+                        "malformed": bad, "tcp_messages": tcp["messages"]}, [
+        {"name": "dns_flood", "args": [], "dns_cap": 64 << 20},
+        {"name": "dns_flood/max-dns-memory", "args": ["--max-dns-memory", "4M"],
+         "dns_cap": 4 << 20},
+    ])
+
+
 CASES = {
     "syn_flood": case_syn_flood,
     "tiny_conns": case_tiny_conns,
@@ -643,6 +713,7 @@ CASES = {
     "seq_wrap": case_seq_wrap,
     "ts_backwards": case_ts_backwards,
     "bad_files": case_bad_files,
+    "dns_flood": case_dns_flood,
 }
 
 

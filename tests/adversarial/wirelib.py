@@ -23,6 +23,8 @@ SYN, FIN, RST, PSH, ACK = 0x02, 0x01, 0x04, 0x08, 0x10
 HDR = struct.Struct(">IIII14sBBHHHBBH4s4sHHIIBBHHH")
 HDR_LEN = HDR.size - 16  # frame bytes before the payload
 FRAME = struct.Struct(">14sBBHHHBBH4s4sHHIIBBHHH")
+# pcap record header + Ethernet + IPv4 + UDP
+UDP_HDR = struct.Struct(">IIII14sBBHHHBBH4s4sHHHH")
 
 
 def ip4(s):
@@ -71,6 +73,17 @@ class Writer:
                                sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 0x50, flags,
                                65535, 0, 0) + payload
             self._epb(t, frame)
+        self.packets += 1
+        self.now += 10
+
+    def udp(self, src, dst, sport, dport, payload):
+        """One UDP datagram over IPv4 (classic pcap only)."""
+        n = 14 + 20 + 8 + len(payload)
+        t = self.now
+        self.f.write(UDP_HDR.pack(t // 1000000, t % 1000000, n, n, ETH, 0x45, 0, 28 + len(payload),
+                                  1, 0x4000, 64, 17, 0, src, dst, sport, dport, 8 + len(payload),
+                                  0))
+        self.f.write(payload)
         self.packets += 1
         self.now += 10
 
@@ -459,3 +472,26 @@ def finish_case(d, name, files, normals, attack, runs):
     with open(os.path.join(d, "manifest.json"), "w") as f:
         json.dump(man, f, indent=1)
     return man
+
+
+# --------------------------------------------------------------------------
+# DNS messages (RFC 1035 §4.1)
+
+
+def dns_name(name):
+    out = b""
+    for label in name.split("."):
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def dns_response(qid, qname, qtype, answers, flags=0x8180, counts=None):
+    """A response: header, one question, and answers given as (name bytes,
+    type, ttl, rdata) with the name already encoded (a pointer or labels).
+    counts overrides (qd, an, ns, ar)."""
+    qd, an, ns, ar = counts or (1, len(answers), 0, 0)
+    msg = struct.pack(">HHHHHH", qid, flags, qd, an, ns, ar)
+    msg += dns_name(qname) + struct.pack(">HH", qtype, 1)
+    for name, rtype, ttl, rdata in answers:
+        msg += name + struct.pack(">HHIH", rtype, 1, ttl, len(rdata)) + rdata
+    return msg
