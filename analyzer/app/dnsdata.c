@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -151,9 +152,13 @@ static int read_dns_file(struct dnsdata_parse *p, const char *path)
 	return 0;
 }
 
+/* By name without case, then with case: the order of the domains, and
+ * names of the same domain side by side. */
 static int str_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	int c = strcasecmp(x, y);
+	return c ? c : strcmp(x, y);
 }
 
 /* One policy file, DIR/<domain>. */
@@ -164,9 +169,12 @@ static int read_policy(struct dnsdata_parse *p, const char *dir, const char *ent
 	uint8_t *buf = NULL;
 	size_t n;
 	unsigned bad;
-	snprintf(path, sizeof(path), "%s/%s", dir, entry);
 	p->file = path;
 	p->line = 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, entry) >= sizeof(path)) {
+		p->file = entry;
+		return dnsdata_perr(p, "path too long");
+	}
 	for (size_t i = 0; i < t.n; i++)
 		if (!(entry[i] == '.' || entry[i] == '-' || (entry[i] >= '0' && entry[i] <= '9') ||
 		      (entry[i] >= 'a' && entry[i] <= 'z') || (entry[i] >= 'A' && entry[i] <= 'Z')))
@@ -176,9 +184,9 @@ static int read_policy(struct dnsdata_parse *p, const char *dir, const char *ent
 	if (strchr(entry, '.') == NULL || entry[t.n - 1] == '.' ||
 	    dnsdata_name(p, &t, domain, "file name") < 0)
 		return dnsdata_perr(p, "not a domain name (a policy file is named by its domain)");
-	for (size_t i = 0; i < p->d->npols; i++)
-		if (strcmp(p->d->pols[i].domain, domain) == 0)
-			return dnsdata_perr(p, "a second policy for %s", domain);
+	/* Names differing only in case are adjacent (str_cmp). */
+	if (p->d->npols && strcmp(p->d->pols[p->d->npols - 1].domain, domain) == 0)
+		return dnsdata_perr(p, "a second policy for %s", domain);
 	if (read_file(p, path, DNSDATA_POLICY_MAX, &buf, &n) != 0)
 		return -1;
 	struct dnsdata *d = p->d;
