@@ -15,7 +15,7 @@
  * ["*."] Domain (RFC 5321), and an unknown key that has the shape of an
  * extension (name of 1-32 letters, digits, '_', '-', '.', first a letter or
  * digit; a value of visible characters) is ignored. A field other than mx
- * given twice: the first counts, the others are ignored (§3.2). An empty
+ * given twice: the first counts, the others are ignored unchecked (§3.2). An empty
  * line is not in the grammar and makes the file invalid, with one tolerance:
  * empty lines after the last field are ignored.
  */
@@ -102,6 +102,12 @@ struct policy_seen {
 static const char *policy_field(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
 				struct mtasts_policy *out, struct policy_seen *seen)
 {
+	/* §3.2: "If any non-repeated field -- i.e., all fields excepting
+	 * "mx" -- is duplicated, all entries except for the first SHALL be
+	 * ignored": a repeated one is not even checked. */
+	if ((eq(key, klen, "version") && seen->version) || (eq(key, klen, "mode") && seen->mode) ||
+	    (eq(key, klen, "max_age") && seen->max_age))
+		return NULL;
 	if (eq(key, klen, "version")) {
 		if (!eq(val, vlen, "STSv1"))
 			return "version is not STSv1";
@@ -116,8 +122,7 @@ static const char *policy_field(const uint8_t *key, size_t klen, const uint8_t *
 			m = MTASTS_MODE_NONE;
 		else
 			return "mode is not enforce, testing or none";
-		if (!seen->mode)
-			out->mode = m;
+		out->mode = m;
 		seen->mode = 1;
 	} else if (eq(key, klen, "max_age")) {
 		/* 1*10 DIGIT, at most 31557600 */
@@ -131,8 +136,7 @@ static const char *policy_field(const uint8_t *key, size_t klen, const uint8_t *
 		}
 		if (v > MTASTS_MAX_AGE_MAX)
 			return "max_age is over 31557600";
-		if (!seen->max_age)
-			out->max_age = (uint32_t)v;
+		out->max_age = (uint32_t)v;
 		seen->max_age = 1;
 	} else if (eq(key, klen, "mx")) {
 		int wild = vlen >= 2 && val[0] == '*' && val[1] == '.';

@@ -57,7 +57,8 @@ static void test_policy_rules(void **state)
 	unsigned line;
 	char err[64];
 	assert_int_equal(parse("max_age: 86400\nmx: MX1.Example.NET\nfoo-bar.1: a value; x=y\n"
-			       "mode: testing\nmode: enforce\nversion: STSv1\nmax_age: 5\n",
+			       "mode: testing\nmode: enforce\nversion: STSv1\nmax_age: 5\n"
+			       "mode: strict\nmax_age: forever\nversion: STSv2\n",
 			       &pol, &line, err, sizeof(err)),
 			 0);
 	assert_int_equal(pol.mode, MTASTS_MODE_TESTING);
