@@ -12,6 +12,10 @@
  * it stands in the file (RFC 4035 §5: a validated RRset comes with its
  * signatures).
  *
+ * JSON Lines (jansson, duplicate keys refused): one object a line with
+ * name, type, ttl, data, secure and rcode; "data" is read as the rdata of a
+ * dig line, so both forms give the same records (docs/dns.md).
+ *
  * Names are kept as the DNS dissector delivers them (dns.h): lower-case,
  * without the final dot, bytes other than letters, digits, '-', '_' and '*'
  * written \DDD.
