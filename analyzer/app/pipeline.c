@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/app/dnsdata.h"
 #include "stats/sinks/history.h"
 
 enum {
@@ -12,6 +13,31 @@ enum {
 	PIPELINE_GEO = 1u << 2,
 	PIPELINE_ANOM = 1u << 3,
 };
+
+/* --dns-data and --mta-sts-policies: read once, into one view that every
+ * engine of the run asks after its own (analyzer/session/dnsview.h). A bad
+ * file stops the run before it starts. */
+static int pipeline_dns_given(struct pipeline *p, FILE *err)
+{
+	struct cli_analyze *a = &p->a;
+	char why[512];
+	if (!a->dns_data && !a->mta_sts_policies)
+		return 0;
+	struct dnsdata *d = dnsdata_load(a->dns_data, a->mta_sts_policies, why, sizeof(why));
+	if (!d) {
+		fprintf(err, "smtptls: %s\n", why);
+		return -1;
+	}
+	p->dns_given = dnsview_new(NULL, &p->mem);
+	int rc = p->dns_given ? dnsdata_apply(d, p->dns_given) : -1;
+	dnsdata_free(d);
+	if (rc != 0) {
+		fprintf(err, "smtptls: out of memory for the DNS data\n");
+		return -1;
+	}
+	a->cfg.dns_given = p->dns_given;
+	return 0;
+}
 
 int pipeline_begin(struct pipeline *p, const struct cli_analyze *a, FILE *err)
 {
@@ -27,7 +53,7 @@ int pipeline_begin(struct pipeline *p, const struct cli_analyze *a, FILE *err)
 		return -1;
 	}
 	p->opened |= PIPELINE_TRUST;
-	return 0;
+	return pipeline_dns_given(p, err);
 }
 
 /* The statistics: analyze and live take the options' configuration, merge
@@ -134,6 +160,9 @@ void pipeline_close(struct pipeline *p)
 	out_abort(&p->dump);
 	jsonw_free(&p->sinks.line);
 	src_list_free(&p->files);
+	dnsview_free(p->dns_given);
+	p->dns_given = NULL;
+	p->a.cfg.dns_given = NULL;
 	if (p->opened & PIPELINE_TRUST)
 		x509_trust_free(p->a.cfg.x509.trust);
 	p->a.cfg.x509.trust = NULL;

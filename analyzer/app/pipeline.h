@@ -5,7 +5,8 @@
  * country and AS databases, the detectors with their history file, the
  * alert writer and the output files analyze writes atomically, and the
  * sinks (run.h) that tie them together. pipeline_begin() loads the trust
- * store (so that a bad CA file stops the run before it starts);
+ * store and the DNS data given with --dns-data and --mta-sts-policies (so
+ * that a bad CA or data file stops the run before it starts);
  * pipeline_open() sets up the rest that a command needs, in one order, with
  * one cleanup path; pipeline_close() releases whatever was set up, whether
  * the run went well or not.
@@ -45,7 +46,8 @@ struct pipeline {
 	struct out_file sessions, stats, alert_file, dump; /* analyze's outputs */
 	struct src_list files;				   /* the inputs, expanded */
 	struct run_sinks sinks;
-	unsigned opened; /* what pipeline_close() releases (internal bits) */
+	struct dnsview *dns_given; /* the DNS data given to the run (owned), or NULL */
+	unsigned opened;	   /* what pipeline_close() releases (internal bits) */
 };
 
 /* Copies the options into p (which is zeroed first) and loads the trust

@@ -35,8 +35,8 @@ static void eng_dns_fold(struct engine *e, struct dns_stream *s)
 	d->messages += s->events[DNS_EV_MESSAGE];
 	d->malformed += s->events[DNS_EV_MALFORMED];
 	d->tcp_gaps += s->events[DNS_EV_GAP];
-	for (int i = 0; i < DNS_E_COUNT; i++)
-		d->errors[i] += s->errors[i];
+	for (int i = 1; i < DNS_E_COUNT; i++)
+		d->errors[i - 1] += s->errors[i];
 	memset(s->events, 0, sizeof(s->events));
 	memset(s->errors, 0, sizeof(s->errors));
 }

@@ -78,7 +78,7 @@ void eng_health_visit(struct eng_health *h,
 			for (int e = 1; e < DNS_E_COUNT; e++) {
 				snprintf(name, sizeof(name), "health.dns.malformed_by.%s",
 					 dns_err_name((enum dns_err)e));
-				fn(ctx, name, &h->dns.errors[e], ENG_HEALTH_SUM);
+				fn(ctx, name, &h->dns.errors[e - 1], ENG_HEALTH_SUM);
 			}
 			continue;
 		}
@@ -112,7 +112,7 @@ void eng_health_add(struct eng_health *into, const struct eng_health *from)
 	for (size_t i = 0; i < ENG_HEALTH_NFIELDS; i++) {
 		size_t off = eng_health_fields[i].offset;
 		if (eng_health_fields[i].name && !eng_health_fields[i].name[0]) {
-			for (int e = 0; e < DNS_E_COUNT; e++)
+			for (int e = 0; e < DNS_E_COUNT - 1; e++)
 				into->dns.errors[e] += from->dns.errors[e];
 			continue;
 		}

@@ -22,17 +22,17 @@
  * refused as malformed by reason, and what the DNS view kept and dropped. In
  * the snapshot under health.dns, which is left out when every counter is 0. */
 struct eng_dns_health {
-	uint64_t udp_datagrams;	      /* UDP datagrams on a DNS port */
-	uint64_t udp_truncated;	      /* ... cut by the snap length: not read */
-	uint64_t tcp_connections;     /* TCP connections on a DNS port */
-	uint64_t messages;	      /* messages read (both transports) */
-	uint64_t malformed;	      /* messages refused */
-	uint64_t errors[DNS_E_COUNT]; /* ... by reason (dns_err_name; [0] unused) */
-	uint64_t tcp_gaps;	      /* TCP directions given up after lost bytes */
-	uint64_t answers;	      /* records the view took */
-	uint64_t expired;	      /* ... dropped after their TTL */
-	uint64_t dropped_memory;      /* ... dropped for --max-dns-memory */
-	uint64_t peak_bytes;	      /* most bytes the view held (merged by max) */
+	uint64_t udp_datagrams;		  /* UDP datagrams on a DNS port */
+	uint64_t udp_truncated;		  /* ... cut by the snap length: not read */
+	uint64_t tcp_connections;	  /* TCP connections on a DNS port */
+	uint64_t messages;		  /* messages read (both transports) */
+	uint64_t malformed;		  /* messages refused */
+	uint64_t errors[DNS_E_COUNT - 1]; /* ... by reason: [e - 1] for enum dns_err e */
+	uint64_t tcp_gaps;		  /* TCP directions given up after lost bytes */
+	uint64_t answers;		  /* records the view took */
+	uint64_t expired;		  /* ... dropped after their TTL */
+	uint64_t dropped_memory;	  /* ... dropped for --max-dns-memory */
+	uint64_t peak_bytes;		  /* most bytes the view held (merged by max) */
 };
 
 struct eng_health {

@@ -293,7 +293,7 @@ static void test_health_table(void **state)
 	eng_health_visit(&a, health_name, &h);
 	/* every uint64_t of the structure has a name */
 	assert_int_equal(h.n, sizeof(struct eng_health) / sizeof(uint64_t));
-	assert_int_equal(h.maxes, 2); /* span.last_us, reassembly.peak_bytes */
+	assert_int_equal(h.maxes, 3); /* span.last_us, reassembly.peak_bytes, dns.peak_bytes */
 	assert_int_equal(h.mins, 1);  /* span.first_us */
 	assert_string_equal(h.names[0], "span.first_us");
 	assert_string_equal(h.names[2], "health.files");
