@@ -42,7 +42,7 @@ struct live {
 	int dlt;
 	int sfd, pfd; /* the signalfd and the capture's descriptor */
 	int syslog_open;
-	char filter[2048];
+	char filter[4096];
 	struct engine *e;
 	FILE *alerts_fp; /* NULL when stdout */
 	FILE *sessions_fp;
@@ -158,23 +158,44 @@ static void live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char 
 	eng_packet(l->e, l->dlt, ts, data, h->caplen, h->len);
 }
 
-/* "tcp and (port 25 or port 587 ...)" from the mail ports, and the user's
- * filter; long port lists fall back to "tcp". */
-static void live_filter(const struct cli_analyze *a, char *buf, size_t n)
+/* "port 25 or port 587 ..." for the ports of a bitmap, written at buf + *k;
+ * 0, or -1 when there are more than 64 of them or the buffer is short. */
+static int live_ports(const uint8_t *bitmap, char *buf, size_t n, size_t *k)
 {
-	size_t k = (size_t)snprintf(buf, n, "tcp and (");
 	int count = 0;
 	for (unsigned p = 1; p < 65536; p++) {
-		if (!eng_port_in(a->cfg.mail_ports, (uint16_t)p))
+		if (!eng_port_in(bitmap, (uint16_t)p))
 			continue;
-		if (++count > 64 || k + 16 >= n) {
-			k = (size_t)snprintf(buf, n, "tcp");
-			break;
-		}
-		k += (size_t)snprintf(buf + k, n - k, "%sport %u", count > 1 ? " or " : "", p);
+		if (++count > 64 || *k + 16 >= n)
+			return -1;
+		*k += (size_t)snprintf(buf + *k, n - *k, "%sport %u", count > 1 ? " or " : "", p);
 	}
-	if (count <= 64 && k + 2 < n)
-		k += (size_t)snprintf(buf + k, n - k, ")");
+	return 0;
+}
+
+/* "tcp and (port 25 or port 587 ...)" from the mail ports, "or (tcp or udp)
+ * and (port 53)" for the DNS ports (none with --no-dns), and the user's
+ * filter; long port lists fall back to the protocol alone. */
+static void live_filter(const struct cli_analyze *a, char *buf, size_t n)
+{
+	char mail[1200], dns[1200];
+	size_t k = (size_t)snprintf(mail, sizeof(mail), "tcp and (");
+	if (live_ports(a->cfg.mail_ports, mail, sizeof(mail), &k) == 0)
+		snprintf(mail + k, sizeof(mail) - k, ")");
+	else
+		snprintf(mail, sizeof(mail), "tcp");
+	k = (size_t)snprintf(dns, sizeof(dns), "(tcp or udp) and (");
+	int have_dns = 0;
+	for (unsigned i = 0; i < sizeof(a->cfg.dns_ports); i++)
+		have_dns |= a->cfg.dns_ports[i] != 0;
+	if (live_ports(a->cfg.dns_ports, dns, sizeof(dns), &k) == 0)
+		snprintf(dns + k, sizeof(dns) - k, ")");
+	else
+		snprintf(dns, sizeof(dns), "tcp or udp");
+	if (have_dns)
+		k = (size_t)snprintf(buf, n, "((%s) or (%s))", mail, dns);
+	else
+		k = (size_t)snprintf(buf, n, "%s", mail);
 	if (a->bpf && k < n)
 		snprintf(buf + k, n - k, " and (%s)", a->bpf);
 }
