@@ -159,6 +159,8 @@ static int dane_tls_used(const struct rec *r)
 static void dane_result(const struct rec *r, struct rec_dns *d)
 {
 	d->dane_matched = -1;
+	d->dane_cert = r->cert.present;
+	d->dane_cert_inferred = r->cert.present && r->cert.source == CERT_SRC_INFERRED;
 	if (d->tlsa_state == DNSV_FAILED) {
 		d->dane = REC_DANE_BOGUS;
 		return;
@@ -182,7 +184,6 @@ static void dane_result(const struct rec *r, struct rec_dns *d)
 		d->dane = dane_tls_used(r) ? REC_DANE_UNKNOWN : REC_DANE_NO_TLS;
 		return;
 	}
-	d->dane_cert_inferred = r->cert.source == CERT_SRC_INFERRED;
 	const struct cert_dane *ch = &r->cert.dane;
 	int ta = 0;
 	for (int i = 0; i < d->ntlsa; i++) {

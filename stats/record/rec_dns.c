@@ -116,8 +116,7 @@ static void rec_dns_dane(const struct rec_dns *d, rec_field_fn fn, void *ctx)
 	} else {
 		rec_f_emit(fn, ctx, "matched", REC_F_NULL, 0);
 	}
-	int judged = d->dane == REC_DANE_MATCH || d->dane == REC_DANE_MISMATCH;
-	if (judged)
+	if (d->dane_cert)
 		rec_f_text(fn, ctx, "certificate", d->dane_cert_inferred ? "inferred" : "observed",
 			   SIZE_MAX, REC_BAD_NULL);
 	else

@@ -78,7 +78,8 @@ struct rec_dns {
 	struct dns_tlsa tlsa[REC_DNS_MAX_TLSA];
 	uint8_t dane;		     /* enum rec_dane */
 	int8_t dane_matched;	     /* index into tlsa[] of the record that matched, -1 */
-	uint8_t dane_cert_inferred;  /* the certificate judged was inferred (TLS 1.3) */
+	uint8_t dane_cert;	     /* a certificate was known (observed or inferred) */
+	uint8_t dane_cert_inferred;  /* ... and it was inferred (TLS 1.3) */
 	uint8_t dane_ee_covers_cert; /* a DANE-EE match: WebPKI name, date and chain
 				      * alarms do not apply to this server (§3.1.1) */
 	/* MTA-STS */
