@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "stats/sinks/agg.h"
+#include "stats/sinks/prom.h"
 
 #define NOW_US 1767225600000000ull /* 2026-01-01 */
 
@@ -423,6 +424,37 @@ static void test_text(void **state)
 	agg_free(&a);
 }
 
+/* prom_write() output of the records [0, n). */
+static char *prom_of(unsigned n, int plain)
+{
+	struct mem m = {0};
+	struct agg a;
+	agg_init(&a, &m, &cfg);
+	feed(&a, 0, n, plain);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_int_equal(prom_write(out, &a, NULL), 0);
+	fclose(out);
+	agg_free(&a);
+	return text;
+}
+
+static void test_prom(void **state)
+{
+	(void)state;
+	char *with = prom_of(NSPECS, 1), *without = prom_of(0, 1);
+	assert_non_null(strstr(with, "\nsmtptls_dns_connections_total 9\n"));
+	assert_non_null(strstr(with, "\nsmtptls_dane_results_total{result=\"match\"} 2\n"));
+	assert_non_null(strstr(with, "\nsmtptls_dane_results_total{result=\"no_tls\"} 1\n"));
+	assert_non_null(strstr(with, "\nsmtptls_mta_sts_results_total{result=\"fail\"} 3\n"));
+	assert_null(strstr(without, "dane"));
+	assert_null(strstr(without, "mta_sts"));
+	assert_null(strstr(without, "smtptls_dns"));
+	free(with);
+	free(without);
+}
+
 /* The report's test data (tests/report/dns_section.json): the section and
  * the DNS ratios of these records. */
 static json_t *report_data(struct mem *m)
@@ -488,6 +520,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_section),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_report_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
