@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plots/report_dns.h"
 #include "plots/report_snap.h"
 #include "plots/tpl.h"
 
@@ -678,6 +679,7 @@ int report_page_write(const struct report_page *p, FILE *out, char *err, size_t 
 	rp_group_table(root, p->snap, "by_direction");
 	rp_group_table(root, p->snap, "by_country");
 	rp_group_table(root, p->snap, "by_as");
+	report_dns_page(root, p->snap);
 	int rc =
 		tpl_render((const char *)report_template, report_template_len, d, out, err, errlen);
 	tpl_data_free(d);

@@ -38,6 +38,27 @@ static void prom_map(FILE *out, const char *name, const char *label, const char 
 		fprintf(out, "%s{%s=\"other\"} %" PRIu64 "\n", name, label, m->other[0]);
 }
 
+/* The DANE and MTA-STS results: only when the run has DNS facts, so that
+ * the metrics of other runs do not change. */
+static void prom_dns(FILE *out, const struct agg_dns *d)
+{
+	if (agg_dns_empty(d))
+		return;
+	prom_head(out, "smtptls_dns_connections_total", "counter",
+		  "Connections with DNS facts (MX host, TLSA, MTA-STS).");
+	fprintf(out, "smtptls_dns_connections_total %" PRIu64 "\n", d->connections);
+	prom_head(out, "smtptls_dane_results_total", "counter",
+		  "Connections with DNS facts by DANE result (RFC 7672).");
+	for (int i = 0; i < REC_DANE_COUNT; i++)
+		fprintf(out, "smtptls_dane_results_total{result=\"%s\"} %" PRIu64 "\n",
+			rec_dane_name((enum rec_dane)i), d->dane[i]);
+	prom_head(out, "smtptls_mta_sts_results_total", "counter",
+		  "Connections with DNS facts by MTA-STS result (RFC 8461).");
+	for (int i = 0; i < REC_STS_COUNT; i++)
+		fprintf(out, "smtptls_mta_sts_results_total{result=\"%s\"} %" PRIu64 "\n",
+			rec_sts_name((enum rec_sts)i), d->sts[i]);
+}
+
 int prom_write(FILE *out, const struct agg *a, const struct prom_live *live)
 {
 	prom_head(out, "smtptls_connections_total", "counter",
@@ -58,6 +79,7 @@ int prom_write(FILE *out, const struct agg *a, const struct prom_live *live)
 		 "TLS connections by negotiated version.", &a->versions);
 	prom_map(out, "smtptls_tls_grades_total", "grade", "TLS connections by cipher-suite grade.",
 		 &a->grades);
+	prom_dns(out, &a->dns);
 	prom_head(out, "smtptls_packets_total", "counter", "Packets read.");
 	fprintf(out, "smtptls_packets_total %" PRIu64 "\n", a->health.packets);
 	prom_head(out, "smtptls_flows_evicted_total", "counter",

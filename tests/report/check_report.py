@@ -17,7 +17,14 @@
 5. bad input (not JSON, another format, another version) fails with exit 2
    and one clear line; a missing gnuplot still gives the page (exit 0) and
    makes --plots fail (exit 1); a hanging gnuplot is stopped at --timeout;
-6. the same snapshot gives the same page, byte for byte.
+6. the same snapshot gives the same page, byte for byte;
+7. the DNS section: "not measured" on a snapshot without a dns section; on
+   one with it (the corpus snapshot plus tests/report/dns_section.json, which
+   the unit test unit.agg_dns keeps equal to what the statistics code
+   writes, read back through `smtptls merge`), the DANE and MTA-STS tables
+   with counts and shares, the MX hosts publishing DANE with their
+   mismatches, and the sentences saying what a mismatch and a downgrade
+   mean.
 
 Usage: check_report.py BINARY WORKDIR
 Needs gnuplot (Debian gnuplot-nox) and chromium (Debian chromium).
@@ -268,6 +275,103 @@ def render(binary, snap, out, extra=()):
     return r
 
 
+def table_rows(text, table_id):
+    """The cells (tags stripped) of each body row of the table with that id."""
+    m = re.search(r'<table id="%s">(.*?)</table>' % re.escape(table_id), text, re.S)
+    if not m:
+        return None
+    body = re.search(r"<tbody>(.*?)</tbody>", m.group(1), re.S)
+    rows = []
+    for tr in re.findall(r"<tr>(.*?)</tr>", body.group(1) if body else "", re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)
+        rows.append([html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
+    return rows
+
+
+def check_dns(binary, work, snap, s, text):
+    """The DNS section, without and with a dns section in the snapshot."""
+    check('<section id="dns">' in text and "Not measured: the snapshot has no dns section"
+          in text and 'id="dns-dane"' not in text,
+          "nodns: the DNS section says it is not measured")
+    with open(os.path.join(REPO, "tests", "report", "dns_section.json")) as f:
+        data = json.load(f)
+    s2 = json.loads(json.dumps(s))
+    s2["dns"] = data["dns"]
+    s2["ratios"].update(data["ratios"])
+    made = os.path.join(work, "dns-made.json")
+    with open(made, "w") as f:
+        json.dump(s2, f)
+    # read back by the statistics code: merged with a snapshot without it
+    dsnap = os.path.join(work, "dns.json")
+    r = run([binary, "merge", made, snap, "-o", dsnap])
+    if not check(r.returncode == 0 and os.path.exists(dsnap),
+                 f"dns: merge with a snapshot without dns: exit {r.returncode}: {r.stderr}"):
+        return
+    with open(dsnap) as f:
+        ds = json.load(f)
+    check(ds.get("dns") == data["dns"], "dns: the section survives a merge with a snapshot "
+          "without it")
+    def same(a, b):
+        return a and a["num"] == b["num"] and a["den"] == b["den"] and \
+            (a["share"] is None) == (b["share"] is None) and \
+            (a["share"] is None or abs(a["share"] - b["share"]) < 1e-9)
+    check(all(same(ds["ratios"].get(k), v) for k, v in data["ratios"].items()),
+          "dns: the DNS ratios are recomputed to the same values after the merge")
+    page = os.path.join(work, "dns.html")
+    r = render(binary, dsnap, page)
+    check(r.returncode == 0 and r.stderr == "", f"dns: report exit {r.returncode}: {r.stderr}")
+    t = open(page, encoding="utf-8").read()
+    check_static("dns", t)
+    d = data["dns"]
+    conns = d["connections"]
+    check("Not measured: the snapshot has no dns section" not in t,
+          "dns: the section is measured")
+    rows = table_rows(t, "dns-dane")
+    want = [(k, v) for k, v in d["dane"].items()
+            if k in ("none", "match", "mismatch", "unusable", "insecure", "bogus", "unknown",
+                     "no_tls") and v > 0]
+    got = {r[0]: r for r in rows or []}
+    check(rows is not None and len(rows) == len(want), f"dns: one DANE row per result with "
+          f"connections ({rows})")
+    for k, v in want:
+        r = got.get(k)
+        pct = "%d%%" % round(100 * v / conns) if 0 < v < conns else None
+        check(r is not None and r[1] == str(v) and (pct is None or r[2] == pct) and r[3],
+              f"dns: DANE row {k}: {v}, {pct}, with its meaning ({r})")
+    rows = table_rows(t, "dns-mta-sts")
+    got = {r[0]: r for r in rows or []}
+    for k in ("pass", "fail", "unknown", "none"):
+        v = d["mta_sts"][k]
+        if v:
+            check(k in got and got[k][1] == str(v), f"dns: MTA-STS row {k} = {v} ({got.get(k)})")
+    for k, v in d["mta_sts"]["fail_reasons"].items():
+        if v:
+            check(("fail: " + k) in got and got["fail: " + k][1] == str(v),
+                  f"dns: MTA-STS failure reason {k} = {v}")
+    rows = table_rows(t, "dns-mx-hosts")
+    hosts = {k: v for k, v in d["mx_hosts"]["keys"].items() if v.get("tlsa_secure", 0) > 0}
+    got = {r[0].split()[0]: r for r in rows or []}
+    check(rows is not None and set(got) == set(hosts),
+          f"dns: the MX hosts publishing DANE are listed ({sorted(got)} vs {sorted(hosts)})")
+    for h, v in hosts.items():
+        r = got.get(h, [""] * 5)
+        check(r[1:5] == [str(v.get(c, 0)) for c in ("connections", "dane_match",
+                                                     "dane_mismatch", "dane_no_tls")],
+              f"dns: MX host {h} counts ({r})")
+        check(("check" in r[0]) == (v.get("dane_mismatch", 0) + v.get("dane_no_tls", 0) > 0),
+              f"dns: MX host {h} flagged when it has a mismatch or a downgrade")
+    hr = ds["ratios"]["mx_hosts_with_dane"]
+    check(f"{hr['num']} of {hr['den']} MX hosts" in t, "dns: MX hosts with DANE, of all")
+    check(table_rows(t, "dns-policy-domains") is not None, "dns: the policy domains table")
+    words = re.sub(r"<[^>]+>", "", t)
+    check("DANE mismatch is a certificate" in words and "downgrade" in words and
+          "STARTTLS stripping" in words, "dns: the page says what a mismatch and a downgrade "
+          "mean")
+    dom, _, reqs = browse(work, page, "dns")
+    check(not reqs, f"dns: no network request ({reqs[:3]})")
+    check('id="dns-dane"' in dom and 'id="dns-mx-hosts"' in dom, "dns DOM: the DNS tables")
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -398,6 +502,9 @@ def main():
           "notls: the chart over time is drawn")
     check("None</strong> of the" in ntext, "notls: headline says none was encrypted")
     browse(work, npage, "notls")
+
+    # -- 3b. the DNS section
+    check_dns(binary, work, snap, s, text)
 
     # -- 4. chart files
     for fmt, magic in (("svg", b"<"), ("png", b"\x89PNG"), ("pdf", b"%PDF")):
