@@ -399,8 +399,8 @@ void agg_dns_print_text(const struct agg_dns *d, FILE *out)
 	struct agg_dns_hosts h;
 	agg_dns_host_counts(d, &h);
 	fprintf(out,
-		"  DNS facts          %" PRIu64 " connections, %" PRIu64 " with a known MX host\n",
-		d->connections, d->mx_known);
+		"  DNS facts          %" PRIu64 " connection%s, %" PRIu64 " with a known MX host\n",
+		d->connections, d->connections == 1 ? "" : "s", d->mx_known);
 	fprintf(out,
 		"  DANE published     %5.1f%% of them (%" PRIu64 " of %" PRIu64 "); %" PRIu64
 		" of %" PRIu64 " MX hosts\n",
@@ -413,7 +413,7 @@ void agg_dns_print_text(const struct agg_dns *d, FILE *out)
 		d->dane[REC_DANE_UNKNOWN]);
 	fprintf(out,
 		"  MTA-STS            pass %" PRIu64 ", fail %" PRIu64 ", unknown %" PRIu64
-		" (%" PRIu64 " connections under a policy)\n",
+		" (%" PRIu64 " connection%s under a policy)\n",
 		d->sts[REC_STS_PASS], d->sts[REC_STS_FAIL], d->sts[REC_STS_UNKNOWN],
-		d->sts_published);
+		d->sts_published, d->sts_published == 1 ? "" : "s");
 }
