@@ -273,10 +273,12 @@ static void dane_sts(const struct dnsview *v, const struct rec *r, struct rec_dn
 void dane_annotate(const struct dnsview *v, struct rec *r)
 {
 	struct rec_dns *d = &r->dns;
+	if (dnsview_empty(v)) {
+		d->present = 0; /* the rest is not read (and is 4 KiB to clear) */
+		return;
+	}
 	memset(d, 0, sizeof(*d));
 	d->dane_matched = -1;
-	if (dnsview_empty(v))
-		return;
 	d->present = 1;
 	dane_mx_host(v, r, d);
 	if (!d->mx_host[0])
