@@ -180,6 +180,13 @@ def main():
         (["analyze", "--frobnicate", good], "unknown or incomplete option"),
         (["analyze", "-s", "-", "--stats", "-", good], "cannot both be standard output"),
         (["nonsense"], "unknown command"),
+        (["analyze", "--dns-data", write("dns/bad-tlsa.txt", b"example.net. 300 IN MX 10 mx.example.net.\n"
+                                         b"_25._tcp.mx.example.net. 300 IN TLSA 3 1 1 zz\n"), good],
+         "dns/bad-tlsa.txt:2: TLSA data is not hex"),
+        (["analyze", "--dns-data", write("dns/bad.jsonl", b'{"name": "a.example", "type": "A", "ttl": 60, '
+                                         b'"data": "192.0.2.1"}\n{"name": \n'), good], "dns/bad.jsonl:2:"),
+        (["analyze", "--dns-data", os.path.join(WORK, "dns/missing.txt"), good], "dns/missing.txt"),
+        (["analyze", "--mta-sts-policies", os.path.join(WORK, "dns/no-such-dir"), good], "dns/no-such-dir"),
     ]
     for args, msg in usage:
         p = run(*args)
