@@ -288,3 +288,40 @@ scn_derived() {
         "$OUT/impaired-pipelining-chunking.impairment.json"
     truth impaired-pipelining-chunking
 }
+
+# ---------------------------------------------------------------- 14 (DNS)
+# pf_dane_send RCPT SUBJECT REGEX: queue one message on the DANE sender and
+# wait until its maillog shows REGEX for it
+pf_dane_send() {
+    local PF_CLIENT="$PF_DANE"
+    pf_send "$1" "$2"
+    pf_wait_log "$PF_DANE" "$3" 40
+    sleep 0.5
+}
+
+# DANE with real DNS software (lib/dns.sh): one delivery per zone of
+# lib/scenarios.py, in the order of its connections. Captured on the server
+# side of the client-server veth with DNS (the sender's queries to Unbound).
+scn_dane() {
+    CAP_FILTER="tcp or udp port 53" capture_start dane "$NS_S" s0
+    local sent='status=sent' deferred='status=deferred'
+    pf_dane_send ee@dane-ee.example.net "dane-ee 3 1 1" "to=<ee@dane-ee.example.net>.*($sent|$deferred)"
+    pf_dane_send ta@dane-ta.example.net "dane-ta 2 1 1" "to=<ta@dane-ta.example.net>.*($sent|$deferred)"
+    pf_dane_send bad@dane-bad.example.net "dane-bad mismatch" "to=<bad@dane-bad.example.net>.*($sent|$deferred)"
+    # Postfix asks for TLSA records only when the MX host's address records
+    # are secure (RFC 7672 §2.2.2), so the insecure TLSA answer is fetched
+    # by dig, from the sender's address and through the same resolver
+    ip netns exec "$NS_C" dig +dnssec +time=3 -b "$C_DANE" _25._tcp.mx.dane-insecure.example.net TLSA >/dev/null
+    pf_dane_send insecure@dane-insecure.example.net "unsigned zone" \
+        "to=<insecure@dane-insecure.example.net>.*($sent|$deferred)"
+    pf_dane_send bogus@dane-bogus.example.net "bogus TLSA signature" "to=<bogus@dane-bogus.example.net>.*($sent|$deferred)"
+    # Postfix does not connect to the MX whose TLSA answer is bogus: a
+    # swaks delivery to it gives the connection the DNS facts belong to
+    swaks_run 198.51.100.44 swaks@dane-bogus.example.net "swaks to the bogus-TLSA MX" \
+        --tls --tls-protocol tlsv1_2 --tls-sni mx.dane-bogus.example.net
+    pf_dane_send tls13@dane-tls13.example.net "dane tls 1.3" "to=<tls13@dane-tls13.example.net>.*($sent|$deferred)"
+    pf_dane_send big@dane-big.example.net "large TLSA RRset" "to=<big@dane-big.example.net>.*($sent|$deferred)"
+    capture_stop
+    ip netns exec "$NS_C" postsuper -c "$PF_DANE" -d ALL >/dev/null 2>&1 || true
+    truth_dns dane
+}
