@@ -14,7 +14,7 @@
 #
 # With no argument every scenario is captured with a new CA; otherwise only
 # the named ones, reusing the CA private keys kept by the last full run in
-# $CA_STATE (default /tmp/smtptls-ca). The DNS scenarios (dane) have a CA of
+# $CA_STATE (default /tmp/smtptls-ca). The DNS scenarios (dane, mta_sts) have a CA of
 # their own in $DNS_CA_STATE (default /tmp/smtptls-dns-ca), see README.md.
 # KEEP_WORK=1 keeps the temporary dir.
 set -euo pipefail
@@ -108,6 +108,7 @@ install_packages() {
     command -v unbound >/dev/null || need+=(unbound)
     command -v ldns-signzone >/dev/null || need+=(ldnsutils)
     command -v dig >/dev/null || need+=(bind9-dnsutils)
+    command -v mta-sts-daemon >/dev/null || need+=(postfix-mta-sts-resolver)
     if [ ${#need[@]} -gt 0 ]; then
         log "installing: ${need[*]}"
         echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
@@ -119,7 +120,7 @@ install_packages() {
             systemctl disable --now postfix >/dev/null 2>&1 || true
         fi
         # nor the packaged DNS servers (this script runs its own, in the namespaces)
-        for svc in nsd unbound; do
+        for svc in nsd unbound postfix-mta-sts-resolver; do
             if [[ " ${need[*]} " == *" $svc "* ]] && [ -d /run/systemd/system ]; then
                 systemctl disable --now "$svc" >/dev/null 2>&1 || true
             fi
@@ -265,19 +266,19 @@ truth() {
     [ -z "${SKIP_TRUTH:-}" ] || return 0
     $PY "$HERE/truth.py" --pcap-dir "$OUT" --ca-dir "$CA" "$@" || die "truth check failed for $*"
 }
-# truth_dns NAME: the same for a DNS scenario (its CA; the DANE sender's log)
+# truth_dns NAME MAILLOG: the same for a DNS scenario (its CA; its Postfix sender's log)
 truth_dns() {
     [ -z "${SKIP_TRUTH:-}" ] || return 0
-    $PY "$HERE/truth.py" --pcap-dir "$OUT" --ca-dir "$DNS_CA" --maillog "$PF_DANE/maillog" "$@" \
-        || die "truth check failed for $*"
+    $PY "$HERE/truth.py" --pcap-dir "$OUT" --ca-dir "$DNS_CA" --maillog "$2" "$1" \
+        || die "truth check failed for $1"
 }
 
 source "$HERE/lib/scenarios.sh"
 
 # ---------------------------------------------------------------- main
 ALL_SCENARIOS=(plaintext starttls_tls13 tls12_certs weak_tls starttls_unused mitm transparent_strip starttls_454
-               tls_fail_retry submission implicit_tls pipelining ipv6 resumption derived dane)
-DNS_SCENARIOS=(dane)   # real DNS software (lib/dns.sh), the DNS CA
+               tls_fail_retry submission implicit_tls pipelining ipv6 resumption derived dane mta_sts)
+DNS_SCENARIOS=(dane mta_sts)   # real DNS software (lib/dns.sh), the DNS CA
 
 # dns_ca: the DNS CA of the committed DNS captures when its keys are kept in
 # $DNS_CA, else a new one when every DNS scenario is made (a full run, all
@@ -329,6 +330,11 @@ main() {
         start_dns
         start_dane_servers
         start_dane_client
+        if [[ " ${dns[*]} " == *" mta_sts "* ]]; then
+            start_sts_web
+            start_sts_daemon
+            start_sts_client
+        fi
     fi
     for s in "${base[@]}" "${dns[@]}"; do
         log "=== scenario $s"

@@ -69,11 +69,12 @@ def cipher_names():
 
 
 def streams(pcap):
-    # mail connections only: DNS (UDP, and TCP on port 53) is checked by dns_checks()
+    # mail connections only: DNS (UDP, and TCP on port 53) is checked by
+    # dns_checks(); HTTPS (443) is the MTA-STS policy fetch
     rows = tshark_fields(pcap, ["frame.number", "frame.time_epoch", "tcp.stream", "ip.src", "ipv6.src", "ip.dst",
                                 "ipv6.dst", "tcp.srcport", "tcp.dstport", "tcp.len", "tcp.flags.syn",
                                 "tcp.flags.ack", "tcp.flags.fin", "tcp.flags.reset", "vlan.id"],
-                         "tcp && !(tcp.port==53)")
+                         "tcp && !(tcp.port==53) && !(tcp.port==443)")
     st = {}
     for r in rows:
         sid = int(r["tcp.stream"])
@@ -410,6 +411,15 @@ def build(name, pcap_dir, ca_dir, names, maillog=None):
                     tlsa=[dict(usage=u, selector=se, matching_type=m) for u, se, m, _ in r["tlsa"]])
             for z, r in zrecs.items() if z in sc.get("zones", S.ZONES)})
         t["deliveries"] = deliveries
+    if sc.get("zones") and any(z in S.STS_POLICIES for z in sc["zones"]):
+        # the policies fetched when the capture was made, for --mta-sts-policies
+        pdir = name + ".mta-sts"
+        for dom, text in S.STS_POLICIES.items():
+            path = os.path.join(pcap_dir, pdir, dom)
+            if not os.path.exists(path) or open(path).read() != text:
+                print("truth.py: %s: %s is not the configured policy of %s" % (name, path, dom), file=sys.stderr)
+                raise Mismatch(name)
+        t["mta_sts_policies"] = pdir
     t["connections"] = out_conns
     return t
 
@@ -455,7 +465,10 @@ def dns_checks(pcap, sc, zrecs, errors):
     ans = dns_answers(pcap)
     used = {e["dns_cfg"]["domain"]: e["dns_cfg"] for e in sc["connections"] if e.get("dns_cfg")}
     for a in ans:
-        bad = [t for t in a["ttls"] if t > S.DNS_TTL or t < S.DNS_TTL - 900]
+        # at most the zone's TTL; close to it for the configured types (a
+        # negative answer, e.g. to AAAA, carries the SOA minimum, 300 s)
+        low = S.DNS_TTL - 900 if a["qtype"] in QTYPES.values() else 0
+        bad = [t for t in a["ttls"] if t > S.DNS_TTL or t < low]
         check(not bad, "DNS frame %d: TTLs %r, zone TTL %d" % (a["frame"], bad, S.DNS_TTL), errors)
     for dom, cfg in used.items():
         z = zrecs[dom]
@@ -470,6 +483,17 @@ def dns_checks(pcap, sc, zrecs, errors):
                     a["frame"], qname, qtype, have, a["rcode"], want), errors)
                 check(a["ad"] == secure, "DNS frame %d: %s %s AD=%s, zone %s" % (
                     a["frame"], qname, qtype, a["ad"], z["dnssec"]), errors)
+        for owner, rtype, data in z["extra"]:
+            qname = owner + "." + dom
+            want = [data.strip('"')] if rtype == "TXT" else [data]
+            got = [a for a in ans if a["name"] == qname and a["qtype"] == QTYPES[rtype]]
+            check(got, "DNS: no %s answer for %s in capture" % (rtype, qname), errors)
+            for a in got:
+                have = a["txt"] if rtype == "TXT" else a["a"]
+                check(a["rcode"] == 0 and have == want, "DNS frame %d: %s %s = %r, configured %r" % (
+                    a["frame"], qname, rtype, have, want), errors)
+                check(a["ad"] == secure, "DNS frame %d: %s %s AD=%s, zone %s" % (
+                    a["frame"], qname, rtype, a["ad"], z["dnssec"]), errors)
         tname = "_25._tcp." + host
         got = [a for a in ans if a["name"] == tname and a["qtype"] == 52]
         if cfg["tlsa_state"] == "unseen":
@@ -519,13 +543,19 @@ def dns_block(e, zrecs):
     state = cfg["tlsa_state"]
     recs = [tlsa_json(*r) for r in z["tlsa"]] if state == "present" else []
     matched = dict(zip(("usage", "selector", "matching_type"), cfg["matched"])) if cfg["matched"] else None
+    rua = None
+    for owner, rtype, data in z["extra"]:
+        if owner == "_smtp._tls" and rtype == "TXT":
+            rua = re.search(r"rua=([^;\s\"]+)", data).group(1)
     return dict(
         mx_host=host, mx_host_source=cfg["mx_source"], domains=[cfg["domain"]],
-        tlsa=dict(name="_25._tcp." + host, state=state, dnssec=z["dnssec"], source="capture", records=recs),
+        # no TLSA answer seen: its DNSSEC state is not known either
+        tlsa=dict(name="_25._tcp." + host, state=state, dnssec=None if state == "unseen" else z["dnssec"],
+                  source="capture", records=recs),
         dane=dict(result=cfg["dane"], matched=matched, certificate=cfg["certificate"],
                   covers_certificate_alarms=bool(cfg["dane"] == "match" and matched and matched["usage"] == 3)),
-        mta_sts=dict(domain=None, txt_id=None, policy=None, result="none", reason=None),
-        tlsrpt_rua=None)
+        mta_sts=cfg["mta_sts"] or dict(domain=None, txt_id=None, policy=None, result="none", reason=None),
+        tlsrpt_rua=rua)
 
 
 # what Postfix logs for each verdict: (TLS line or None, status line), %(host)s/%(ip)s/%(rcpt)s filled in

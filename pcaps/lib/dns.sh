@@ -15,14 +15,24 @@ DNS_NS=198.51.100.53        # NSD
 DNS_RESOLVER=198.51.100.54  # Unbound
 C_DANE=203.0.113.14         # Postfix DANE sender (and its resolver queries)
 DANE_HOSTS=(ee ta bad insecure bogus tls13 big)
+C_STS=203.0.113.15          # Postfix sender with MTA-STS policies (mta-sts-daemon)
+STS_WEB=198.51.100.47       # https://mta-sts.sts.example.net/
+STS_MX=198.51.100.48        # mx.sts.example.net
+M_FRONT_STS=198.51.100.82   # STARTTLS-stripping proxy in front of mx.sts.example.net
 DANE_ADDRS=(198.51.100.40 198.51.100.41 198.51.100.42 198.51.100.43 198.51.100.44 198.51.100.45 198.51.100.46)
 NETNS_ETC=""                # /etc/netns/<ns> made by this script (removed on exit)
 
 setup_net_dns() {
     local a
-    for a in $DNS_NS $DNS_RESOLVER "${DANE_ADDRS[@]}"; do ip -n "$NS_S" addr add "$a/32" dev s0; done
+    for a in $DNS_NS $DNS_RESOLVER "${DANE_ADDRS[@]}" $STS_WEB $STS_MX; do ip -n "$NS_S" addr add "$a/32" dev s0; done
     ip -n "$NS_C" addr add "$C_DANE/32" dev c0
+    ip -n "$NS_C" addr add "$C_STS/32" dev c0
     ip -n "$NS_C" route add "$DNS_RESOLVER/32" dev c0 src "$C_DANE"
+    ip -n "$NS_C" route add "$STS_WEB/32" dev c0 src "$C_STS"
+    # the stripping proxy: client -> proxy (cm/mc), proxy -> mx.sts (ms/sm)
+    ip -n "$NS_M" addr add "$M_FRONT_STS/32" dev mc
+    ip -n "$NS_C" route add "$M_FRONT_STS/32" dev cm src "$C_PF"
+    ip -n "$NS_M" route add "$STS_MX/32" dev ms src "$M_BACK"
     [ ! -e "/etc/netns/$NS_C" ] || die "/etc/netns/$NS_C exists already"
     NETNS_ETC="/etc/netns/$NS_C"
     mkdir -p "$NETNS_ETC"
@@ -154,6 +164,7 @@ PFCONF
         [ "$h" = tls13 ] && extra="-o smtpd_tls_protocols=>=TLSv1.2 -o smtpd_tls_mandatory_protocols=>=TLSv1.2"
         echo "${DANE_ADDRS[$i]}:25 inet n - n - - smtpd -o myhostname=mx.dane-$h.example.net -o smtpd_tls_chain_files=$c/dane-$h.chain.pem $extra" >>"$d/master.cf"
     done
+    echo "$STS_MX:25 inet n - n - - smtpd -o myhostname=mx.sts.example.net -o smtpd_tls_chain_files=$c/sts-mx.chain.pem" >>"$d/master.cf"
     pf_start "$NS_S" "$d"
 }
 
@@ -200,4 +211,85 @@ pf_wait_log() {
             die "not in $dir/maillog after ${max}s: $re"
         fi
     done
+}
+
+# ------------------------------------------------------------ MTA-STS
+# The policy server: python3's http.server wrapped in TLS (certificate of
+# mta-sts.sts.example.net from the DNS CA, sent with the intermediate),
+# serving /.well-known/mta-sts.txt = `dnszones.py policy sts.example.net`.
+start_sts_web() {
+    local d="$WORK/sts-web" c="$WORK/certs"
+    mkdir -p "$d/.well-known"
+    $PY "$HERE/lib/dnszones.py" policy sts.example.net >"$d/.well-known/mta-sts.txt"
+    ip netns exec "$NS_S" $PY -c '
+import functools, http.server, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[4])
+srv = http.server.HTTPServer((sys.argv[1], 443), handler)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print("listening", flush=True)
+srv.serve_forever()' "$STS_WEB" "$c/sts-web.fullchain.pem" "$c/sts-web.key" "$d" >"$WORK/sts-web.log" 2>&1 &
+    PIDS+=($!)
+    local t=0
+    until grep -q listening "$WORK/sts-web.log" 2>/dev/null; do
+        sleep 0.2; t=$((t+1)); [ $t -lt 50 ] || { cat "$WORK/sts-web.log" >&2; die "policy server did not start"; }
+    done
+}
+
+# mta-sts-daemon (postfix-mta-sts-resolver) in the client namespace on
+# 127.0.0.1:8461, in-memory cache; it trusts the DNS CA (SSL_CERT_FILE, read
+# by Python's default SSL context) and resolves through Unbound (resolv.conf).
+start_sts_daemon() {
+    local d="$WORK/mta-sts-daemon"
+    mkdir -p "$d"
+    cat >"$d/mta-sts-daemon.yml" <<STSCONF
+host: 127.0.0.1
+port: 8461
+reuse_port: true   # 1.1.2 cannot start with false (UnboundLocalError in responder.start)
+cache:
+  type: internal
+  options:
+    cache_size: 100
+default_zone:
+  strict_testing: false
+  timeout: 4
+STSCONF
+    ip netns exec "$NS_C" env SSL_CERT_FILE="$OUT/ca/corpus-dns-ca.pem" \
+        mta-sts-daemon -c "$d/mta-sts-daemon.yml" -l "$d/daemon.log" -v debug >"$d/daemon.out" 2>&1 &
+    PIDS+=($!)
+    local t=0
+    until ip netns exec "$NS_C" ss -ltn | grep -q "127.0.0.1:8461"; do
+        sleep 0.2; t=$((t+1)); [ $t -lt 75 ] || { cat "$d"/daemon.* >&2; die "mta-sts-daemon did not start"; }
+    done
+    STS_DAEMON_DIR="$d"
+}
+
+# The MTA-STS sender: opportunistic TLS by default, the policy of a domain
+# from the socketmap (secure match=... servername=hostname for an enforce
+# policy), certificates checked against the DNS CA.
+start_sts_client() {
+    local d="$WORK/pf-sts-client"
+    pf_common "$d" relay-sts.example.com
+    sed -i -e 's/^smtp_dns_support_level = .*/smtp_dns_support_level = enabled/' \
+        -e 's/^smtp_host_lookup = .*/smtp_host_lookup = dns/' \
+        -e 's/^inet_protocols = .*/inet_protocols = ipv4/' "$d/main.cf"
+    cat >>"$d/main.cf" <<PFCONF
+inet_interfaces = loopback-only
+smtp_bind_address = $C_STS
+smtp_tls_security_level = may
+smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8461:postfix
+smtp_tls_CAfile = $OUT/ca/corpus-dns-ca.pem
+smtp_tls_loglevel = 1
+smtp_tls_session_cache_database =
+default_transport = smtp
+relay_transport = smtp
+smtp_connection_cache_on_demand = no
+queue_run_delay = 300s
+minimal_backoff_time = 300s
+maximal_backoff_time = 600s
+PFCONF
+    echo "smtp      unix  -       -       n       -       -       smtp" >>"$d/master.cf"
+    pf_start "$NS_C" "$d"
+    PF_STS="$d"
 }

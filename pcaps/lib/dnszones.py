@@ -6,6 +6,7 @@ usage: dnszones.py write CA_STATE DIR    writes DIR/ZONE.zone for every zone and
        dnszones.py corrupt FILE OWNER    corrupts the RRSIG covering the TLSA
                                          RRset of OWNER in a signed zone file
        dnszones.py records CA_STATE      the configured records as JSON
+       dnszones.py policy DOMAIN         the MTA-STS policy file of DOMAIN
 
 TLSA association data are computed from the certificates of the run
 (CA_STATE/leaves/NAME.pem). Standard library and openssl only.
@@ -97,6 +98,8 @@ def main():
             print(name, r["dnssec"])
     elif cmd == "corrupt":
         corrupt(sys.argv[2], sys.argv[3])
+    elif cmd == "policy":
+        sys.stdout.write(S.STS_POLICIES[sys.argv[2]])
     elif cmd == "records":
         json.dump(records(sys.argv[2]), sys.stdout, indent=1)
     else:

@@ -332,7 +332,7 @@ def mx_host(domain):
 
 def dane_conn(client, domain, how, version="TLSv1.2", cipher=None, sni="mx", cert=None, messages=1,
               encryption="starttls", dane="match", certificate="observed", matched=None, tlsa_state=None,
-              mx_source="sni", postfix=None, anomalies=()):
+              mx_source="sni", postfix=None, anomalies=(), mta_sts=None, **extra):
     """A connection to the MX of a DNS zone. postfix: the verdict Postfix logs
     for it (None when the client is not Postfix)."""
     z = ZONES[domain]
@@ -343,13 +343,16 @@ def dane_conn(client, domain, how, version="TLSv1.2", cipher=None, sni="mx", cer
         cipher = E_GCM if version == "TLSv1.2" else T13
     if tlsa_state is None:
         tlsa_state = "failed" if z["dnssec"] == "bogus" else ("present" if z["tlsa"] else "absent")
+    if encryption == "plaintext":
+        sni = None
     t = tls(version, cipher, sni) if encryption == "starttls" else None
     return conn(client, z["addr"], 25, encryption,
                 smtp("Postfix", True, encryption == "starttls", 220 if encryption == "starttls" else None,
                      messages=messages),
                 t, cert=cert, host=host, how=how, anomalies=list(anomalies),
                 dns_cfg=dict(domain=domain, mx_source=mx_source, tlsa_state=tlsa_state, dane=dane,
-                             certificate=certificate, matched=matched, postfix=postfix))
+                             certificate=certificate, matched=matched, postfix=postfix, mta_sts=mta_sts),
+                **extra)
 
 
 _PFD = ("Postfix 3.7 sender with smtp_dns_support_level=dnssec, smtp_tls_security_level=dane, "
@@ -362,6 +365,7 @@ SCENARIOS["dane"] = dict(
                 "TLS 1.3 (certificate not visible), and a TLSA RRset too large for UDP (TC, then TCP, two segments).",
     ca_file=DNS_CA_FILE,
     dns=True,
+    zones=sorted(z for z in ZONES if z.startswith("dane-")),
     deliveries=[
         dict(rcpt="ee@dane-ee.example.net", verdict="verified"),
         dict(rcpt="ta@dane-ta.example.net", verdict="verified"),
@@ -408,3 +412,52 @@ for _n, _p in (("dane-ee", "self-signed leaf for mx.dane-ee.example.net (DNS CA 
     _host = "mx.%s.example.net" % _n.replace("sts-mx", "sts")
     PROFILES[_n] = dict(self_signed=_n == "dane-ee", chains_to_ca=_n != "dane-ee", expired=False, names=[_host],
                         key_type="RSA", key_bits=2048, sig_alg="sha256WithRSAEncryption", made=_p)
+
+
+# ------------------------------------------------------------------ MTA-STS
+# sts.example.net (not signed: MTA-STS does not need DNSSEC) announces an
+# enforce policy (_mta-sts TXT) served at https://mta-sts.sts.example.net/
+# (198.51.100.47, python3 ssl + http.server, certificate from the DNS CA)
+# and a TLS-RPT address. The sender is a second Postfix (203.0.113.15) whose
+# smtp_tls_policy_maps is Debian's postfix-mta-sts-resolver (mta-sts-daemon,
+# socketmap), trusting the DNS CA through SSL_CERT_FILE.
+C_STS = "203.0.113.15"
+STS_WEB = "198.51.100.47"
+M_FRONT_STS = "198.51.100.82"
+STS_ID = "20260101T000000"
+STS_RUA = "mailto:tlsrpt@sts.example.net"
+STS_POLICIES = {"sts.example.net": "version: STSv1\nmode: enforce\nmx: mx.sts.example.net\nmax_age: 86400\n"}
+ZONES["sts.example.net"] = zone("insecure", "198.51.100.48", [], extra=[
+    ("mta-sts", "A", STS_WEB),
+    ("_mta-sts", "TXT", '"v=STSv1; id=%s;"' % STS_ID),
+    ("_smtp._tls", "TXT", '"v=TLSRPTv1; rua=%s"' % STS_RUA)])
+
+
+def sts_fields(domain, result, reason):
+    return dict(domain=domain, txt_id=STS_ID, policy=dict(mode="enforce", mx=["mx.sts.example.net"], max_age=86400),
+                result=result, reason=reason)
+
+
+_STS = ("sts.example.net: _mta-sts TXT id=%s, enforce policy (mx: mx.sts.example.net) served over HTTPS by "
+        "mta-sts.sts.example.net, _smtp._tls TXT with a rua; " % STS_ID)
+SCENARIOS["mta-sts"] = dict(
+    description="MTA-STS with real software: a Postfix sender whose TLS policy comes from postfix-mta-sts-resolver "
+                "(the resolver fetched the enforce policy of sts.example.net over HTTPS) delivers with a verified "
+                "certificate; then the same MX is reached in plain text through a proxy that strips STARTTLS "
+                "(server-side leg captured). DNS answers (MX, A, _mta-sts TXT, _smtp._tls TXT) in the capture.",
+    ca_file=DNS_CA_FILE,
+    dns=True,
+    zones=["sts.example.net"],
+    deliveries=[dict(rcpt="enforce@sts.example.net", verdict="verified")],
+    connections=[
+        dane_conn(C_STS, "sts.example.net", _STS + "Postfix 3.7 sender, smtp_tls_security_level=may, "
+                  "smtp_tls_policy_maps=socketmap to mta-sts-daemon (answer: secure match=mx.sts.example.net "
+                  "servername=hostname), smtp_tls_CAfile = the DNS CA; receiver limited to TLS 1.2",
+                  cert="sts-mx", dane="none", certificate=None, tlsa_state="unseen", postfix="verified",
+                  mta_sts=sts_fields("sts.example.net", "pass", None)),
+        dane_conn(M_BACK, "sts.example.net", _STS + "swaks --tls-optional to lib/mitm_proxy.py in strip mode "
+                  "(198.51.100.82), which relays to mx.sts.example.net from 203.0.113.80 without STARTTLS: "
+                  "plain text to an MX of an enforce-mode domain (server-side leg)", encryption="plaintext",
+                  dane="none", certificate=None, tlsa_state="unseen", mx_source="dns", leg="server-side",
+                  mta_sts=sts_fields("sts.example.net", "fail", "no_tls"), anomalies=["mta_sts_violation"]),
+    ])

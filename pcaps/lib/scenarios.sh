@@ -323,5 +323,34 @@ scn_dane() {
     pf_dane_send big@dane-big.example.net "large TLSA RRset" "to=<big@dane-big.example.net>.*($sent|$deferred)"
     capture_stop
     ip netns exec "$NS_C" postsuper -c "$PF_DANE" -d ALL >/dev/null 2>&1 || true
-    truth_dns dane
+    truth_dns dane "$PF_DANE/maillog"
+}
+
+# MTA-STS with postfix-mta-sts-resolver (lib/dns.sh): a delivery under the
+# enforce policy of sts.example.net, then swaks reaching the same MX through
+# a proxy that strips STARTTLS. Captured on the server's two interfaces: s0
+# (DNS, the policy fetch, the direct delivery) and sm (the proxy's leg).
+scn_mta_sts() {
+    ip netns exec "$NS_M" $PY "$HERE/lib/mitm_proxy.py" "$M_FRONT_STS:25:strip" \
+        --upstream "$STS_MX:25" --source "$M_BACK" >"$WORK/mitm-sts.log" 2>&1 &
+    local ppid=$!; PIDS+=($ppid)
+    sleep 1
+    grep -q listening "$WORK/mitm-sts.log" || die "mitm proxy (mta-sts) did not start"
+    CAP_FILTER="tcp or udp port 53" capture_start mta-sts "$NS_S" s0 "$NS_S" sm
+    # the TLS-RPT address, looked up as a reporting sender would
+    ip netns exec "$NS_C" dig +time=3 -b "$C_STS" _smtp._tls.sts.example.net TXT >/dev/null
+    local PF_CLIENT="$PF_STS"
+    pf_send enforce@sts.example.net "delivery under an enforce MTA-STS policy"
+    pf_wait_log "$PF_STS" 'to=<enforce@sts.example.net>.*status=(sent|deferred)' 40
+    grep -q 'GET /.well-known/mta-sts.txt HTTP/1.1" 200' "$WORK/sts-web.log" \
+        || { cat "$WORK/sts-web.log" "$STS_DAEMON_DIR"/daemon.* >&2; die "the policy was not fetched"; }
+    sleep 0.5
+    swaks_run "$M_FRONT_STS" strip@sts.example.net "swaks through the stripping proxy" --tls-optional
+    capture_stop
+    kill "$ppid" 2>/dev/null || true
+    # the policy exactly as served, for --mta-sts-policies
+    mkdir -p "$OUT/mta-sts.mta-sts"
+    cp "$WORK/sts-web/.well-known/mta-sts.txt" "$OUT/mta-sts.mta-sts/sts.example.net"
+    chmod 644 "$OUT/mta-sts.mta-sts/sts.example.net"
+    truth_dns mta-sts "$PF_STS/maillog"
 }
