@@ -8,7 +8,11 @@ record must exist and every fact the analyzer reports must equal the truth.
 Facts the analyzer does not produce yet (keys absent from the record) are
 listed once per run as "not yet checked", so the test grows with the
 analyzer; a fact present in both that differs is a failure, and so is a
-record the truth does not know.
+record the truth does not know. The DNS anomalies of the truth
+(dane_mismatch, dane_downgrade, mta_sts_violation, dnssec_bogus_tlsa) are
+held against records that have a "dns" key only. A truth file may name its
+own CA ("ca_file"); a policy directory pcaps/NAME.mta-sts is passed with
+--mta-sts-policies once `smtptls --list-options` lists that option.
 """
 import glob
 import json
