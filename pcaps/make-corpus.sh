@@ -14,7 +14,9 @@
 #
 # With no argument every scenario is captured with a new CA; otherwise only
 # the named ones, reusing the CA private keys kept by the last full run in
-# $CA_STATE (default /tmp/smtptls-ca). KEEP_WORK=1 keeps the temporary dir.
+# $CA_STATE (default /tmp/smtptls-ca). The DNS scenarios (dane, mta_sts) have a CA of
+# their own in $DNS_CA_STATE (default /tmp/smtptls-dns-ca), see README.md.
+# KEEP_WORK=1 keeps the temporary dir.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -74,6 +76,7 @@ cleanup() {
     for pid in "${PIDS[@]}"; do
         kill -9 "$pid" 2>/dev/null
     done
+    [ -z "${NETNS_ETC:-}" ] || rm -rf "$NETNS_ETC"
     for ns in "$NS_C" "$NS_S" "$NS_M"; do
         # anything still running in our namespaces was started by us
         for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
@@ -101,6 +104,11 @@ install_packages() {
     $PY -c 'import scapy' 2>/dev/null || need+=(python3-scapy)
     dpkg -s libidn12 >/dev/null 2>&1 || need+=(libidn12)
     dpkg -s libgnutls30 >/dev/null 2>&1 || need+=(libgnutls30)
+    command -v nsd >/dev/null || need+=(nsd)
+    command -v unbound >/dev/null || need+=(unbound)
+    command -v ldns-signzone >/dev/null || need+=(ldnsutils)
+    command -v dig >/dev/null || need+=(bind9-dnsutils)
+    command -v mta-sts-daemon >/dev/null || need+=(postfix-mta-sts-resolver)
     if [ ${#need[@]} -gt 0 ]; then
         log "installing: ${need[*]}"
         echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
@@ -111,6 +119,12 @@ install_packages() {
         if [[ " ${need[*]} " == *" postfix "* ]] && [ -d /run/systemd/system ]; then
             systemctl disable --now postfix >/dev/null 2>&1 || true
         fi
+        # nor the packaged DNS servers (this script runs its own, in the namespaces)
+        for svc in nsd unbound postfix-mta-sts-resolver; do
+            if [[ " ${need[*]} " == *" $svc "* ]] && [ -d /run/systemd/system ]; then
+                systemctl disable --now "$svc" >/dev/null 2>&1 || true
+            fi
+        done
     fi
     # Exim conflicts with Postfix as a Debian package (both provide
     # mail-transport-agent), so its binary is unpacked from the .deb into the
@@ -205,10 +219,12 @@ setup_net() {
 
 # ---------------------------------------------------------------- CA & certs
 CA="${CA_STATE:-/tmp/smtptls-ca}"   # CA private keys live only here, never in pcaps/
+DNS_CA="${DNS_CA_STATE:-/tmp/smtptls-dns-ca}"   # the DNS scenarios' CA (keys only here)
 source "$HERE/lib/certs.sh"
 
 # ---------------------------------------------------------------- daemons
 source "$HERE/lib/daemons.sh"
+source "$HERE/lib/dns.sh"
 
 # ---------------------------------------------------------------- capture
 # capture_start NAME NS IFACE [NS IFACE ...]: one tcpdump per (ns, iface)
@@ -220,7 +236,8 @@ capture_start() {
     while [ $# -gt 0 ]; do
         local ns="$1" ifc="$2"; shift 2
         local f="$WORK/cap-$CAP_NAME-$i.pcap"
-        ip netns exec "$ns" tcpdump -i "$ifc" -s 0 -U -n -w "$f" tcp 2>"$WORK/tcpdump-$CAP_NAME-$i.log" &
+        # shellcheck disable=SC2086 # the filter is several words
+        ip netns exec "$ns" tcpdump -i "$ifc" -s 0 -U -n -w "$f" ${CAP_FILTER:-tcp} 2>"$WORK/tcpdump-$CAP_NAME-$i.log" &
         CAP_PIDS+=($!); PIDS+=($!); CAP_FILES+=("$f")
         i=$((i+1))
     done
@@ -249,29 +266,77 @@ truth() {
     [ -z "${SKIP_TRUTH:-}" ] || return 0
     $PY "$HERE/truth.py" --pcap-dir "$OUT" --ca-dir "$CA" "$@" || die "truth check failed for $*"
 }
+# truth_dns NAME MAILLOG: the same for a DNS scenario (its CA; its Postfix sender's log)
+truth_dns() {
+    [ -z "${SKIP_TRUTH:-}" ] || return 0
+    $PY "$HERE/truth.py" --pcap-dir "$OUT" --ca-dir "$DNS_CA" --maillog "$2" "$1" \
+        || die "truth check failed for $1"
+}
 
 source "$HERE/lib/scenarios.sh"
 
 # ---------------------------------------------------------------- main
 ALL_SCENARIOS=(plaintext starttls_tls13 tls12_certs weak_tls starttls_unused mitm transparent_strip starttls_454
-               tls_fail_retry submission implicit_tls pipelining ipv6 resumption derived)
+               tls_fail_retry submission implicit_tls pipelining ipv6 resumption derived dane mta_sts)
+DNS_SCENARIOS=(dane mta_sts)   # real DNS software (lib/dns.sh), the DNS CA
+
+# dns_ca: the DNS CA of the committed DNS captures when its keys are kept in
+# $DNS_CA, else a new one when every DNS scenario is made (a full run, all
+# DNS scenarios named, or NEW_CA set); the main CA and its captures are
+# never touched by this.
+dns_ca() {
+    local all_dns="$1"
+    if [ -n "${NEW_CA:-}" ] || [ "$FULL_RUN" = 1 ]; then
+        make_dns_ca
+    elif [ -f "$DNS_CA/root.key" ] && cmp -s "$DNS_CA/root.pem" "$OUT/ca/corpus-dns-ca.pem"; then
+        log "reusing the DNS scenarios' CA in $DNS_CA"
+    elif [ "$all_dns" = 1 ]; then
+        make_dns_ca
+    else
+        die "the DNS scenarios' CA keys are not in $DNS_CA; name every DNS scenario (${DNS_SCENARIOS[*]}) to make them all with a new one"
+    fi
+}
+
 main() {
-    local list=("$@")
-    [ ${#list[@]} -gt 0 ] || list=("${ALL_SCENARIOS[@]}")
+    local list=("$@") base=() dns=() s
+    FULL_RUN=0
+    [ ${#list[@]} -gt 0 ] || { list=("${ALL_SCENARIOS[@]}"); FULL_RUN=1; }
+    for s in "${list[@]}"; do
+        if [[ " ${DNS_SCENARIOS[*]} " == *" $s "* ]]; then dns+=("$s"); else base+=("$s"); fi
+    done
     install_packages
     make_exim_passwd
-    if [ $# -eq 0 ] || [ -n "${NEW_CA:-}" ]; then
-        make_ca_new
-    elif [ -f "$CA/root.key" ] && cmp -s "$CA/root.pem" "$OUT/ca/corpus-ca.pem"; then
-        log "partial run: reusing the CA in $CA"
-    else
-        die "partial runs need the CA private keys of the committed corpus ($CA); run without arguments"
+    if [ ${#base[@]} -gt 0 ]; then
+        if [ "$FULL_RUN" = 1 ] || [ -n "${NEW_CA:-}" ]; then
+            make_ca_new
+        elif [ -f "$CA/root.key" ] && cmp -s "$CA/root.pem" "$OUT/ca/corpus-ca.pem"; then
+            log "partial run: reusing the CA in $CA"
+        else
+            die "partial runs need the CA private keys of the committed corpus ($CA); run without arguments"
+        fi
+        make_leaf_certs
     fi
-    make_leaf_certs
+    if [ ${#dns[@]} -gt 0 ]; then
+        dns_ca "$([ ${#dns[@]} -eq ${#DNS_SCENARIOS[@]} ] && echo 1 || echo 0)"
+        make_dns_leaf_certs
+    fi
     setup_net
-    start_servers
-    start_clients
-    for s in "${list[@]}"; do
+    if [ ${#base[@]} -gt 0 ]; then
+        start_servers
+        start_clients
+    fi
+    if [ ${#dns[@]} -gt 0 ]; then
+        setup_net_dns
+        start_dns
+        start_dane_servers
+        start_dane_client
+        if [[ " ${dns[*]} " == *" mta_sts "* ]]; then
+            start_sts_web
+            start_sts_daemon
+            start_sts_client
+        fi
+    fi
+    for s in "${base[@]}" "${dns[@]}"; do
         log "=== scenario $s"
         "scn_$s"
     done

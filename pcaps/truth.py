@@ -11,8 +11,10 @@ checked with tshark (and openssl for certificate facts); any disagreement is
 an error and no truth file is written.
 """
 import argparse
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -20,6 +22,7 @@ import tempfile
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import scenarios as S  # noqa: E402
+import dnszones  # noqa: E402
 
 TLS_VERSIONS = {0x0300: "SSLv3", 0x0301: "TLSv1.0", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
 DECODE = ["-d", "tcp.port==465,tls", "-d", "tcp.port==2525,smtp"]
@@ -66,9 +69,12 @@ def cipher_names():
 
 
 def streams(pcap):
+    # mail connections only: DNS (UDP, and TCP on port 53) is checked by
+    # dns_checks(); HTTPS (443) is the MTA-STS policy fetch
     rows = tshark_fields(pcap, ["frame.number", "frame.time_epoch", "tcp.stream", "ip.src", "ipv6.src", "ip.dst",
                                 "ipv6.dst", "tcp.srcport", "tcp.dstport", "tcp.len", "tcp.flags.syn",
-                                "tcp.flags.ack", "tcp.flags.fin", "tcp.flags.reset", "vlan.id"])
+                                "tcp.flags.ack", "tcp.flags.fin", "tcp.flags.reset", "vlan.id"],
+                         "tcp && !(tcp.port==53) && !(tcp.port==443)")
     st = {}
     for r in rows:
         sid = int(r["tcp.stream"])
@@ -260,7 +266,7 @@ def analyse_smtp(events):
     return f
 
 
-def build(name, pcap_dir, ca_dir, names):
+def build(name, pcap_dir, ca_dir, names, maillog=None):
     sc = S.SCENARIOS[name]
     pcap = os.path.join(pcap_dir, name + ".pcap")
     impairment = None
@@ -270,8 +276,13 @@ def build(name, pcap_dir, ca_dir, names):
     st = streams(pcap)
     smtpv = smtp_view(pcap)
     tlsv = tls_view(pcap, names)
-    ca_root = os.path.join(pcap_dir, "ca", "corpus-ca.pem")
+    ca_root = os.path.join(pcap_dir, sc.get("ca_file", "ca/corpus-ca.pem"))
     errors = []
+    zrecs = deliveries = None
+    if sc.get("dns"):
+        zrecs = dnszones.records(ca_dir)
+        dns_checks(pcap, sc, zrecs, errors)
+        deliveries = postfix_verdicts(sc, maillog, errors)
     exp = sc["connections"]
     check(len(st) == len(exp), "%d TCP connections in capture, %d configured" % (len(st), len(exp)), errors)
     used = set()
@@ -369,6 +380,10 @@ def build(name, pcap_dir, ca_dir, names):
         for k in ("leg", "resumed_with"):
             if k in e:
                 c[k] = e[k]
+        if e.get("dns_cfg"):
+            c["dns"] = dns_block(e, zrecs)
+            if e["dns_cfg"]["postfix"]:
+                c["postfix_verdict"] = e["dns_cfg"]["postfix"]
         c["anomalies"] = expected_anomalies(e, c)
         if impairment and list(impairment["connection"]["client"]) == [s["client"][0], s["client"][1]]:
             c["impairment"] = {k: v for k, v in impairment.items() if k != "connection"}
@@ -388,8 +403,206 @@ def build(name, pcap_dir, ca_dir, names):
     t = dict(capture=name + ".pcap", description=sc["description"])
     if sc.get("derived_from"):
         t["derived_from"] = sc["derived_from"]
+    if sc.get("ca_file"):
+        t["ca_file"] = sc["ca_file"]
+    if sc.get("dns"):
+        t["dns_setup"] = dict(resolver=S.DNS_RESOLVER, authoritative=S.DNS_NS, zones={
+            z: dict(dnssec=r["dnssec"], mx=r["mx"], address=r["addr"],
+                    tlsa=[dict(usage=u, selector=se, matching_type=m) for u, se, m, _ in r["tlsa"]])
+            for z, r in zrecs.items() if z in sc.get("zones", S.ZONES)})
+        t["deliveries"] = deliveries
+    if sc.get("zones") and any(z in S.STS_POLICIES for z in sc["zones"]):
+        # the policies fetched when the capture was made, for --mta-sts-policies
+        pdir = name + ".mta-sts"
+        for dom, text in S.STS_POLICIES.items():
+            path = os.path.join(pcap_dir, pdir, dom)
+            if not os.path.exists(path) or open(path).read() != text:
+                print("truth.py: %s: %s is not the configured policy of %s" % (name, path, dom), file=sys.stderr)
+                raise Mismatch(name)
+        t["mta_sts_policies"] = pdir
     t["connections"] = out_conns
     return t
+
+
+# ---------------------------------------------------------------- DNS
+DNS_FIELDS = ["frame.number", "tcp.stream", "udp.srcport", "dns.qry.name", "dns.qry.type", "dns.flags.authenticated",
+              "dns.flags.rcode", "dns.flags.truncated", "dns.resp.type", "dns.resp.ttl", "dns.mx.mail_exchange",
+              "dns.a", "dns.tlsa.certificate_usage", "dns.tlsa.selector", "dns.tlsa.matching_type",
+              "dns.tlsa.certificate_association_data", "dns.txt"]
+QTYPES = {"MX": 15, "A": 1, "TLSA": 52, "TXT": 16}
+
+
+def flag(v):
+    return v.split("|")[0] in ("1", "True")
+
+
+def lst(v):
+    return [x for x in v.split("|") if x != ""]
+
+
+def dns_answers(pcap):
+    """Every DNS response in the capture (UDP and TCP), as tshark dissects it."""
+    out = []
+    for r in tshark_fields(pcap, DNS_FIELDS, "dns.flags.response==1"):
+        tl = list(zip(lst(r["dns.tlsa.certificate_usage"]), lst(r["dns.tlsa.selector"]),
+                      lst(r["dns.tlsa.matching_type"]), lst(r["dns.tlsa.certificate_association_data"])))
+        out.append(dict(frame=int(r["frame.number"]), tcp_stream=r["tcp.stream"] or None,
+                        name=lst(r["dns.qry.name"])[0].lower(), qtype=int(lst(r["dns.qry.type"])[0]),
+                        ad=flag(r["dns.flags.authenticated"]), rcode=int(lst(r["dns.flags.rcode"])[0]),
+                        tc=flag(r["dns.flags.truncated"]), ttls=[int(x) for x in lst(r["dns.resp.ttl"])],
+                        mx=sorted(x.lower() for x in lst(r["dns.mx.mail_exchange"])), a=sorted(lst(r["dns.a"])),
+                        tlsa=sorted((int(u), int(s), int(m), d.replace(":", "").lower()) for u, s, m, d in tl),
+                        txt=lst(r["dns.txt"])))
+    return out
+
+
+def dns_checks(pcap, sc, zrecs, errors):
+    """The answers in the capture agree with the configured zones: MX, A and
+    TLSA data, the AD bit (set for signed zones, not for unsigned ones),
+    SERVFAIL for the bogus TLSA RRset, TTLs at most the zone's; and for a
+    TLSA RRset larger than the sender's EDNS0 buffer, a truncated UDP answer
+    (TC) followed by the full answer over TCP in more than one segment."""
+    ans = dns_answers(pcap)
+    used = {e["dns_cfg"]["domain"]: e["dns_cfg"] for e in sc["connections"] if e.get("dns_cfg")}
+    for a in ans:
+        # at most the zone's TTL; close to it for the configured types (a
+        # negative answer, e.g. to AAAA, carries the SOA minimum, 300 s)
+        low = S.DNS_TTL - 900 if a["qtype"] in QTYPES.values() else 0
+        bad = [t for t in a["ttls"] if t > S.DNS_TTL or t < low]
+        check(not bad, "DNS frame %d: TTLs %r, zone TTL %d" % (a["frame"], bad, S.DNS_TTL), errors)
+    for dom, cfg in used.items():
+        z = zrecs[dom]
+        secure = z["dnssec"] != "insecure"
+        host = z["mx"]
+        for qname, qtype, want in ((dom, "MX", [host]), (host, "A", [z["addr"]])):
+            got = [a for a in ans if a["name"] == qname and a["qtype"] == QTYPES[qtype]]
+            check(got, "DNS: no %s answer for %s in capture" % (qtype, qname), errors)
+            for a in got:
+                have = a["mx"] if qtype == "MX" else a["a"]
+                check(a["rcode"] == 0 and have == want, "DNS frame %d: %s %s = %r rcode %d, configured %r" % (
+                    a["frame"], qname, qtype, have, a["rcode"], want), errors)
+                check(a["ad"] == secure, "DNS frame %d: %s %s AD=%s, zone %s" % (
+                    a["frame"], qname, qtype, a["ad"], z["dnssec"]), errors)
+        for owner, rtype, data in z["extra"]:
+            qname = owner + "." + dom
+            want = [data.strip('"')] if rtype == "TXT" else [data]
+            got = [a for a in ans if a["name"] == qname and a["qtype"] == QTYPES[rtype]]
+            check(got, "DNS: no %s answer for %s in capture" % (rtype, qname), errors)
+            for a in got:
+                have = a["txt"] if rtype == "TXT" else a["a"]
+                check(a["rcode"] == 0 and have == want, "DNS frame %d: %s %s = %r, configured %r" % (
+                    a["frame"], qname, rtype, have, want), errors)
+                check(a["ad"] == secure, "DNS frame %d: %s %s AD=%s, zone %s" % (
+                    a["frame"], qname, rtype, a["ad"], z["dnssec"]), errors)
+        tname = "_25._tcp." + host
+        got = [a for a in ans if a["name"] == tname and a["qtype"] == 52]
+        if cfg["tlsa_state"] == "unseen":
+            check(not got, "DNS: TLSA answer for %s in capture, none configured" % tname, errors)
+            continue
+        check(got, "DNS: no TLSA answer for %s in capture" % tname, errors)
+        want = sorted((u, s, m, d.lower()) for u, s, m, d in z["tlsa"])
+        full = [a for a in got if not a["tc"]]
+        for a in got:
+            if z["dnssec"] == "bogus":
+                check(a["rcode"] == 2 and not a["tlsa"] and not a["ad"],
+                      "DNS frame %d: %s TLSA rcode %d, %d records: SERVFAIL configured (bogus RRSIG)" % (
+                          a["frame"], tname, a["rcode"], len(a["tlsa"])), errors)
+            elif not a["tc"]:
+                check(a["rcode"] == 0 and a["tlsa"] == want, "DNS frame %d: %s TLSA records %r, configured %r" % (
+                    a["frame"], tname, a["tlsa"], want), errors)
+                check(a["ad"] == secure, "DNS frame %d: %s TLSA AD=%s, zone %s" % (
+                    a["frame"], tname, a["ad"], z["dnssec"]), errors)
+        check(full, "DNS: no complete TLSA answer for %s" % tname, errors)
+        size = sum(len(d) // 2 for _, _, _, d in want)
+        if size > 1200:  # larger than glibc's EDNS0 buffer
+            check(any(a["tc"] and a["tcp_stream"] is None for a in got),
+                  "DNS: no truncated UDP answer for %s (%d bytes of TLSA data)" % (tname, size), errors)
+            tcp = [a for a in full if a["tcp_stream"] is not None]
+            check(tcp, "DNS: no TCP answer for %s" % tname, errors)
+            for a in tcp:
+                segs = tshark_fields(pcap, ["tcp.len"], "tcp.stream==%s && tcp.srcport==53 && tcp.len>0" %
+                                     a["tcp_stream"])
+                check(len(segs) >= 2, "DNS: TCP answer for %s in %d segment(s), configured more than one" % (
+                    tname, len(segs)), errors)
+
+
+def tlsa_json(u, s, m, data):
+    d = dict(usage=u, selector=s, matching_type=m)
+    if m == 0:
+        d["data_sha512"] = hashlib.sha512(bytes.fromhex(data)).hexdigest()
+    else:
+        d["data"] = data.lower()
+    return d
+
+
+def dns_block(e, zrecs):
+    """The record's "dns" key for a connection of a DNS scenario."""
+    cfg = e["dns_cfg"]
+    z = zrecs[cfg["domain"]]
+    host = z["mx"]
+    state = cfg["tlsa_state"]
+    recs = [tlsa_json(*r) for r in z["tlsa"]] if state == "present" else []
+    matched = dict(zip(("usage", "selector", "matching_type"), cfg["matched"])) if cfg["matched"] else None
+    rua = None
+    for owner, rtype, data in z["extra"]:
+        if owner == "_smtp._tls" and rtype == "TXT":
+            rua = re.search(r"rua=([^;\s\"]+)", data).group(1)
+    return dict(
+        mx_host=host, mx_host_source=cfg["mx_source"], domains=[cfg["domain"]],
+        # no TLSA answer seen: its DNSSEC state is not known either
+        tlsa=dict(name="_25._tcp." + host, state=state, dnssec=None if state == "unseen" else z["dnssec"],
+                  source="capture", records=recs),
+        dane=dict(result=cfg["dane"], matched=matched, certificate=cfg["certificate"],
+                  covers_certificate_alarms=bool(cfg["dane"] == "match" and matched and matched["usage"] == 3)),
+        mta_sts=cfg["mta_sts"] or dict(domain=None, txt_id=None, policy=None, result="none", reason=None),
+        tlsrpt_rua=rua)
+
+
+# what Postfix logs for each verdict: (TLS line or None, status line), %(host)s/%(ip)s/%(rcpt)s filled in
+VERDICT_LINES = {
+    "verified": (r"Verified TLS connection established to %(host)s\[%(ip)s\]:25",
+                 r"to=<%(rcpt)s>, relay=%(host)s\[%(ip)s\]:25,.* status=sent "),
+    "untrusted_sent": (r"Untrusted TLS connection established to %(host)s\[%(ip)s\]:25",
+                       r"to=<%(rcpt)s>, relay=%(host)s\[%(ip)s\]:25,.* status=sent "),
+    "deferred_untrusted": (r"server certificate verification failed for %(host)s\[%(ip)s\]:25: "
+                           r"num=65:no matching DANE TLSA records",
+                           r"to=<%(rcpt)s>, relay=%(host)s\[%(ip)s\]:25,.* status=deferred "
+                           r"\(Server certificate not verified\)"),
+    "deferred_tlsa_error": (None, r"to=<%(rcpt)s>, relay=none,.* status=deferred "
+                                  r"\(TLSA lookup error for %(host)s:25\)"),
+}
+
+
+def postfix_verdicts(sc, maillog, errors):
+    """Postfix's own verdict for every delivery of the scenario, from its log:
+    each configured verdict must be the one Postfix logged."""
+    out = []
+    if not maillog or not os.path.exists(maillog):
+        errors.append("no Postfix log (--maillog) for the DNS scenario's verdicts")
+        return out
+    lines = [re.sub(r"^.*?(postfix/[a-z]+)\[\d+\]: ", r"\1: ", ln.rstrip("\n")) for ln in open(maillog)]
+    for d in sc["deliveries"]:
+        dom = d["rcpt"].split("@")[1]
+        z = S.ZONES[dom]
+        v = dict(host=re.escape(S.mx_host(dom)), ip=re.escape(z["addr"]), rcpt=re.escape(d["rcpt"]))
+        seen = None
+        for verdict, pats in VERDICT_LINES.items():
+            found = []
+            for pat in pats:
+                if pat is None:
+                    continue
+                m = [ln for ln in lines if re.search(pat % v, ln)]
+                found.append(m[0] if m else None)
+            if all(found):
+                seen = (verdict, found)
+                break
+        if seen is None:
+            errors.append("Postfix log: no known verdict for %s" % d["rcpt"])
+            continue
+        check(seen[0] == d["verdict"], "Postfix log: %s %s, configured %s" % (d["rcpt"], seen[0], d["verdict"]),
+              errors)
+        out.append(dict(recipient=d["rcpt"], verdict=seen[0], postfix_log=seen[1]))
+    return out
 
 
 WEAK_SUITE_PARTS = ("_3DES_", "_RC4_", "_DES_", "_NULL_", "_anon_", "_EXPORT")
@@ -454,13 +667,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pcap-dir", required=True)
     ap.add_argument("--ca-dir", required=True)
+    ap.add_argument("--maillog", help="log of the Postfix sender of the DNS scenarios (its verdicts)")
     ap.add_argument("names", nargs="+")
     a = ap.parse_args()
     names = cipher_names()
     rc = 0
     for n in a.names:
         try:
-            t = build(n, a.pcap_dir, a.ca_dir, names)
+            t = build(n, a.pcap_dir, a.ca_dir, names, a.maillog)
         except Mismatch:
             rc = 1
             continue

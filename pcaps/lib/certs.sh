@@ -114,3 +114,63 @@ make_leaf_certs() {
     openssl dhparam -out "$WORK/certs/dh1024.pem" 1024 2>/dev/null
     chmod 644 "$WORK/certs/dh1024.pem"
 }
+
+# ------------------------------------------------------------ DNS scenarios' CA
+# The DNS captures (dane, mta_sts) have a CA of their own, kept in $DNS_CA
+# (default /tmp/smtptls-dns-ca), so that they can be made again without the
+# private keys of the main corpus CA and without touching its captures. Its
+# public certificates are committed as ca/corpus-dns-ca.pem (root),
+# ca/corpus-dns-intermediate.pem and ca/corpus-dns-ca-bundle.pem.
+#
+# DNS profiles (file stem -> what it is):
+#   dane-ee       mx.dane-ee.example.net, self-signed (pinned by TLSA 3 1 1)
+#   dane-ta       mx.dane-ta.example.net, signed by the DNS intermediate (TLSA 2 1 1 on it)
+#   dane-bad      mx.dane-bad.example.net, signed by the DNS intermediate (TLSA 3 1 1 of another key)
+#   dane-insecure mx.dane-insecure.example.net, signed by the DNS intermediate (unsigned zone)
+#   dane-bogus    mx.dane-bogus.example.net, signed by the DNS intermediate (TLSA RRSIG broken)
+#   dane-tls13    mx.dane-tls13.example.net, signed by the DNS intermediate (TLS 1.3 only)
+#   dane-big      mx.dane-big.example.net, signed by the DNS intermediate (large TLSA RRset)
+#   sts-mx        mx.sts.example.net, signed by the DNS intermediate (MTA-STS enforce domain)
+#   sts-web       mta-sts.sts.example.net, signed by the DNS intermediate (HTTPS policy server)
+make_dns_ca() {
+    log "creating a new private CA for the DNS scenarios in $DNS_CA"
+    local keep_ca="$CA"
+    CA="$DNS_CA"
+    rm -rf "$CA"; mkdir -p "$CA"; chmod 700 "$CA"
+    ca_conf root; ca_conf inter
+    openssl req -new -newkey rsa:3072 -nodes -keyout "$CA/root.key" -out "$CA/root.csr" \
+        -subj "/O=smtptls corpus/CN=smtptls corpus DNS root CA" 2>/dev/null
+    SAN=DNS:unused openssl ca -batch -selfsign -config "$CA/root.cnf" -keyfile "$CA/root.key" \
+        -extensions v3_root -startdate 20250101000000Z -enddate 20450101000000Z \
+        -in "$CA/root.csr" -out "$CA/root.pem" -notext 2>/dev/null || die "cannot make the DNS root CA"
+    openssl req -new -newkey rsa:2048 -nodes -keyout "$CA/inter.key" -out "$CA/inter.csr" \
+        -subj "/O=smtptls corpus/CN=smtptls corpus DNS intermediate CA" 2>/dev/null
+    SAN=DNS:unused openssl ca -batch -config "$CA/root.cnf" -cert "$CA/root.pem" -keyfile "$CA/root.key" \
+        -extensions v3_inter -startdate 20250101000000Z -enddate 20440101000000Z \
+        -in "$CA/inter.csr" -out "$CA/inter.pem" -notext 2>/dev/null
+    mkdir -p "$OUT/ca"
+    cp "$CA/root.pem" "$OUT/ca/corpus-dns-ca.pem"
+    cp "$CA/inter.pem" "$OUT/ca/corpus-dns-intermediate.pem"
+    cat "$CA/inter.pem" "$CA/root.pem" >"$OUT/ca/corpus-dns-ca-bundle.pem"
+    chmod 644 "$OUT"/ca/corpus-dns-*.pem
+    CA="$keep_ca"
+}
+
+# Server certificates of the DNS scenarios, signed by the DNS CA. Every run
+# makes new keys, so the TLSA records are computed from them (lib/dnszones.py).
+make_dns_leaf_certs() {
+    log "creating the DNS scenarios' server certificates"
+    local keep_ca="$CA"
+    CA="$DNS_CA"
+    rm -rf "$CA/leaves"
+    local h
+    leaf dane-ee mx.dane-ee.example.net DNS:mx.dane-ee.example.net self 2048 sha256 - -
+    for h in ta bad insecure bogus tls13 big; do
+        leaf "dane-$h" "mx.dane-$h.example.net" "DNS:mx.dane-$h.example.net" inter 2048 sha256 \
+            20250101000000Z 20430101000000Z
+    done
+    leaf sts-mx  mx.sts.example.net      DNS:mx.sts.example.net      inter 2048 sha256 20250101000000Z 20430101000000Z
+    leaf sts-web mta-sts.sts.example.net DNS:mta-sts.sts.example.net inter 2048 sha256 20250101000000Z 20430101000000Z
+    cp "$CA/inter.pem" "$CA/leaves/dns-intermediate.pem"
+    CA="$keep_ca"
+}

@@ -280,3 +280,184 @@ _derived("pipelining-chunking", "impaired-pipelining-chunking",
          "Copy of pipelining-chunking.pcap where, in the largest connection (Exim BDAT), client segments were reordered, duplicated and one dropped (bytes lost).",
          "rewritten by lib/rewrite.py impair (see the impairment object)",
          impairment_file="impaired-pipelining-chunking.impairment.json")
+
+
+# ---------------------------------------------------------------------- DNS
+# The DNS scenarios (lib/dns.sh): an NSD authoritative server (198.51.100.53)
+# serving the zones below, an Unbound validating resolver (198.51.100.54) with
+# the signed zones' trust anchors, both in the server namespace, and a
+# sending Postfix in the client namespace (203.0.113.14) whose resolv.conf
+# names the Unbound address: its queries and the answers cross the captured
+# veth. ZONES is the one description of the zones: lib/dnszones.py writes the
+# zone files from it (TLSA data computed from the certificates of the run)
+# and truth.py checks the answers in the capture against it.
+#
+# dnssec: "secure" (signed with ldns-signzone, trust anchor in Unbound),
+#         "insecure" (not signed, no trust anchor covers it),
+#         "bogus" (signed, then the RRSIG over the TLSA RRset is corrupted:
+#         the resolver answers the TLSA query with SERVFAIL; MX and A stay secure).
+# tlsa:   (usage, selector, matching type, source); source is a certificate
+#         profile of the DNS CA state dir (leaves/NAME.pem, "dns-intermediate"
+#         for the DNS intermediate) or "!nomatch" (the SHA-256 of a fixed
+#         string: matches no key).
+DNS_NS, DNS_RESOLVER = "198.51.100.53", "198.51.100.54"
+C_DANE = "203.0.113.14"
+DNS_TTL = 3600
+DNS_CA_FILE = "ca/corpus-dns-ca.pem"
+NOMATCH_TEXT = b"smtptls corpus: this digest matches no key"
+
+
+def zone(dnssec, addr, tlsa=(), mx=None, extra=()):
+    return dict(dnssec=dnssec, addr=addr, tlsa=list(tlsa), mx=mx, extra=list(extra))
+
+
+ZONES = {
+    "dane-ee.example.net": zone("secure", "198.51.100.40", [(3, 1, 1, "dane-ee")]),
+    "dane-ta.example.net": zone("secure", "198.51.100.41", [(2, 1, 1, "dns-intermediate")]),
+    "dane-bad.example.net": zone("secure", "198.51.100.42", [(3, 1, 1, "!nomatch")]),
+    "dane-insecure.example.net": zone("insecure", "198.51.100.43", [(3, 1, 1, "dane-insecure")]),
+    "dane-bogus.example.net": zone("bogus", "198.51.100.44", [(3, 1, 1, "dane-bogus")]),
+    "dane-tls13.example.net": zone("secure", "198.51.100.45", [(3, 1, 1, "dane-tls13")]),
+    # an RRset larger than the 1200-byte EDNS0 buffer of the sender's
+    # resolver library (UDP answer truncated, TC) and than one TCP segment
+    "dane-big.example.net": zone("secure", "198.51.100.46", [
+        (3, 1, 1, "dane-big"), (2, 0, 0, "dns-intermediate"), (3, 0, 0, "dane-ee"),
+        (3, 0, 1, "dane-ee"), (3, 1, 2, "dane-big")]),
+}
+
+
+def mx_host(domain):
+    return ZONES[domain]["mx"] or "mx." + domain
+
+
+def dane_conn(client, domain, how, version="TLSv1.2", cipher=None, sni="mx", cert=None, messages=1,
+              encryption="starttls", dane="match", certificate="observed", matched=None, tlsa_state=None,
+              mx_source="sni", postfix=None, anomalies=(), mta_sts=None, **extra):
+    """A connection to the MX of a DNS zone. postfix: the verdict Postfix logs
+    for it (None when the client is not Postfix)."""
+    z = ZONES[domain]
+    host = mx_host(domain)
+    if sni == "mx":
+        sni = host
+    if cipher is None:
+        cipher = E_GCM if version == "TLSv1.2" else T13
+    if tlsa_state is None:
+        tlsa_state = "failed" if z["dnssec"] == "bogus" else ("present" if z["tlsa"] else "absent")
+    if encryption == "plaintext":
+        sni = None
+    t = tls(version, cipher, sni) if encryption == "starttls" else None
+    return conn(client, z["addr"], 25, encryption,
+                smtp("Postfix", True, encryption == "starttls", 220 if encryption == "starttls" else None,
+                     messages=messages),
+                t, cert=cert, host=host, how=how, anomalies=list(anomalies),
+                dns_cfg=dict(domain=domain, mx_source=mx_source, tlsa_state=tlsa_state, dane=dane,
+                             certificate=certificate, matched=matched, postfix=postfix, mta_sts=mta_sts),
+                **extra)
+
+
+_PFD = ("Postfix 3.7 sender with smtp_dns_support_level=dnssec, smtp_tls_security_level=dane, "
+        "resolv.conf -> Unbound 198.51.100.54 (options trust-ad); receiver: Postfix listener limited to TLS 1.2; ")
+SCENARIOS["dane"] = dict(
+    description="DANE negotiated by real software: a Postfix sender with DNSSEC and DANE resolving MX, A and TLSA "
+                "through an Unbound validating resolver (NSD authoritative, zones signed with ldns-signzone): "
+                "matching 3 1 1, matching 2 1 1 on the intermediate, mismatching 3 1 1 (deferred), unsigned zone "
+                "(opportunistic TLS), bogus TLSA signature (SERVFAIL, deferred without connecting; swaks connects), "
+                "TLS 1.3 (certificate not visible), and a TLSA RRset too large for UDP (TC, then TCP, two segments).",
+    ca_file=DNS_CA_FILE,
+    dns=True,
+    zones=sorted(z for z in ZONES if z.startswith("dane-")),
+    deliveries=[
+        dict(rcpt="ee@dane-ee.example.net", verdict="verified"),
+        dict(rcpt="ta@dane-ta.example.net", verdict="verified"),
+        dict(rcpt="bad@dane-bad.example.net", verdict="deferred_untrusted"),
+        dict(rcpt="insecure@dane-insecure.example.net", verdict="untrusted_sent"),
+        dict(rcpt="bogus@dane-bogus.example.net", verdict="deferred_tlsa_error"),
+        dict(rcpt="tls13@dane-tls13.example.net", verdict="verified"),
+        dict(rcpt="big@dane-big.example.net", verdict="verified"),
+    ],
+    connections=[
+        dane_conn(C_DANE, "dane-ee.example.net", _PFD + "TLSA 3 1 1 of the server's (self-signed) key",
+                  cert="dane-ee", matched=(3, 1, 1), postfix="verified"),
+        dane_conn(C_DANE, "dane-ta.example.net", _PFD + "TLSA 2 1 1 of the DNS intermediate's key, server sends leaf+intermediate",
+                  cert="dane-ta", matched=(2, 1, 1), postfix="verified"),
+        dane_conn(C_DANE, "dane-bad.example.net", _PFD + "TLSA 3 1 1 of no key: Postfix does not trust the certificate, "
+                  "sends QUIT and defers the message", cert="dane-bad", messages=0, dane="mismatch",
+                  postfix="deferred_untrusted", anomalies=["dane_mismatch"]),
+        dane_conn(C_DANE, "dane-insecure.example.net", _PFD + "zone not signed (no AD): DANE does not apply, "
+                  "Postfix falls back to opportunistic TLS (no SNI; smtp_tls_exclude_ciphers=aNULL); Postfix does "
+                  "not ask for TLSA records of a host whose address is insecure, so the (insecure) TLSA answer in "
+                  "the capture is dig's, from the same address through the same resolver, just before", sni=None, cert="dane-insecure",
+                  dane="insecure", certificate="observed", mx_source="dns", postfix="untrusted_sent"),
+        dane_conn(C_SWAKS, "dane-bogus.example.net", "the RRSIG over the TLSA RRset is corrupted: Unbound answers "
+                  "SERVFAIL, Postfix defers without connecting; this is swaks --tls --tls-protocol tlsv1_2 "
+                  "--tls-sni mx.dane-bogus.example.net to the same MX", cert="dane-bogus", dane="bogus",
+                  certificate="observed", anomalies=["dnssec_bogus_tlsa"]),
+        dane_conn(C_DANE, "dane-tls13.example.net", _PFD.replace("limited to TLS 1.2", "with TLS 1.3") +
+                  "TLSA 3 1 1 of the server's key; the certificate is encrypted (TLS 1.3) and this server is not "
+                  "seen with TLS 1.2 in the capture, so the DANE result is unknown (not inferred)",
+                  version="TLSv1.3", dane="unknown", certificate=None, postfix="verified"),
+        dane_conn(C_DANE, "dane-big.example.net", _PFD + "five TLSA records (3 1 1, 2 0 0, 3 0 0, 3 0 1, 3 1 2; "
+                  "about 2 KB with the RRSIG): the UDP answer comes truncated (TC) and Postfix's resolver asks "
+                  "again over TCP; 3 1 1 matches", cert="dane-big", matched=(3, 1, 1), postfix="verified"),
+    ])
+
+for _n, _p in (("dane-ee", "self-signed leaf for mx.dane-ee.example.net (DNS CA state dir), pinned by TLSA 3 1 1"),
+               ("dane-ta", "leaf signed by the DNS intermediate, server sends leaf+intermediate"),
+               ("dane-bad", "leaf signed by the DNS intermediate, server sends leaf+intermediate"),
+               ("dane-insecure", "leaf signed by the DNS intermediate, server sends leaf+intermediate"),
+               ("dane-bogus", "leaf signed by the DNS intermediate, server sends leaf+intermediate"),
+               ("dane-tls13", "leaf signed by the DNS intermediate, server sends leaf+intermediate"),
+               ("dane-big", "leaf signed by the DNS intermediate, server sends leaf+intermediate"),
+               ("sts-mx", "leaf signed by the DNS intermediate, server sends leaf+intermediate")):
+    _host = "mx.%s.example.net" % _n.replace("sts-mx", "sts")
+    PROFILES[_n] = dict(self_signed=_n == "dane-ee", chains_to_ca=_n != "dane-ee", expired=False, names=[_host],
+                        key_type="RSA", key_bits=2048, sig_alg="sha256WithRSAEncryption", made=_p)
+
+
+# ------------------------------------------------------------------ MTA-STS
+# sts.example.net (not signed: MTA-STS does not need DNSSEC) announces an
+# enforce policy (_mta-sts TXT) served at https://mta-sts.sts.example.net/
+# (198.51.100.47, python3 ssl + http.server, certificate from the DNS CA)
+# and a TLS-RPT address. The sender is a second Postfix (203.0.113.15) whose
+# smtp_tls_policy_maps is Debian's postfix-mta-sts-resolver (mta-sts-daemon,
+# socketmap), trusting the DNS CA through SSL_CERT_FILE.
+C_STS = "203.0.113.15"
+STS_WEB = "198.51.100.47"
+M_FRONT_STS = "198.51.100.82"
+STS_ID = "20260101T000000"
+STS_RUA = "mailto:tlsrpt@sts.example.net"
+STS_POLICIES = {"sts.example.net": "version: STSv1\nmode: enforce\nmx: mx.sts.example.net\nmax_age: 86400\n"}
+ZONES["sts.example.net"] = zone("insecure", "198.51.100.48", [], extra=[
+    ("mta-sts", "A", STS_WEB),
+    ("_mta-sts", "TXT", '"v=STSv1; id=%s;"' % STS_ID),
+    ("_smtp._tls", "TXT", '"v=TLSRPTv1; rua=%s"' % STS_RUA)])
+
+
+def sts_fields(domain, result, reason):
+    return dict(domain=domain, txt_id=STS_ID, policy=dict(mode="enforce", mx=["mx.sts.example.net"], max_age=86400),
+                result=result, reason=reason)
+
+
+_STS = ("sts.example.net: _mta-sts TXT id=%s, enforce policy (mx: mx.sts.example.net) served over HTTPS by "
+        "mta-sts.sts.example.net, _smtp._tls TXT with a rua; " % STS_ID)
+SCENARIOS["mta-sts"] = dict(
+    description="MTA-STS with real software: a Postfix sender whose TLS policy comes from postfix-mta-sts-resolver "
+                "(the resolver fetched the enforce policy of sts.example.net over HTTPS) delivers with a verified "
+                "certificate; then the same MX is reached in plain text through a proxy that strips STARTTLS "
+                "(server-side leg captured). DNS answers (MX, A, _mta-sts TXT, _smtp._tls TXT) in the capture.",
+    ca_file=DNS_CA_FILE,
+    dns=True,
+    zones=["sts.example.net"],
+    deliveries=[dict(rcpt="enforce@sts.example.net", verdict="verified")],
+    connections=[
+        dane_conn(C_STS, "sts.example.net", _STS + "Postfix 3.7 sender, smtp_tls_security_level=may, "
+                  "smtp_tls_policy_maps=socketmap to mta-sts-daemon (answer: secure match=mx.sts.example.net "
+                  "servername=hostname), smtp_tls_CAfile = the DNS CA; receiver limited to TLS 1.2",
+                  cert="sts-mx", dane="none", certificate=None, tlsa_state="unseen", postfix="verified",
+                  mta_sts=sts_fields("sts.example.net", "pass", None)),
+        dane_conn(M_BACK, "sts.example.net", _STS + "swaks --tls-optional to lib/mitm_proxy.py in strip mode "
+                  "(198.51.100.82), which relays to mx.sts.example.net from 203.0.113.80 without STARTTLS: "
+                  "plain text to an MX of an enforce-mode domain (server-side leg)", encryption="plaintext",
+                  dane="none", certificate=None, tlsa_state="unseen", mx_source="dns", leg="server-side",
+                  mta_sts=sts_fields("sts.example.net", "fail", "no_tls"), anomalies=["mta_sts_violation"]),
+    ])

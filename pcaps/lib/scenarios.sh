@@ -288,3 +288,69 @@ scn_derived() {
         "$OUT/impaired-pipelining-chunking.impairment.json"
     truth impaired-pipelining-chunking
 }
+
+# ---------------------------------------------------------------- 14 (DNS)
+# pf_dane_send RCPT SUBJECT REGEX: queue one message on the DANE sender and
+# wait until its maillog shows REGEX for it
+pf_dane_send() {
+    local PF_CLIENT="$PF_DANE"
+    pf_send "$1" "$2"
+    pf_wait_log "$PF_DANE" "$3" 40
+    sleep 0.5
+}
+
+# DANE with real DNS software (lib/dns.sh): one delivery per zone of
+# lib/scenarios.py, in the order of its connections. Captured on the server
+# side of the client-server veth with DNS (the sender's queries to Unbound).
+scn_dane() {
+    CAP_FILTER="tcp or udp port 53" capture_start dane "$NS_S" s0
+    local sent='status=sent' deferred='status=deferred'
+    pf_dane_send ee@dane-ee.example.net "dane-ee 3 1 1" "to=<ee@dane-ee.example.net>.*($sent|$deferred)"
+    pf_dane_send ta@dane-ta.example.net "dane-ta 2 1 1" "to=<ta@dane-ta.example.net>.*($sent|$deferred)"
+    pf_dane_send bad@dane-bad.example.net "dane-bad mismatch" "to=<bad@dane-bad.example.net>.*($sent|$deferred)"
+    # Postfix asks for TLSA records only when the MX host's address records
+    # are secure (RFC 7672 §2.2.2), so the insecure TLSA answer is fetched
+    # by dig, from the sender's address and through the same resolver
+    ip netns exec "$NS_C" dig +dnssec +time=3 -b "$C_DANE" _25._tcp.mx.dane-insecure.example.net TLSA >/dev/null
+    pf_dane_send insecure@dane-insecure.example.net "unsigned zone" \
+        "to=<insecure@dane-insecure.example.net>.*($sent|$deferred)"
+    pf_dane_send bogus@dane-bogus.example.net "bogus TLSA signature" "to=<bogus@dane-bogus.example.net>.*($sent|$deferred)"
+    # Postfix does not connect to the MX whose TLSA answer is bogus: a
+    # swaks delivery to it gives the connection the DNS facts belong to
+    swaks_run 198.51.100.44 swaks@dane-bogus.example.net "swaks to the bogus-TLSA MX" \
+        --tls --tls-protocol tlsv1_2 --tls-sni mx.dane-bogus.example.net
+    pf_dane_send tls13@dane-tls13.example.net "dane tls 1.3" "to=<tls13@dane-tls13.example.net>.*($sent|$deferred)"
+    pf_dane_send big@dane-big.example.net "large TLSA RRset" "to=<big@dane-big.example.net>.*($sent|$deferred)"
+    capture_stop
+    ip netns exec "$NS_C" postsuper -c "$PF_DANE" -d ALL >/dev/null 2>&1 || true
+    truth_dns dane "$PF_DANE/maillog"
+}
+
+# MTA-STS with postfix-mta-sts-resolver (lib/dns.sh): a delivery under the
+# enforce policy of sts.example.net, then swaks reaching the same MX through
+# a proxy that strips STARTTLS. Captured on the server's two interfaces: s0
+# (DNS, the policy fetch, the direct delivery) and sm (the proxy's leg).
+scn_mta_sts() {
+    ip netns exec "$NS_M" $PY "$HERE/lib/mitm_proxy.py" "$M_FRONT_STS:25:strip" \
+        --upstream "$STS_MX:25" --source "$M_BACK" >"$WORK/mitm-sts.log" 2>&1 &
+    local ppid=$!; PIDS+=($ppid)
+    sleep 1
+    grep -q listening "$WORK/mitm-sts.log" || die "mitm proxy (mta-sts) did not start"
+    CAP_FILTER="tcp or udp port 53" capture_start mta-sts "$NS_S" s0 "$NS_S" sm
+    # the TLS-RPT address, looked up as a reporting sender would
+    ip netns exec "$NS_C" dig +time=3 -b "$C_STS" _smtp._tls.sts.example.net TXT >/dev/null
+    local PF_CLIENT="$PF_STS"
+    pf_send enforce@sts.example.net "delivery under an enforce MTA-STS policy"
+    pf_wait_log "$PF_STS" 'to=<enforce@sts.example.net>.*status=(sent|deferred)' 40
+    grep -q 'GET /.well-known/mta-sts.txt HTTP/1.1" 200' "$WORK/sts-web.log" \
+        || { cat "$WORK/sts-web.log" "$STS_DAEMON_DIR"/daemon.* >&2; die "the policy was not fetched"; }
+    sleep 0.5
+    swaks_run "$M_FRONT_STS" strip@sts.example.net "swaks through the stripping proxy" --tls-optional
+    capture_stop
+    kill "$ppid" 2>/dev/null || true
+    # the policy exactly as served, for --mta-sts-policies
+    mkdir -p "$OUT/mta-sts.mta-sts"
+    cp "$WORK/sts-web/.well-known/mta-sts.txt" "$OUT/mta-sts.mta-sts/sts.example.net"
+    chmod 644 "$OUT/mta-sts.mta-sts/sts.example.net"
+    truth_dns mta-sts "$PF_STS/maillog"
+}
