@@ -159,8 +159,10 @@ static int dane_tls_used(const struct rec *r)
 static void dane_result(const struct rec *r, struct rec_dns *d)
 {
 	d->dane_matched = -1;
-	d->dane_cert = r->cert.present;
-	d->dane_cert_inferred = r->cert.present && r->cert.source == CERT_SRC_INFERRED;
+	/* The certificate DANE looks at, when the host has TLSA records. */
+	int tlsa = d->tlsa_state == DNSV_PRESENT || d->tlsa_state == DNSV_FAILED;
+	d->dane_cert = tlsa && r->cert.present;
+	d->dane_cert_inferred = d->dane_cert && r->cert.source == CERT_SRC_INFERRED;
 	if (d->tlsa_state == DNSV_FAILED) {
 		d->dane = REC_DANE_BOGUS;
 		return;

@@ -91,7 +91,10 @@ static void rec_dns_tlsa(const struct rec_dns *d, rec_field_fn fn, void *ctx)
 	rec_f_emit(fn, ctx, "tlsa", REC_F_OBJECT, 0);
 	rec_f_text(fn, ctx, "name", name, SIZE_MAX, REC_BAD_NULL);
 	rec_f_text(fn, ctx, "state", rec_tlsa_state_name(d->tlsa_state), SIZE_MAX, REC_BAD_NULL);
-	rec_f_text(fn, ctx, "dnssec", rec_dnssec_name(d->tlsa_sec), SIZE_MAX, REC_BAD_NULL);
+	if (d->tlsa_state == REC_TLSA_UNSEEN)
+		rec_f_emit(fn, ctx, "dnssec", REC_F_NULL, 0); /* nothing seen to judge */
+	else
+		rec_f_text(fn, ctx, "dnssec", rec_dnssec_name(d->tlsa_sec), SIZE_MAX, REC_BAD_NULL);
 	rec_f_text(fn, ctx, "source", d->tlsa_given ? "data" : "capture", SIZE_MAX, REC_BAD_NULL);
 	rec_f_emit(fn, ctx, "records", REC_F_ARRAY, 0);
 	for (int i = 0; i < d->ntlsa; i++) {

@@ -288,6 +288,28 @@ def table_rows(text, table_id):
     return rows
 
 
+def check_dns_captures(binary, work):
+    """The DNS section of a report on the DNS captures of the corpus (DNS in
+    the capture, and the MTA-STS policy given): its DANE rows are the
+    snapshot's counts."""
+    pc = os.path.join(REPO, "pcaps")
+    snap, s = snapshot(binary, work, "dnscaps",
+                       ["--mta-sts-policies", os.path.join(pc, "mta-sts.mta-sts"),
+                        os.path.join(pc, "dane.pcap"), os.path.join(pc, "mta-sts.pcap")])
+    page = os.path.join(work, "dnscaps.html")
+    r = render(binary, snap, page)
+    check(r.returncode == 0 and r.stderr == "", f"dnscaps: report exit {r.returncode}: {r.stderr}")
+    text = open(page, encoding="utf-8").read()
+    rows = table_rows(text, "dns-dane") or []
+    got = {row[0]: int(row[1]) for row in rows if len(row) > 1 and row[1].isdigit()}
+    want = {k: v for k, v in s["dns"]["dane"].items()
+            if k in ("none", "match", "mismatch", "unusable", "insecure", "bogus", "unknown",
+                     "no_tls") and v}
+    check(got == want, f"dnscaps: DANE rows {got} are the snapshot's {want}")
+    check(want.get("match") == 3 and want.get("mismatch") == 1 and want.get("bogus") == 1,
+          f"dnscaps: the DANE capture's results (3 match, 1 mismatch, 1 bogus): {want}")
+
+
 def check_dns(binary, work, snap, s, text):
     """The DNS section, without and with a dns section in the snapshot."""
     check('<section id="dns">' in text and "Not measured: the snapshot has no dns section"
@@ -400,7 +422,10 @@ def main():
     # -- 1. the corpus
     pcaps = sorted(os.path.join(REPO, "pcaps", f) for f in os.listdir(os.path.join(REPO, "pcaps"))
                    if f.endswith(".pcap"))
-    snap, s = snapshot(binary, work, "corpus", pcaps)
+    # --no-dns: the corpus snapshot stands for a run without DNS facts (the
+    # DNS section is checked on it, then with a dns section added, and on
+    # the DNS captures themselves below).
+    snap, s = snapshot(binary, work, "corpus", ["--no-dns"] + pcaps)
     page = os.path.join(work, "corpus.html")
     r = render(binary, snap, page)
     check(r.returncode == 0 and r.stderr == "", f"corpus: report exit {r.returncode}: {r.stderr}")
@@ -505,6 +530,7 @@ def main():
 
     # -- 3b. the DNS section
     check_dns(binary, work, snap, s, text)
+    check_dns_captures(binary, work)
 
     # -- 4. chart files
     for fmt, magic in (("svg", b"<"), ("png", b"\x89PNG"), ("pdf", b"%PDF")):
