@@ -153,7 +153,7 @@ static const struct cli_choice cli_buckets[] = {
 /* The field a row sets: its offset and its size. */
 #define CLI_FIELD(m) offsetof(struct cli_analyze, m), sizeof(((struct cli_analyze *)0)->m)
 #define CLI_AL	     (CLI_ANALYZE | CLI_LIVE)
-#define CLI_ALL	     (CLI_ANALYZE | CLI_LIVE | CLI_MERGE | CLI_HISTORY)
+#define CLI_ALL	     (CLI_ANALYZE | CLI_LIVE | CLI_MERGE | CLI_HISTORY | CLI_TLSRPT)
 #define CLI_ENGINE   CLI_ROLE_ENGINE
 #define CLI_DETECT   CLI_ROLE_DETECTOR
 
@@ -297,9 +297,18 @@ static const struct cli_opt cli_opts[] = {
 	{"interval", 0, CLI_UINT, 1, 86400, 1, "seconds", NULL, CLI_FIELD(interval), CLI_LIVE,
 	 CLI_ROLE_IO, CLI_SEC_LIVE, "SECONDS",
 	 "how often --stats and --prom are written (" CLI_STR_OF(CLI_DEFAULT_INTERVAL) ")", NULL},
-	{"output", 'o', CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(output), CLI_MERGE,
-	 CLI_ROLE_IO | CLI_ROLE_PATH, CLI_SEC_OTHER, "FILE",
-	 "where to write (default: standard output)", NULL},
+	{"output", 'o', CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(output), CLI_MERGE | CLI_TLSRPT,
+	 CLI_ROLE_IO | CLI_ROLE_PATH, CLI_SEC_OTHER, "PATH",
+	 "where to write: merge's snapshot (default: standard\n"
+	 "output), tlsrpt's folder of reports (created)",
+	 NULL},
+	{"org", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(org), CLI_TLSRPT, CLI_ROLE_IO,
+	 CLI_SEC_OTHER, "NAME", "organization-name of the reports", NULL},
+	{"contact", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(contact), CLI_TLSRPT, CLI_ROLE_IO,
+	 CLI_SEC_OTHER, "EMAIL",
+	 "contact-info of the reports; its domain begins\n"
+	 "each file name (RFC 8460 section 5.1)",
+	 NULL},
 	{"server", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(server), CLI_HISTORY,
 	 CLI_ROLE_DISPLAY, CLI_SEC_OTHER, "IP", "only this server", NULL},
 	{"help", 'h', CLI_HELP, 0, 0, 0, NULL, NULL, 0, 0, CLI_ALL, 0, CLI_SEC_OTHER, NULL,
@@ -316,8 +325,8 @@ const struct cli_opt *cli_option_table(size_t *n)
 
 static const char *cli_cmd_name(unsigned cmd)
 {
-	static const char *const names[] = {"analyze", "live", "merge", "history"};
-	for (unsigned i = 0; i < 4; i++)
+	static const char *const names[] = {"analyze", "live", "merge", "history", "tlsrpt"};
+	for (unsigned i = 0; i < 5; i++)
 		if (cmd & (1u << i))
 			return names[i];
 	return "?";
@@ -575,6 +584,21 @@ static enum cli_status cli_finish_capture(struct cli_analyze *a, unsigned cmd, F
 	return CLI_RUN;
 }
 
+/* tlsrpt needs records, a folder, and what the reports say of their author. */
+static enum cli_status cli_finish_tlsrpt(struct cli_analyze *a, FILE *err)
+{
+	const char *missing = a->ninputs == 0		    ? "no records given"
+			      : strcmp(a->output, "-") == 0 ? "no output folder given (-o DIR)"
+			      : !a->org			    ? "--org NAME is required"
+			      : !a->contact		    ? "--contact EMAIL is required"
+							    : NULL;
+	if (!missing)
+		return CLI_RUN;
+	fprintf(err, "smtptls tlsrpt: %s\n", missing);
+	fprintf(err, "Try 'smtptls tlsrpt --help'.\n");
+	return CLI_USAGE;
+}
+
 static enum cli_status cli_finish(struct cli_analyze *a, unsigned cmd, FILE *err)
 {
 	if (cmd & (CLI_ANALYZE | CLI_LIVE))
@@ -591,6 +615,8 @@ static enum cli_status cli_finish(struct cli_analyze *a, unsigned cmd, FILE *err
 			fprintf(err, "smtptls history: unexpected argument %s\n", a->inputs[1]);
 		return CLI_USAGE;
 	}
+	if (cmd == CLI_TLSRPT)
+		return cli_finish_tlsrpt(a, err);
 	return CLI_RUN;
 }
 
@@ -665,6 +691,19 @@ static const struct cli_page cli_pages[] = {
 	 "the snapshot of all of them: counters add exactly; a distribution that\n"
 	 "overflowed its key limit in any input stays marked as truncated.\n",
 	 NULL,
+	 {CLI_SEC_OTHER},
+	 {NULL},
+	 1},
+	{CLI_TLSRPT,
+	 "Usage: smtptls tlsrpt RECORDS.jsonl... --org NAME --contact EMAIL -o DIR\n"
+	 "\n"
+	 "Writes SMTP TLS Reporting (RFC 8460) aggregate reports from connection\n"
+	 "records (analyze --sessions): one per policy domain and UTC day, of the\n"
+	 "outbound connections to its MX hosts, gzip-compressed and named as the\n"
+	 "RFC says; DIR/index.json lists each domain's reports and the rua it\n"
+	 "publishes (docs/tlsrpt.md). Sending them is left to the mail system.\n",
+	 "Exit status: 0 success, 1 a record could not be read, 2 usage or output\n"
+	 "error.\n",
 	 {CLI_SEC_OTHER},
 	 {NULL},
 	 1},
@@ -763,7 +802,7 @@ void cli_list_options(FILE *out)
 		fprintf(out, "%s\t%c\t%s\t", o->name, o->short_name ? o->short_name : '-',
 			o->kind == CLI_FLAG || o->kind == CLI_HELP ? "flag" : "value");
 		const char *sep = "";
-		for (unsigned c = 0; c < 4; c++)
+		for (unsigned c = 0; c < 5; c++)
 			if (o->cmds & (1u << c)) {
 				fprintf(out, "%s%s", sep, cli_cmd_name(1u << c));
 				sep = ",";

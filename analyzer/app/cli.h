@@ -1,4 +1,4 @@
-/* cli.h — the command line of analyze, live, merge and history, from one
+/* cli.h — the command line of analyze, live, merge, history and tlsrpt, from one
  * option table.
  *
  * Every option is one row of a table (cli_option_table): its long and short
@@ -75,6 +75,9 @@ struct cli_analyze {
 	/* merge and history */
 	const char *output; /* merge -o: "-" by default */
 	const char *server; /* history --server, or NULL */
+	/* tlsrpt (output: the folder of the reports) */
+	const char *org;     /* --org: the report's organization-name */
+	const char *contact; /* --contact: its contact-info */
 };
 
 /* The commands an option belongs to (a bit set). */
@@ -83,6 +86,7 @@ enum cli_cmd {
 	CLI_LIVE = 1u << 1,
 	CLI_MERGE = 1u << 2,
 	CLI_HISTORY = 1u << 3,
+	CLI_TLSRPT = 1u << 4,
 };
 
 /* What an option's value is. */

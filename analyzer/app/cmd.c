@@ -1,4 +1,4 @@
-/* cmd.c — the commands analyze, merge and history. */
+/* cmd.c — the commands analyze, merge, history and tlsrpt. */
 #include "analyzer/app/cmd.h"
 
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include "analyzer/app/cli.h"
 #include "analyzer/app/pipeline.h"
 #include "analyzer/app/run.h"
+#include "analyzer/app/tlsrpt.h"
 #include "analyzer/capture/sandbox.h"
 #include "analyzer/capture/source.h"
 #include "stats/record/recdump.h"
@@ -204,4 +205,16 @@ int cmd_history(int argc, char **argv)
 		return 2;
 	}
 	return 0;
+}
+
+int cmd_tlsrpt(int argc, char **argv)
+{
+	struct cli_analyze a;
+	switch (cli_parse(&a, CLI_TLSRPT, argc, argv, stdout, stderr)) {
+	case CLI_DONE: return 0;
+	case CLI_USAGE: return 2;
+	case CLI_RUN: break;
+	}
+	const struct tlsrpt_cfg cfg = {a.org, a.contact, a.output};
+	return tlsrpt_run(&cfg, a.inputs, a.ninputs, stderr);
 }

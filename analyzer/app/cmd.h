@@ -1,4 +1,4 @@
-/* cmd.h — the commands analyze, merge and history (live: live.h). Each
+/* cmd.h — the commands analyze, merge, history and tlsrpt (live: live.h). Each
  * takes its arguments (argv[0] is the command's name) and returns the exit
  * status: 0 success, 1 an input could not be read (fully), 2 usage or
  * output error. */
@@ -13,5 +13,8 @@ int cmd_merge(int argc, char **argv);
 
 /* `smtptls history`: what a history file knows about each server. */
 int cmd_history(int argc, char **argv);
+
+/* `smtptls tlsrpt`: RFC 8460 reports from connection records (tlsrpt.h). */
+int cmd_tlsrpt(int argc, char **argv);
 
 #endif

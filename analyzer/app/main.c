@@ -28,6 +28,7 @@ static void main_usage(FILE *out)
 		     "  live -i IFACE         sniff an interface, alert on stripped STARTTLS\n"
 		     "  history FILE          what a history file knows about each server\n"
 		     "  report STATS.json -o FILE  the HTML report (charts, tables)\n"
+		     "  tlsrpt RECORDS... -o DIR  RFC 8460 TLS reports of outbound mail\n"
 		     "  cluster slurm ...     analyse a corpus on a Slurm cluster\n"
 		     "  help [COMMAND]        show help\n"
 		     "\n"
@@ -97,7 +98,8 @@ int main(int argc, char **argv)
 		} helps[] = {{"analyze", CLI_ANALYZE},
 			     {"live", CLI_LIVE},
 			     {"merge", CLI_MERGE},
-			     {"history", CLI_HISTORY}};
+			     {"history", CLI_HISTORY},
+			     {"tlsrpt", CLI_TLSRPT}};
 		unsigned which = 0;
 		for (size_t i = 0; argc > 2 && i < sizeof(helps) / sizeof(helps[0]); i++)
 			if (strcmp(argv[2], helps[i].name) == 0)
@@ -118,6 +120,8 @@ int main(int argc, char **argv)
 		return cmd_history(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
 		return report_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "tlsrpt") == 0)
+		return cmd_tlsrpt(argc - 1, argv + 1);
 	if (strcmp(cmd, "cluster") == 0)
 		return main_cluster(argv + 1);
 	fprintf(stderr, "smtptls: unknown command '%s'\n", cmd);
