@@ -425,11 +425,13 @@ static void test_record_key(void **state)
 	rec_verdict_init(&v, &r);
 	assert_int_equal(rec_json_head(&w, &r), 0);
 	assert_int_equal(rec_json_anomalies(&w, &r, &v), 0);
+	assert_int_equal(jsonw_end(&w), 0);
 	assert_null(strstr(w.buf, "\"policy\""));
 	jsonw_reset(&w);
 	v.policy = judge(&r, REC_POL_DIR_OUTBOUND);
 	assert_int_equal(rec_json_head(&w, &r), 0);
 	assert_int_equal(rec_json_anomalies(&w, &r, &v), 0);
+	assert_int_equal(jsonw_end(&w), 0);
 	assert_non_null(strstr(
 		w.buf, ",\"policy\":{\"direction\":\"outbound\",\"require-starttls\":{\"result\":"
 		       "\"not_applicable\",\"reason\":null},\"encrypt\":{\"result\":\"pass\","
