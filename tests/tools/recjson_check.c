@@ -5,12 +5,11 @@
  *
  * Every record is checked as dumped (before any detector), then with the
  * verdict of anom_judge() and the policy dry-run beside it (one detector
- * context per dump, records
- * in order, as `smtptls analyze --records` judges them), then as --mutate N
- * altered copies: random text in every text field (quotes, controls, UTF-8,
- * bytes that are not UTF-8 and that jansson refuses), numbers past INT64_MAX,
- * odd timestamps, flags and enums out of range, and altered verdicts (the
- * dry-run's enums out of range too). The
+ * context per dump, records in order, as `smtptls analyze --records` judges
+ * them), then as --mutate N altered copies: random text in every text field
+ * (quotes, controls, UTF-8, bytes that are not UTF-8 and that jansson
+ * refuses), numbers past INT64_MAX, odd timestamps, flags and enums out of
+ * range, and altered verdicts (the dry-run's enums out of range too). The
  * text must parse, be exactly what json_dumps() writes for what it parses
  * to, hold every field of the list with the record's value, and be refused
  * exactly when a text the record needs is not UTF-8.
