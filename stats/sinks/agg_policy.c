@@ -347,20 +347,33 @@ int agg_policy_add_json(struct agg_policy *a, const json_t *root, char *err, siz
 
 /* ---- the text summary ----------------------------------------------------- */
 
+/* The directions judged, those with connections only. */
+static void agg_policy_print_dirs(const struct agg_policy *a, FILE *out)
+{
+	if (a->by_dir[REC_POL_DIR_UNKNOWN] == a->connections) {
+		fprintf(out, "  if enforced        no --local-net: every policy judged for every "
+			     "connection\n");
+		return;
+	}
+	fprintf(out, "  if enforced       ");
+	const char *sep = " ";
+	for (int d = 0; d < REC_POL_DIR_COUNT; d++) {
+		if (!a->by_dir[d])
+			continue;
+		fprintf(out, "%s%s %" PRIu64, sep, rec_pol_dir_name((enum rec_pol_dir)d),
+			a->by_dir[d]);
+		sep = ", ";
+	}
+	fputc('\n', out);
+}
+
 void agg_policy_print_text(const struct agg_policy *a, FILE *out)
 {
 	if (!a->connections)
 		return;
-	if (a->by_dir[REC_POL_DIR_UNKNOWN] == a->connections)
-		fprintf(out, "  if enforced        (no --local-net: every policy judged for every "
-			     "connection)\n");
-	else
-		fprintf(out,
-			"  if enforced        inbound %" PRIu64 ", outbound %" PRIu64
-			", internal %" PRIu64 ", external %" PRIu64 ", unknown %" PRIu64 "\n",
-			a->by_dir[REC_POL_DIR_INBOUND], a->by_dir[REC_POL_DIR_OUTBOUND],
-			a->by_dir[REC_POL_DIR_INTERNAL], a->by_dir[REC_POL_DIR_EXTERNAL],
-			a->by_dir[REC_POL_DIR_UNKNOWN]);
+	agg_policy_print_dirs(a, out);
+	fprintf(out, "    %-16s %6s / %6s %8s %8s %-14s %8s\n", "policy", "fail", "judged",
+		"unknown", "servers", "(intermittent)", "messages");
 	for (int i = 0; i < REC_POL_COUNT; i++) {
 		uint64_t fail = 0, pass = 0, unknown = 0, msgs = 0, servers = 0, inter = 0;
 		for (int d = 0; d < REC_POL_DIR_COUNT; d++) {
@@ -374,10 +387,12 @@ void agg_policy_print_text(const struct agg_policy *a, FILE *out)
 			servers += x.failing;
 			inter += x.intermittent;
 		}
+		char it[32];
+		snprintf(it, sizeof(it), "(%" PRIu64 ")", inter);
 		fprintf(out,
-			"    %-16s fail %" PRIu64 " of %" PRIu64 ", unknown %" PRIu64 "; %" PRIu64
-			" server%s (%" PRIu64 " intermittent), %" PRIu64 " message%s\n",
-			rec_pol_name((enum rec_pol)i), fail, fail + pass, unknown, servers,
-			servers == 1 ? "" : "s", inter, msgs, msgs == 1 ? "" : "s");
+			"    %-16s %6" PRIu64 " / %6" PRIu64 " %8" PRIu64 " %8" PRIu64
+			" %-14s %8" PRIu64 "\n",
+			rec_pol_name((enum rec_pol)i), fail, fail + pass, unknown, servers, it,
+			msgs);
 	}
 }

@@ -574,8 +574,10 @@ static void test_figures(void **state)
 	fp = open_memstream(&buf, &len);
 	agg_print_text(&whole->a, fp, 5);
 	fclose(fp);
-	assert_non_null(strstr(buf, "    encrypt          fail 3 of 4, unknown 0; 2 servers (1 "
-				    "intermittent), 6 messages\n"));
+	assert_non_null(strstr(buf, "  if enforced        inbound 2, outbound 4\n"));
+	assert_non_null(
+		strstr(buf, "    encrypt               3 /      4        0        2 (1)            "
+			    "       6\n"));
 	free(buf);
 	ax_free(none);
 	ax_free(bad);
