@@ -132,6 +132,7 @@ int pipeline_open(struct pipeline *p, enum pipeline_kind kind, FILE *err)
 		p->alerts.fp = p->alert_file.fp;
 	}
 	p->sinks.anom = &p->anom;
+	p->sinks.geo = &p->geo;
 	p->sinks.alerts = a->alerts ? &p->alerts : NULL;
 	if (kind == PIPELINE_ANALYZE)
 		p->sinks.sessions = a->sessions ? p->sessions.fp : NULL;

@@ -4,6 +4,7 @@
 #include "analyzer/app/pipeline.h"
 #include "stats/record/rec_json.h"
 #include "stats/record/recdump.h"
+#include "stats/sinks/policy.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -82,12 +83,18 @@ static void run_keep_record(void *ctx, const struct rec *r)
 static void run_emit_line(struct run_sinks *s, const struct rec *r, int head)
 {
 	struct rec_verdict v;
+	struct rec_policy pol;
 	if (s->dump && recdump_record(s->dump, r) != 0)
 		s->failed = 1;
-	if (s->anom)
+	if (s->anom) {
+		/* the dry-run's history is what was known before r: judged
+		 * before the detectors record r */
+		policy_judge(s->geo, s->anom, r, &pol);
 		anom_judge(s->anom, r, &v);
-	else
+		v.policy = pol;
+	} else {
 		rec_verdict_init(&v, r);
+	}
 	if (s->alerts)
 		alert_final(s->alerts, r, &v);
 	if (s->sessions) {

@@ -23,7 +23,9 @@
 /* Where finished records go, in order: detectors, the session log, the
  * statistics. Any member may be NULL. */
 struct run_sinks {
-	struct anom *anom; /* detectors: their verdict goes beside the record */
+	struct anom *anom;     /* detectors: their verdict goes beside the record, with
+			    * the policy dry-run (stats/sinks/policy.h) */
+	const struct geo *geo; /* local networks: the dry-run's direction (may be NULL) */
 	struct alert_out *alerts;
 	FILE *dump;	/* binary records, as finished, before the detectors */
 	FILE *sessions; /* JSON Lines */
@@ -32,8 +34,9 @@ struct run_sinks {
 	struct jsonw line; /* the record being written (owned; jsonw_free at the end) */
 };
 
-/* One finished record through every sink: the detectors judge it, and the
- * other sinks take the record with their verdict. r is not changed. */
+/* One finished record through every sink: the detectors judge it (and run
+ * the policy dry-run on it), and the other sinks take the record with their
+ * verdict. r is not changed. */
 void run_emit(struct run_sinks *s, const struct rec *r);
 
 /* Analyses files into the sinks. The health counters of every input are

@@ -155,6 +155,8 @@ static void rec_f_head(const struct rec *r, rec_field_fn fn, void *ctx)
 static void rec_f_anomalies(const struct rec *r, const struct rec_verdict *v, rec_field_fn fn,
 			    void *ctx)
 {
+	if (v && v->policy.judged)
+		rec_policy_fields(&v->policy, "policy", fn, ctx);
 	rec_f_emit(fn, ctx, "anomalies", REC_F_ARRAY, 0);
 	for (int i = 0; i < rec_anomaly_count(r, v); i++) {
 		const struct rec_anomaly *x = rec_anomaly_at(r, v, i);

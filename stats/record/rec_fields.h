@@ -58,12 +58,13 @@ struct rec_field {
 typedef void (*rec_field_fn)(void *ctx, const struct rec_field *f);
 
 /* What rec_fields() lists: the record up to its anomalies (the record's
- * own facts), and the anomalies (which also depend on the detectors'
- * verdict) with the end of the record. */
+ * own facts), and what depends on the detectors' verdict too (the policy
+ * dry-run, when it ran, and the anomalies) with the end of the record. */
 enum { REC_PART_HEAD = 1, REC_PART_ANOMALIES = 2, REC_PART_ALL = 3 };
 
 /* Lists the fields of r (the verdict v, which may be NULL, adds its
- * anomalies after the record's own). */
+ * "policy" object when its dry-run ran, and its anomalies after the
+ * record's own). */
 void rec_fields(const struct rec *r, const struct rec_verdict *v, unsigned parts, rec_field_fn fn,
 		void *ctx);
 
@@ -74,6 +75,10 @@ void rec_cert_fields(const struct cert_facts *f, const char *key, rec_field_fn f
 
 /* The record's "dns" object (rec_dns.c), listed only when d->present. */
 void rec_dns_fields(const struct rec_dns *d, const char *key, rec_field_fn fn, void *ctx);
+
+/* The record's "policy" object (rec_policy.c): the dry-run's direction, and
+ * each policy's result and reason. Listed only when p->judged. */
+void rec_policy_fields(const struct rec_policy *p, const char *key, rec_field_fn fn, void *ctx);
 
 /* Small helpers for the lists. */
 static inline void rec_f_emit(rec_field_fn fn, void *ctx, const char *key, enum rec_field_kind kind,

@@ -17,9 +17,10 @@
 
 /* The record in two steps, which append to w in turn: rec_json_head()
  * everything from the opening '{' up to the anomalies (what depends on the
- * record alone: worker threads write it), rec_json_anomalies() the
- * "anomalies" member, with the verdict v's after the record's own (v may be
- * NULL), and the closing '}'. Each returns 0, or -1 when the record cannot
+ * record alone: worker threads write it), rec_json_anomalies() the verdict's
+ * part: the "policy" member when v's dry-run ran, the "anomalies" member,
+ * with the verdict v's after the record's own (v may be NULL), and the
+ * closing '}'. Each returns 0, or -1 when the record cannot
  * be written (a text that is not UTF-8 where the record's schema allows none)
  * or an allocation failed; w's content is then unusable. */
 int rec_json_head(struct jsonw *w, const struct rec *r);

@@ -53,8 +53,21 @@ enum rec_pol_reason {
 	REC_POL_R_COUNT
 };
 
+/* The direction the policies were judged for (--local-net; the statistics'
+ * by_direction). Unknown without --local-net: every policy is then judged
+ * for every connection. */
+enum rec_pol_dir {
+	REC_POL_DIR_UNKNOWN = 0,
+	REC_POL_DIR_INBOUND,  /* remote client, local server */
+	REC_POL_DIR_OUTBOUND, /* local client, remote server */
+	REC_POL_DIR_INTERNAL, /* both local */
+	REC_POL_DIR_EXTERNAL, /* neither local */
+	REC_POL_DIR_COUNT
+};
+
 struct rec_policy {
 	uint8_t judged;		       /* 0: no dry-run (the record has no "policy" key) */
+	uint8_t direction;	       /* enum rec_pol_dir */
 	uint8_t result[REC_POL_COUNT]; /* enum rec_pol_result */
 	uint8_t reason[REC_POL_COUNT]; /* enum rec_pol_reason */
 };
@@ -65,5 +78,7 @@ const char *rec_pol_name(enum rec_pol p);
 const char *rec_pol_result_name(enum rec_pol_result r);
 /* "starttls-not-supported", ..., "no-longer-valid"; NULL for REC_POL_R_NONE. */
 const char *rec_pol_reason_name(enum rec_pol_reason r);
+/* "unknown", "inbound", "outbound", "internal", "external". */
+const char *rec_pol_dir_name(enum rec_pol_dir d);
 
 #endif

@@ -89,6 +89,7 @@ struct rec_anomaly *rec_add_anomaly(struct rec *r, enum rec_anom type, const cha
 void rec_verdict_init(struct rec_verdict *v, const struct rec *r)
 {
 	v->n = 0;
+	v->policy.judged = 0;
 	v->room = (uint8_t)(r->nanomalies < REC_MAX_ANOMALIES ? REC_MAX_ANOMALIES - r->nanomalies
 							      : 0);
 }

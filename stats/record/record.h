@@ -15,6 +15,7 @@
 #include "dissectors/proto/x509.h"
 #include "stats/record/anomalies.h"
 #include "stats/record/rec_dns.h"
+#include "stats/record/rec_policy.h"
 
 #define REC_SCHEMA_VERSION 2
 
@@ -125,9 +126,11 @@ struct rec_verdict {
 	uint8_t n;    /* anomalies found */
 	uint8_t room; /* how many fit beside the record's own */
 	struct rec_anomaly anomalies[REC_MAX_ANOMALIES];
+	struct rec_policy policy; /* the policy dry-run (stats/sinks/policy.h); judged == 0
+				   * when none ran */
 };
 
-/* An empty verdict for r. */
+/* An empty verdict for r (no anomaly, no dry-run). */
 void rec_verdict_init(struct rec_verdict *v, const struct rec *r);
 
 /* Appends an anomaly to v at its default severity, or at sev (the _as

@@ -92,6 +92,7 @@ void agg_init(struct agg *a, struct mem *mem, const struct agg_cfg *cfg)
 #undef AGG_INIT_MAP
 	agg_map_init(&a->servers, mem, cfg->max_servers, AGG_SRV_COUNT, agg_srv_names);
 	agg_dns_init(&a->dns, mem, cfg->max_keys);
+	agg_policy_init(&a->policy, mem, cfg->max_servers, cfg->max_keys);
 }
 
 void agg_free(struct agg *a)
@@ -106,6 +107,7 @@ void agg_free(struct agg *a)
 	agg_map_free(&a->by_direction);
 	agg_map_free(&a->certs);
 	agg_dns_free(&a->dns);
+	agg_policy_free(&a->policy);
 }
 
 /* Calls fn for every scalar counter: its path in the snapshot, its address,
@@ -434,6 +436,7 @@ void agg_record(struct agg *a, const struct rec *r, const struct rec_verdict *v)
 	agg_rec_outcome(a, r, enc, own_anomalies);
 	agg_rec_server(a, r, enc, weak);
 	agg_dns_record(&a->dns, r);
+	agg_policy_record(&a->policy, r, v);
 }
 
 void agg_add_health(struct agg *a, const struct eng_health *h)
@@ -515,6 +518,7 @@ void agg_merge(struct agg *a, const struct agg *b)
 	agg_visit_maps((struct agg *)(uintptr_t)b, agg_collect_map, &mp);
 	agg_visit_maps(a, agg_merge_map, &mp);
 	agg_dns_merge(&a->dns, &b->dns);
+	agg_policy_merge(&a->policy, &b->policy);
 }
 
 /* JSON: dotted paths become nested objects */
@@ -656,7 +660,7 @@ json_t *agg_to_json(const struct agg *a)
 				      "messages and message bytes are counted in plain text only: "
 				      "inside TLS they cannot be seen",
 				      "servers_truncated", a->servers.truncated));
-	if (agg_dns_to_json(&a->dns, root) != 0) {
+	if (agg_dns_to_json(&a->dns, root) != 0 || agg_policy_to_json(&a->policy, root) != 0) {
 		json_decref(root);
 		return NULL;
 	}
@@ -748,6 +752,8 @@ int agg_add_json(struct agg *a, const json_t *j, char *err, size_t errlen)
 	agg_visit_maps(a, agg_read_map, &r);
 	if (!r.bad && agg_dns_add_json(&a->dns, j, err, errlen) != 0)
 		return -1;
+	if (!r.bad && agg_policy_add_json(&a->policy, j, err, errlen) != 0)
+		return -1;
 	return r.bad ? -1 : 0;
 }
 
@@ -827,6 +833,7 @@ void agg_print_text(const struct agg *a, FILE *out, unsigned top)
 	}
 	fputc('\n', out);
 	agg_dns_print_text(&a->dns, out);
+	agg_policy_print_text(&a->policy, out);
 	agg_print_map(out, "TLS versions", &a->versions, a->tls_negotiated, top);
 	agg_print_map(out, "cipher grades", &a->grades, a->tls_negotiated, top);
 	agg_print_map(out, "cipher suites", &a->ciphers, a->tls_negotiated, top);

@@ -433,3 +433,30 @@ void anom_judge_provisional(struct anom *a, const struct rec *r, struct rec_verd
 	anom_dns(r, vd);
 	anom_cross_connection(a, r, vd, 0);
 }
+
+void anom_past(struct anom *a, const struct rec *r, struct anom_past *out)
+{
+	char key[160];
+	memset(out, 0, sizeof(*out));
+	anom_server_key(r, key, sizeof(key));
+	uint64_t h[HIST_COUNT] = {0};
+	const uint64_t *known = agg_map_get(&a->hosts, key);
+	if (known)
+		memcpy(h, known, sizeof(h));
+	else if (a->db && hist_load_server(a->db, key, h) < 0)
+		a->db_errors++;
+	out->connections = h[HIST_CONNECTIONS];
+	out->starttls_offered = h[HIST_STARTTLS_OFFERED];
+	const uint64_t *k = agg_map_get(&a->spki, key);
+	if (k && (k[ANOM_KEY_LOADED] || !a->db)) {
+		out->key_known = k[ANOM_KEY_LAST] != 0;
+		out->key_valid = out->key_known && k[ANOM_KEY_LAST_VALID];
+	} else if (a->db) {
+		struct hist_key hk[1];
+		int n = hist_load_keys(a->db, key, hk, 1);
+		if (n < 0)
+			a->db_errors++;
+		out->key_known = n > 0;
+		out->key_valid = n > 0 && strcmp(hk[0].validation, "valid") == 0;
+	}
+}

@@ -51,6 +51,17 @@ void anom_judge(struct anom *a, const struct rec *r, struct rec_verdict *v);
  * not changed, and detectors that need the connection's end wait for it. */
 void anom_judge_provisional(struct anom *a, const struct rec *r, struct rec_verdict *v);
 
+/* What the detectors knew of r's server before r: the history the
+ * cross-connection detectors judge r against (memory, else the --history
+ * file). Read only: nothing is recorded. */
+struct anom_past {
+	uint64_t connections;	   /* earlier connections to the server */
+	uint64_t starttls_offered; /* ... in which it offered STARTTLS */
+	uint8_t key_known;	   /* a certificate of it was observed before */
+	uint8_t key_valid;	   /* ... and the last one's chain was valid */
+};
+void anom_past(struct anom *a, const struct rec *r, struct anom_past *out);
+
 void anom_free(struct anom *a);
 
 #endif

@@ -4,11 +4,12 @@
  * --dump` files.
  *
  * Every record is checked as dumped (before any detector), then with the
- * verdict of anom_judge() beside it (one detector context per dump, records
- * in order, as `smtptls analyze --records` judges them), then as --mutate N
- * altered copies: random text in every text field (quotes, controls, UTF-8,
- * bytes that are not UTF-8 and that jansson refuses), numbers past INT64_MAX,
- * odd timestamps, flags and enums out of range, and altered verdicts. The
+ * verdict of anom_judge() and the policy dry-run beside it (one detector
+ * context per dump, records in order, as `smtptls analyze --records` judges
+ * them), then as --mutate N altered copies: random text in every text field
+ * (quotes, controls, UTF-8, bytes that are not UTF-8 and that jansson
+ * refuses), numbers past INT64_MAX, odd timestamps, flags and enums out of
+ * range, and altered verdicts (the dry-run's enums out of range too). The
  * text must parse, be exactly what json_dumps() writes for what it parses
  * to, hold every field of the list with the record's value, and be refused
  * exactly when a text the record needs is not UTF-8.
@@ -25,6 +26,7 @@
 
 #include "dissectors/base/mem.h"
 #include "stats/sinks/anomaly.h"
+#include "stats/sinks/policy.h"
 #include "dissectors/base/jsonw.h"
 #include "analyzer/session/health.h"
 #include "stats/record/recdump.h"
@@ -381,6 +383,13 @@ static void ck_verdict(struct check *c, const struct rec *r, const struct rec_ve
 		if (y && ck_below(c, 3) == 0)
 			CK_TEXT(c, y->detail, 0);
 	}
+	out->policy = v->policy;
+	if (ck_below(c, 4) == 0) {
+		/* the dry-run's enums out of range */
+		out->policy.direction = (uint8_t)ck_below(c, 256);
+		out->policy.result[ck_below(c, REC_POL_COUNT)] = (uint8_t)ck_below(c, 256);
+		out->policy.reason[ck_below(c, REC_POL_COUNT)] = (uint8_t)ck_below(c, 256);
+	}
 }
 
 static int ck_dump(struct check *c, const char *path, unsigned mutations, struct rec *r,
@@ -418,7 +427,10 @@ static int ck_dump(struct check *c, const char *path, unsigned mutations, struct
 			break;
 		}
 		struct rec_verdict v, cv;
+		struct rec_policy pol;
+		policy_judge(NULL, &anom, r, &pol); /* as the sinks run it */
 		anom_judge(&anom, r, &v);
+		v.policy = pol;
 		c->judged++;
 		snprintf(where, sizeof(where), "%s: record %" PRIu64 " after the detectors", path,
 			 i);
