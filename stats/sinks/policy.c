@@ -151,9 +151,12 @@ static void policy_sts(const struct rec *r, enum rec_pol_reason tls_why, struct 
 		res = REC_POL_FAIL;
 		switch ((enum rec_sts_why)d->sts_why) {
 		case REC_STS_WHY_MX_MISMATCH: why = REC_POL_R_STS_POLICY_INVALID; break;
-		case REC_STS_WHY_CHAIN:
-		case REC_STS_WHY_NAME:
-		case REC_STS_WHY_EXPIRED: why = REC_POL_R_STS_WEBPKI_INVALID; break;
+		/* The MX's certificate failing the policy's checks is a
+		 * negotiation failure (RFC 8460 §4.3.1); sts-webpki-invalid
+		 * is for the policy fetch itself (§4.3.2), never seen here. */
+		case REC_STS_WHY_CHAIN: why = REC_POL_R_CERTIFICATE_NOT_TRUSTED; break;
+		case REC_STS_WHY_NAME: why = REC_POL_R_CERTIFICATE_HOST_MISMATCH; break;
+		case REC_STS_WHY_EXPIRED: why = REC_POL_R_CERTIFICATE_EXPIRED; break;
 		case REC_STS_WHY_NO_TLS:
 			why = tls_why != REC_POL_R_NONE ? tls_why
 							: REC_POL_R_STARTTLS_NOT_SUPPORTED;
