@@ -499,6 +499,14 @@ static int tlsrpt_record(struct tlsrpt_state *s, const json_t *rec)
 	tlsrpt_policy_reason(rec, "dane", &v[0]);
 	tlsrpt_policy_reason(rec, "mta-sts", &v[1]);
 	tlsrpt_policy_reason(rec, "encrypt", &v[2]);
+	int judged = 0;
+	for (int i = 0; i < 3; i++)
+		judged |= applies[i] && v[i].ok >= 0;
+	if (!judged) {
+		/* nothing known either way: no report is made for it alone */
+		s->n.unknown++;
+		return 0;
+	}
 	json_t *report = tlsrpt_report_of(s, day, domain);
 	int counted = 0;
 	for (int i = 0; i < 3 && report; i++) {
@@ -517,10 +525,7 @@ static int tlsrpt_record(struct tlsrpt_state *s, const json_t *rec)
 	}
 	if (!report)
 		return -1;
-	if (counted)
-		s->n.reported++;
-	else
-		s->n.unknown++;
+	s->n.reported += (unsigned long long)counted;
 	return 0;
 }
 

@@ -6,6 +6,8 @@ and says what was derived by hand:
 
 - the golden records of tls12-certs.pcap with DANE and MTA-STS data
   (expected/tls12-certs.dane.json, from tests/golden/README.md);
+- the golden records of the corpus's DNS captures, dane.pcap and mta-sts.pcap
+  (expected/corpus-dns.json, from their truth files and Postfix's verdicts);
 - records edited here, one case per rule of docs/tlsrpt.md, with the
   outcome written beside each.
 
@@ -99,9 +101,12 @@ def iso(t):
 
 
 def summary_of(pol):
+    strs = pol["policy"].get("policy-string")
+    if pol["policy"]["policy-type"] == "tlsa" and strs is not None:
+        strs = sorted(strs)  # the records of an RRset have no order
     return {
         "policy-type": pol["policy"]["policy-type"],
-        "policy-string": pol["policy"].get("policy-string"),
+        "policy-string": strs,
         "mx-host": pol["policy"].get("mx-host"),
         "success": pol["summary"]["total-successful-session-count"],
         "failure": pol["summary"]["total-failure-session-count"],
@@ -110,11 +115,12 @@ def summary_of(pol):
     }
 
 
-def check_golden():
-    with open(os.path.join(HERE, "expected", "tls12-certs.dane.json")) as f:
+def check_golden(expected=os.path.join(HERE, "expected", "tls12-certs.dane.json"),
+                 inputs=(GOLDEN,), details=True):
+    with open(expected) as f:
         want = json.load(f)
-    out = os.path.join(WORK, "golden")
-    run(out, [GOLDEN])
+    out = os.path.join(WORK, "golden-" + os.path.basename(expected))
+    run(out, list(inputs))
     reports = load_reports(out)
     check(len(reports) == len(want["reports"]), f"golden: {len(reports)} reports")
     for w in want["reports"]:
@@ -127,9 +133,12 @@ def check_golden():
         check(rep["date-range"] == {"start-datetime": w["start-datetime"],
                                     "end-datetime": w["end-datetime"]}, f"{name}: date-range")
         got = [summary_of(p) for p in rep["policies"]]
-        exp = [dict(p, failures=sorted(p["failures"])) for p in w["policies"]]
+        exp = [dict(p, failures=sorted(p["failures"]),
+                    **({"policy-string": sorted(p["policy-string"])}
+                       if p["policy-type"] == "tlsa" and p["policy-string"] is not None else {}))
+               for p in w["policies"]]
         check(got == exp, f"{name}: policies\n got  {json.dumps(got)}\n want {json.dumps(exp)}")
-        for pol in rep["policies"]:
+        for pol in rep["policies"] if details else ():
             for d in pol["failure-details"]:
                 check(d["sending-mta-ip"] == "203.0.113.12" and
                       d["receiving-mx-hostname"] == "mx1.example.net" and
@@ -141,8 +150,8 @@ def check_golden():
           "golden index: report files")
     check(index["sessions"] == want["sessions"], f"golden index sessions {index['sessions']}")
     # the same records give the same bytes
-    again = os.path.join(WORK, "golden-again")
-    run(again, [GOLDEN])
+    again = out + "-again"
+    run(again, list(inputs))
     for name in reports:
         with open(os.path.join(out, name), "rb") as a, open(os.path.join(again, name), "rb") as b:
             check(a.read() == b.read(), f"{name}: differs between two runs")
@@ -298,6 +307,11 @@ def main():
     os.makedirs(WORK, exist_ok=True)
     check_schema_itself()
     check_golden()
+    # the DNS captures of the corpus, as the golden cases record them
+    exp = os.path.join(SRC, "tests", "golden", "expected")
+    check_golden(os.path.join(HERE, "expected", "corpus-dns.json"),
+                 (os.path.join(exp, "dane.sessions.jsonl"), os.path.join(exp, "mta-sts.sessions.jsonl")),
+                 details=False)
     check_edited()
     p = subprocess.run([BIN, "tlsrpt", GOLDEN, "--org", ORG, "--contact", "nobody", "-o",
                         os.path.join(WORK, "x")], capture_output=True, text=True)
