@@ -15,9 +15,9 @@
 
 #include "analyzer/app/cli.h"
 
-static const unsigned test_cmds[] = {CLI_ANALYZE, CLI_LIVE, CLI_MERGE, CLI_HISTORY};
-static const char *const test_names[] = {"analyze", "live", "merge", "history"};
-#define TEST_NCMDS 4
+static const unsigned test_cmds[] = {CLI_ANALYZE, CLI_LIVE, CLI_MERGE, CLI_HISTORY, CLI_TLSRPT};
+static const char *const test_names[] = {"analyze", "live", "merge", "history", "tlsrpt"};
+#define TEST_NCMDS 5
 
 /* What one parse printed. */
 struct test_run {
@@ -36,14 +36,30 @@ static void test_run_free(struct test_run *r)
  * needs besides: an input, or live's interface. */
 static struct test_run test_parse(struct cli_analyze *a, unsigned k, const char *const *words)
 {
-	char *argv[16];
+	char *argv[24];
 	int argc = 0;
 	argv[argc++] = (char *)(uintptr_t)test_names[k];
-	int has_iface = 0;
+	int has_iface = 0, has_org = 0, has_contact = 0, has_out = 0;
 	for (; *words; words++) {
 		if (strcmp(*words, "--interface") == 0 || strcmp(*words, "-i") == 0)
 			has_iface = 1;
+		has_org |= strcmp(*words, "--org") == 0;
+		has_contact |= strcmp(*words, "--contact") == 0;
+		has_out |= strcmp(*words, "--output") == 0 || strcmp(*words, "-o") == 0;
 		argv[argc++] = (char *)(uintptr_t)*words;
+	}
+	/* what tlsrpt cannot do without */
+	if (test_cmds[k] == CLI_TLSRPT && !has_org) {
+		argv[argc++] = (char *)(uintptr_t) "--org";
+		argv[argc++] = (char *)(uintptr_t) "Example";
+	}
+	if (test_cmds[k] == CLI_TLSRPT && !has_contact) {
+		argv[argc++] = (char *)(uintptr_t) "--contact";
+		argv[argc++] = (char *)(uintptr_t) "tlsrpt@example.net";
+	}
+	if (test_cmds[k] == CLI_TLSRPT && !has_out) {
+		argv[argc++] = (char *)(uintptr_t) "-o";
+		argv[argc++] = (char *)(uintptr_t) "out";
 	}
 	if (test_cmds[k] == CLI_LIVE && !has_iface) {
 		argv[argc++] = (char *)(uintptr_t) "-i";
