@@ -146,13 +146,33 @@ static const char *const rc_t_fields[RC_T_N] = {
 /* Every label key the data files use (the chart_labels section of the
  * template must have each): the columns over time are the fields above. */
 static const char *const rc_label_keys[] = {
-	"period",	 "tls13",	   "tls12",	  "tls11",
-	"tls10",	 "ssl3",	   "ssl2",	  "grade_modern",
-	"grade_strong",	 "grade_other",	   "grade_weak",  "grade_insecure",
-	"grade_unknown", "all_others",	   "other_types", "from_history",
-	"unknown_group", "chain_valid",	   "self_signed", "expired",
-	"name_mismatch", "no_certificate", "of",	  "would_fail",
-	"none_judged",	 "no_dns_data",
+	"period",
+	"tls13",
+	"tls12",
+	"tls11",
+	"tls10",
+	"ssl3",
+	"ssl2",
+	"grade_modern",
+	"grade_strong",
+	"grade_other",
+	"grade_weak",
+	"grade_insecure",
+	"grade_unknown",
+	"all_others",
+	"other_types",
+	"from_history",
+	"unknown_group",
+	"chain_valid",
+	"self_signed",
+	"expired",
+	"name_mismatch",
+	"no_certificate",
+	"of",
+	"would_fail",
+	"none_judged",
+	"no_dns_data",
+	"applies_to_none",
 };
 
 /* The label the template gives key (checked to exist before any use). */
@@ -831,6 +851,8 @@ static int rc_policy_chart(json_t *snap, const char *dir, struct report_chart *c
 		rc_printf(&f, "\t%lld\t%lld\t%lld\t%lld\t", t.pass, t.fail, t.unknown, t.na);
 		if (dns && no_dns)
 			rc_printf(&f, "%s\n", rc_word(c, "no_dns_data"));
+		else if (t.fail + t.pass + t.unknown == 0)
+			rc_printf(&f, "%s\n", rc_word(c, "applies_to_none"));
 		else if (t.fail + t.pass == 0)
 			rc_printf(&f, "%s\n", rc_word(c, "none_judged"));
 		else

@@ -204,7 +204,9 @@ static void rpo_policy(struct tpl_scope *p, json_t *o, const char *name, int has
 	report_page_num(p, "unknown", unknown);
 	report_page_num(p, "na", na);
 	report_page_num(p, "judged", pass + fail);
-	report_page_num(p, "messages", report_snap_count(o, "fail_messages"));
+	long long messages = report_snap_count(o, "fail_messages");
+	report_page_num(p, "messages", messages);
+	tpl_flag(p, "messages_hidden", fail > 0 && messages == 0);
 	report_page_num(p, "servers_failing", failing);
 	report_page_num(p, "n_always", always);
 	report_page_num(p, "n_sometimes", sometimes);

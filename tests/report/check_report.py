@@ -487,9 +487,10 @@ def check_policy_page(tag, text, s, has_dns):
             check((NO_DNS in w) == no_dns, f"{tag}: {bid}: the no-DNS wording "
                   f"{'given' if no_dns else 'not given'}")
             if no_dns:
-                check(r["pass"] == 0 and "no DNS data" in " ".join(got[name]) + words(
-                    re.search(r'<table id="policy-%s">(.*?)</table>' % d, sec, re.S).group(1)),
-                    f"{tag}: {bid}: without DNS data nothing passes and the row says so")
+                row = re.search(r'<table id="policy-%s">.*?<a href="#%s">.*?</tr>'
+                                % (d, bid), sec, re.S)
+                check(r["pass"] == 0 and row and "no DNS data" in words(row.group(0)),
+                      f"{tag}: {bid}: without DNS data nothing passes and the row says so")
             if r["fail"]:
                 verb = "been refused" if name == "require-starttls" else "failed"
                 check(f"{r['fail']} of {r['fail'] + r['pass']} connection" in w and verb in w,
