@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "plots/report_page.h"
+#include "plots/report_policy.h"
 #include "plots/report_snap.h"
 #include "plots/tpl.h"
 #include "stats/record/record.h"
@@ -41,7 +42,8 @@ struct report_anomaly_info report_charts_anomaly(const char *name)
 
 int report_charts_wide(const struct report_chart *ch)
 {
-	return strcmp(ch->name, "encryption_time") == 0 ||
+	return strcmp(ch->name, "policy_outcomes") == 0 ||
+	       strcmp(ch->name, "encryption_time") == 0 ||
 	       strcmp(ch->name, "anomalies_time") == 0 || strcmp(ch->name, "anomaly_types") == 0;
 }
 
@@ -144,12 +146,33 @@ static const char *const rc_t_fields[RC_T_N] = {
 /* Every label key the data files use (the chart_labels section of the
  * template must have each): the columns over time are the fields above. */
 static const char *const rc_label_keys[] = {
-	"period",	 "tls13",	   "tls12",	  "tls11",
-	"tls10",	 "ssl3",	   "ssl2",	  "grade_modern",
-	"grade_strong",	 "grade_other",	   "grade_weak",  "grade_insecure",
-	"grade_unknown", "all_others",	   "other_types", "from_history",
-	"unknown_group", "chain_valid",	   "self_signed", "expired",
-	"name_mismatch", "no_certificate", "of",
+	"period",
+	"tls13",
+	"tls12",
+	"tls11",
+	"tls10",
+	"ssl3",
+	"ssl2",
+	"grade_modern",
+	"grade_strong",
+	"grade_other",
+	"grade_weak",
+	"grade_insecure",
+	"grade_unknown",
+	"all_others",
+	"other_types",
+	"from_history",
+	"unknown_group",
+	"chain_valid",
+	"self_signed",
+	"expired",
+	"name_mismatch",
+	"no_certificate",
+	"of",
+	"would_fail",
+	"none_judged",
+	"no_dns_data",
+	"applies_to_none",
 };
 
 /* The label the template gives key (checked to exist before any use). */
@@ -795,6 +818,52 @@ static int rc_anomaly_chart(json_t *snap, const char *dir, struct report_chart *
 	return rc_write_bars(dir, c, bars, nb, err, errlen);
 }
 
+/* ---- the policy dry-run -------------------------------------------- */
+
+/* One bar per policy, stacked by outcome over all directions: pass, fail,
+ * unknown, not applicable (policy_outcomes.gp). */
+static int rc_policy_chart(json_t *snap, const char *dir, struct report_chart *c, char *err,
+			   size_t errlen)
+{
+	json_t *sec = json_object_get(snap, "policy");
+	long long conns = report_snap_count(sec, "connections");
+	long long unknown_dir = report_snap_count(sec, "directions.unknown");
+	int no_dns = !json_is_object(json_object_get(snap, "dns"));
+	tpl_flag(c->vals, "measured", json_is_object(sec));
+	report_page_num(c->vals, "conns", conns);
+	tpl_flag(c->vals, "no_dns", no_dns);
+	tpl_flag(c->vals, "no_local_net", conns > 0 && unknown_dir == conns);
+	if (!json_is_object(sec) || conns == 0) {
+		c->state = json_is_object(sec) ? REPORT_CHART_EMPTY : REPORT_CHART_ABSENT;
+		return 0;
+	}
+	struct rc_file f;
+	if (rc_open(&f, dir, c->name, err, errlen) != 0)
+		return -1;
+	unsigned n = 0;
+	for (const char *name; (name = report_policy_name(n)) != NULL; n++) {
+		struct report_policy_sum t = report_policy_total(sec, name);
+		char a[32], b[32];
+		int dns = strcmp(name, "dane") == 0 || strcmp(name, "mta-sts") == 0;
+		report_snap_thousands(t.fail, a, sizeof(a));
+		report_snap_thousands(t.fail + t.pass, b, sizeof(b));
+		rc_label(&f, name);
+		rc_printf(&f, "\t%lld\t%lld\t%lld\t%lld\t", t.pass, t.fail, t.unknown, t.na);
+		if (dns && no_dns)
+			rc_printf(&f, "%s\n", rc_word(c, "no_dns_data"));
+		else if (t.fail + t.pass + t.unknown == 0)
+			rc_printf(&f, "%s\n", rc_word(c, "applies_to_none"));
+		else if (t.fail + t.pass == 0)
+			rc_printf(&f, "%s\n", rc_word(c, "none_judged"));
+		else
+			rc_printf(&f, "%s %s %s %s\n", a, rc_word(c, "of"), b,
+				  rc_word(c, "would_fail"));
+	}
+	c->height = 150 + 34 * (int)n;
+	c->state = REPORT_CHART_DATA;
+	return rc_close(&f, err, errlen);
+}
+
 /* Renders the texts of a chart from the template, with the values its
  * preparation set: the title, and what its state shows (note, caption and
  * axis title with data; why not, without). */
@@ -850,10 +919,15 @@ int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *ch
 	static const struct {
 		const char *name, *family;
 	} defs[REPORT_NCHARTS] = {
-		{"encryption_time", "over_time"}, {"tls_versions", "over_tls"},
-		{"cipher_grades", "over_tls"},	  {"cert_status", "over_cert"},
-		{"key_sizes", "over_cert"},	  {"country_share", "over_groups"},
-		{"as_share", "over_groups"},	  {"anomaly_types", ""},
+		{"policy_outcomes", ""},
+		{"encryption_time", "over_time"},
+		{"tls_versions", "over_tls"},
+		{"cipher_grades", "over_tls"},
+		{"cert_status", "over_cert"},
+		{"key_sizes", "over_cert"},
+		{"country_share", "over_groups"},
+		{"as_share", "over_groups"},
+		{"anomaly_types", ""},
 		{"anomalies_time", "over_time"},
 	};
 	static const char *const families[] = {"over_time", "over_tls", "over_cert", "over_groups"};
@@ -881,12 +955,13 @@ int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *ch
 			tpl_flag(charts[i].vals, families[j],
 				 strcmp(families[j], defs[i].family) == 0);
 	}
-	if (rc_time_charts(snap, dir, &charts[0], &charts[8], err, errlen) != 0 ||
-	    rc_tls_charts(snap, dir, &charts[1], &charts[2], err, errlen) != 0 ||
-	    rc_cert_charts(snap, dir, &charts[3], &charts[4], err, errlen) != 0 ||
-	    rc_share_chart(snap, "by_country", dir, &charts[5], err, errlen) != 0 ||
-	    rc_share_chart(snap, "by_as", dir, &charts[6], err, errlen) != 0 ||
-	    rc_anomaly_chart(snap, dir, &charts[7], err, errlen) != 0)
+	if (rc_policy_chart(snap, dir, &charts[0], err, errlen) != 0 ||
+	    rc_time_charts(snap, dir, &charts[1], &charts[9], err, errlen) != 0 ||
+	    rc_tls_charts(snap, dir, &charts[2], &charts[3], err, errlen) != 0 ||
+	    rc_cert_charts(snap, dir, &charts[4], &charts[5], err, errlen) != 0 ||
+	    rc_share_chart(snap, "by_country", dir, &charts[6], err, errlen) != 0 ||
+	    rc_share_chart(snap, "by_as", dir, &charts[7], err, errlen) != 0 ||
+	    rc_anomaly_chart(snap, dir, &charts[8], err, errlen) != 0)
 		goto fail;
 	for (size_t i = 0; i < REPORT_NCHARTS; i++)
 		if (rc_texts(&charts[i], vals[i], err, errlen) != 0)

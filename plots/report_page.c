@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plots/report_dns.h"
+#include "plots/report_policy.h"
 #include "plots/report_snap.h"
 #include "plots/tpl.h"
 
@@ -429,6 +430,7 @@ static void rp_charts(struct tpl_scope *root, const struct report_page *p)
 		any_data |= data;
 		struct tpl_scope *row = tpl_row(root, "charts");
 		tpl_set(row, "name", ch->name);
+		tpl_flag(row, "in_policy", strcmp(ch->name, "policy_outcomes") == 0);
 		tpl_set(row, "title", ch->title);
 		tpl_flag(row, "wide", report_charts_wide(ch));
 		tpl_set(row, "state",
@@ -666,6 +668,7 @@ int report_page_write(const struct report_page *p, FILE *out, char *err, size_t 
 	tpl_set(root, "version", SMTPTLS_VERSION);
 	tpl_set(root, "input_name", base ? base + 1 : p->input);
 	rp_title(root, p);
+	report_policy_page(root, p->snap);
 	tpl_list(root, "summary");
 	tpl_list(root, "capture");
 	rp_summary(root, p->snap);

@@ -18,7 +18,16 @@
    and one clear line; a missing gnuplot still gives the page (exit 0) and
    makes --plots fail (exit 1); a hanging gnuplot is stopped at --timeout;
 6. the same snapshot gives the same page, byte for byte;
-7. the DNS section: "not measured" on a snapshot without a dns section; on
+7. the policy section ("If you enforced TLS", first on the page): its
+   figures are the snapshot's policy section (per direction and policy:
+   failing, judged, unknown, not applicable, failing servers always and
+   intermittently, domains, plain-text messages, reasons, the failing
+   servers and domains by traffic, and the chart's data), on the corpus,
+   on the DNS captures (DANE, MTA-STS with its policy and CA) without and
+   with --local-net (inbound judged apart); without DNS data the DANE and
+   MTA-STS rows say what is missing; without --local-net the page says
+   how to give it; a snapshot without the section says "not measured";
+8. the DNS section: "not measured" on a snapshot without a dns section; on
    one with it (the corpus snapshot plus tests/report/dns_section.json, which
    the unit test unit.agg_dns keeps equal to what the statistics code
    writes, read back through `smtptls merge`), the DANE and MTA-STS tables
@@ -40,7 +49,7 @@ import sys
 import tempfile
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CHARTS = ["encryption_time", "tls_versions", "cipher_grades", "cert_status", "key_sizes",
+CHARTS = ["policy_outcomes", "encryption_time", "tls_versions", "cipher_grades", "cert_status", "key_sizes",
           "country_share", "as_share", "anomaly_types", "anomalies_time"]
 # The Okabe-Ito colours the charts draw data in (gnuplot writes them lower case).
 PALETTE = {"#009e73", "#0072b2", "#56b4e9", "#e69f00", "#d55e00", "#cc79a7", "#999999"}
@@ -150,7 +159,7 @@ def colour(fill):
 
 
 # Filled shapes a chart draws besides its data (legend swatches).
-LEGEND = {"encryption_time": 7, "country_share": 4, "as_share": 4}
+LEGEND = {"encryption_time": 7, "country_share": 4, "as_share": 4, "policy_outcomes": 3}
 
 
 def parse(text):
@@ -187,8 +196,11 @@ def check_static(name, text):
           f"{name}: url() only to in-page ids")
     check(len(p.ids) == len(set(p.ids)), f"{name}: ids unique "
           f"({[i for i in set(p.ids) if p.ids.count(i) > 1][:3]})")
-    for sec in ("summary", "capture", "charts", "tables"):
+    for sec in ("policy", "summary", "capture", "charts", "tables"):
         check(f'<section id="{sec}">' in text, f"{name}: section {sec}")
+    first = re.search(r'<section id="([^"]*)"', text)
+    check(first and first.group(1) == "policy", f"{name}: the policy section comes first "
+          f"({first.group(1) if first else None})")
     check(set(p.figures) == set(CHARTS), f"{name}: one figure per chart: {sorted(p.figures)}")
     check("{{" not in text, f"{name}: no template tag left in the page")
     return p
@@ -393,6 +405,206 @@ def check_dns(binary, work, snap, s, text):
     check(not reqs, f"dns: no network request ({reqs[:3]})")
     check('id="dns-dane"' in dom and 'id="dns-mx-hosts"' in dom, "dns DOM: the DNS tables")
 
+# The policies that apply to each direction (docs/policy.md, "Direction").
+POLICIES = ["require-starttls", "encrypt", "verify", "dane", "mta-sts", "history"]
+POLICY_DIRS = {"inbound": POLICIES[:1], "outbound": POLICIES[1:], "internal": POLICIES,
+               "unknown": POLICIES, "external": []}
+NO_DNS = ("unknown: the run had no DNS data; give it with --dns-data/--mta-sts-policies or "
+          "capture the MTA's DNS, see docs/dns.md")
+
+
+def words(fragment):
+    """The text of an HTML fragment, tags stripped, blanks collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def policy_block(text, block_id):
+    m = re.search(r'<div class="pol" id="%s">(.*?)</div>' % re.escape(block_id), text, re.S)
+    return m.group(1) if m else None
+
+
+def failing_peers(dist):
+    """The keys with a failure, as the page orders them: by failing
+    connections, then by key."""
+    keys = [(k, v) for k, v in dist.get("keys", {}).items() if v.get("fail", 0) > 0]
+    return sorted(keys, key=lambda kv: (-kv[1]["fail"], kv[0]))
+
+
+def check_peer_table(tag, text, table_id, dist):
+    peers = failing_peers(dist)
+    rows = table_rows(text, table_id)
+    if not peers:
+        check(rows is None, f"{tag}: no table {table_id} without failures")
+        return
+    want = [[k, str(v["fail"]), str(v.get("pass", 0)), str(v.get("unknown", 0)),
+             str(v.get("fail_messages", 0)), "intermittently" if v.get("pass", 0) else "always"]
+            for k, v in peers[:10]]
+    if len(peers) > 10:
+        want.append([f"and {len(peers) - 10} more"])
+    check(rows == want, f"{tag}: {table_id} lists the failing peers by traffic ({rows} vs {want})")
+
+
+def check_policy_page(tag, text, s, has_dns):
+    """The policy section of a page equals the snapshot's policy section."""
+    sec = re.search(r'<section id="policy">(.*?)</section>', text, re.S)
+    if not check(sec is not None, f"{tag}: a policy section"):
+        return
+    sec = sec.group(1)
+    pol = s["policy"]
+    dirs = {d: n for d, n in pol["directions"].items() if n > 0}
+    check(sum(dirs.values()) == pol["connections"], f"{tag}: directions add up")
+    check(("policy-no-local-net" in sec) == (dirs == {"unknown": pol["connections"]}),
+          f"{tag}: the no --local-net notice appears exactly when no direction is known")
+    if "policy-no-local-net" in sec:
+        check("--local-net" in words(sec), f"{tag}: says how to give --local-net")
+    check("messages sent inside TLS cannot be seen" in words(sec),
+          f"{tag}: the caveat on counting messages")
+    for d, n in dirs.items():
+        rows = table_rows(sec, "policy-" + d)
+        if d == "external":
+            check(rows is None and "No policy of yours applies" in sec,
+                  f"{tag}: passing traffic has no policy")
+            continue
+        got = {r[0].split()[0]: r[1:] for r in rows or []}
+        check(rows is not None and list(got) == POLICY_DIRS[d],
+              f"{tag}: {d}: one row per policy that applies ({list(got)})")
+        for name in POLICY_DIRS[d]:
+            o = pol["by_direction"][d][name]
+            r, der = o["results"], o["derived"]
+            want = [str(x) for x in (r["fail"], r["fail"] + r["pass"], r["unknown"],
+                                     r["not_applicable"], der["servers_failing"],
+                                     der["servers_always_failing"],
+                                     der["servers_intermittent"], der["domains_failing"],
+                                     o["fail_messages"])]
+            check(got.get(name) == want, f"{tag}: {d} {name}: row {got.get(name)} is the "
+                  f"snapshot's {want}")
+            bid = f"policy-{d}-{name}"
+            block = policy_block(sec, bid)
+            if not check(block is not None, f"{tag}: the paragraph {bid}"):
+                continue
+            w = words(block)
+            no_dns = name in ("dane", "mta-sts") and not has_dns
+            check((NO_DNS in w) == no_dns, f"{tag}: {bid}: the no-DNS wording "
+                  f"{'given' if no_dns else 'not given'}")
+            if no_dns:
+                row = re.search(r'<table id="policy-%s">.*?<a href="#%s">.*?</tr>'
+                                % (d, bid), sec, re.S)
+                check(r["pass"] == 0 and row and "no DNS data" in words(row.group(0)),
+                      f"{tag}: {bid}: without DNS data nothing passes and the row says so")
+            if r["fail"]:
+                verb = "been refused" if name == "require-starttls" else "failed"
+                check(f"{r['fail']} of {r['fail'] + r['pass']} connection" in w and verb in w,
+                      f"{tag}: {bid}: the sentence says {r['fail']} of "
+                      f"{r['fail'] + r['pass']} would have {verb}")
+                check(f"{o['fail_messages']} plain-text message" in w,
+                      f"{tag}: {bid}: the plain-text messages")
+                for reason, k in o["reasons"].items():
+                    check(f"{reason} {k}:" in w, f"{tag}: {bid}: reason {reason} {k}")
+                peers = failing_peers(o["servers"])
+                always = [k for k, v in peers if not v.get("pass")]
+                some = [k for k, v in peers if v.get("pass")]
+                m = re.search(r"Always failing \((\d+)", w)
+                check((m and int(m.group(1)) == len(always)) or (not m and not always),
+                      f"{tag}: {bid}: the servers always failing ({len(always)})")
+                m = re.search(r"Failing intermittently \((\d+)", w)
+                check((m and int(m.group(1)) == len(some)) or (not m and not some),
+                      f"{tag}: {bid}: the servers failing intermittently ({len(some)})")
+                if always:
+                    check(always[0] in w.split("Always failing")[1].split("Failing")[0],
+                          f"{tag}: {bid}: the largest always failing server named first")
+                if some:
+                    check(some[0] in w.split("Failing intermittently")[1],
+                          f"{tag}: {bid}: the largest intermittent server named")
+            elif r["pass"]:
+                check("nothing would have failed" in w, f"{tag}: {bid}: nothing fails")
+            check_peer_table(tag, sec, bid + "-servers", o["servers"])
+            check_peer_table(tag, sec, bid + "-domains", o["domains"])
+
+
+def check_policy_chart(binary, work, tag, snap, s):
+    """The chart's data: per policy, the outcomes summed over directions."""
+    d = os.path.join(work, "plots-policy-" + tag)
+    shutil.rmtree(d, ignore_errors=True)
+    r = run([binary, "report", snap, "--plots", d])
+    tsv = os.path.join(d, "policy_outcomes.tsv")
+    if not check(r.returncode == 0 and os.path.exists(tsv),
+                 f"{tag}: the policy chart's data ({r.stderr})"):
+        return
+    got = [line.split("\t") for line in open(tsv, encoding="utf-8").read().splitlines()]
+    want = []
+    for name in POLICIES:
+        tot = {k: sum(o[name]["results"][k] for o in s["policy"]["by_direction"].values())
+               for k in ("pass", "fail", "unknown", "not_applicable")}
+        want.append([name] + [str(tot[k]) for k in ("pass", "fail", "unknown",
+                                                    "not_applicable")])
+    check([g[:5] for g in got] == want, f"{tag}: policy chart data {got} is {want}")
+    check(all(sum(int(x) for x in g[1:5]) == s["policy"]["connections"] for g in got),
+          f"{tag}: every bar of the policy chart adds up to the connections")
+
+
+def check_policy(binary, work, snap, s, text):
+    """The policy section on the corpus (no DNS data, no --local-net), on the
+    DNS captures without and with --local-net, and without the section."""
+    check("policy" in s and s["policy"]["connections"] == s["connections"]["total"],
+          "corpus: the snapshot has a policy section judging every connection")
+    check_policy_page("corpus", text, s, "dns" in s)
+    check("dns" not in s, "corpus: made without DNS data")
+    check_policy_chart(binary, work, "corpus", snap, s)
+
+    pc = os.path.join(REPO, "pcaps")
+    common = ["--mta-sts-policies", os.path.join(pc, "mta-sts.mta-sts"),
+              "--ca-file", os.path.join(pc, "ca", "corpus-dns-ca.pem"),
+              os.path.join(pc, "dane.pcap"), os.path.join(pc, "mta-sts.pcap")]
+    for tag, extra in (("polcaps", []), ("polcaps-local", ["--local-net", "198.51.100.0/24"])):
+        psnap, ps = snapshot(binary, work, tag, extra + common)
+        page = os.path.join(work, tag + ".html")
+        r = render(binary, psnap, page)
+        check(r.returncode == 0 and r.stderr == "", f"{tag}: report exit {r.returncode}: "
+              f"{r.stderr}")
+        t = open(page, encoding="utf-8").read()
+        check_static(tag, t)
+        check("dns" in ps, f"{tag}: the run had DNS data")
+        check_policy_page(tag, t, ps, True)
+        check_policy_chart(binary, work, tag, psnap, ps)
+        dane = ps["policy"]["by_direction"]
+        if tag == "polcaps":
+            o = dane["unknown"]["dane"]
+            check(o["results"]["fail"] == 2 and o["reasons"] == {"tlsa-invalid": 1,
+                                                                 "dnssec-invalid": 1},
+                  f"polcaps: the DANE capture's failures (a mismatch, a bogus lookup): {o}")
+            check(ps["policy"]["by_direction"]["unknown"]["mta-sts"]["results"]["fail"] == 1,
+                  "polcaps: the MTA-STS capture's failure")
+        else:
+            check(ps["policy"]["directions"]["inbound"] == ps["policy"]["connections"],
+                  "polcaps-local: every connection inbound")
+            check(table_rows(t, "policy-inbound") is not None and
+                  table_rows(t, "policy-unknown") is None,
+                  "polcaps-local: inbound judged apart")
+            dom, _, reqs = browse(work, page, tag)
+            check(not reqs, f"{tag}: no network request ({reqs[:3]})")
+            check(re.search(r'<section id="([^"]*)"', dom).group(1) == "policy",
+                  f"{tag} DOM: the policy section first")
+
+    # a snapshot without the section (written before the dry-run existed)
+    old = json.loads(json.dumps(s))
+    del old["policy"]
+    osnap = os.path.join(work, "nopolicy.json")
+    with open(osnap, "w") as f:
+        json.dump(old, f)
+    page = os.path.join(work, "nopolicy.html")
+    r = render(binary, osnap, page)
+    check(r.returncode == 0 and r.stderr == "", f"nopolicy: report exit {r.returncode}: "
+          f"{r.stderr}")
+    t = open(page, encoding="utf-8").read()
+    op = check_static("nopolicy", t)
+    sec = re.search(r'<section id="policy">(.*?)</section>', t, re.S)
+    check(sec and "Not measured: the snapshot has no policy section" in sec.group(1) and
+          'id="policy-unknown"' not in t, "nopolicy: the policy section says not measured")
+    check(figure_states(op).get("policy_outcomes") == "absent" and
+          "Not measured" in op.figures["policy_outcomes"]["text"],
+          "nopolicy: the policy chart says not measured")
+
+
 
 def main():
     if len(sys.argv) != 3:
@@ -435,7 +647,8 @@ def main():
     def grouped(key):
         return any(v.get("connections", 0) > 0 for v in s.get(key, {}).get("keys", {}).values())
 
-    want = {"encryption_time": "drawn" if "time" in s else "absent",
+    want = {"policy_outcomes": "drawn" if "policy" in s else "absent",
+            "encryption_time": "drawn" if "time" in s else "absent",
             "tls_versions": "drawn", "cipher_grades": "drawn", "anomaly_types": "drawn",
             "anomalies_time": "drawn" if "time" in s else "absent",
             "cert_status": "drawn" if "cert" in s else "absent",
@@ -527,6 +740,9 @@ def main():
           "notls: the chart over time is drawn")
     check("None</strong> of the" in ntext, "notls: headline says none was encrypted")
     browse(work, npage, "notls")
+
+    # -- 3a. the policy section
+    check_policy(binary, work, snap, s, text)
 
     # -- 3b. the DNS section
     check_dns(binary, work, snap, s, text)
