@@ -128,6 +128,12 @@ scn_pq() {
     sleep 0.5
     # (d) key share X25519 only, X25519MLKEM768 listed; the server wants it: HelloRetryRequest
     node_client "$S_PQHRR" mx3.pq.example.net '*X25519:X25519MLKEM768' pq@example.net || die "HRR case failed"
+    sleep 0.5
+    # (e) the middlebox again; this time the client falls back to plain text
+    if node_client "$S_PQPROXY" mx2.pq.example.net auto pq@example.net; then
+        die "the middlebox let the PQ ClientHello through"
+    fi
+    node_client "$S_PQPROXY" mx2.pq.example.net plain pq@example.net || die "plain-text retry failed"
     capture_stop
     cp "$WORK/pq-client.log" "$PQ_CA/pq-client.log"
     [ -z "${SKIP_TRUTH:-}" ] || return 0

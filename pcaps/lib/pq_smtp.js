@@ -8,7 +8,8 @@
 //       socket (tls.TLSSocket, isServer); inside TLS: EHLO, MAIL, RCPT,
 //       DATA, QUIT. GROUPS is the ecdhCurve (OpenSSL groups list) or "auto".
 //   node pq_smtp.js client LOCAL HOST PORT SNI CAFILE GROUPS RCPT LOG
-//       EHLO, STARTTLS, 220, tls.connect({socket}), EHLO, one message, QUIT.
+//       EHLO, STARTTLS, 220, tls.connect({socket}), EHLO, one message, QUIT;
+//       GROUPS "plain": no STARTTLS, the message in plain text.
 //       Exit 0 when the message was accepted, 2 when the connection failed
 //       (reset, close or TLS error), with the reason in the log line.
 const net = require('net');
@@ -70,6 +71,7 @@ async function client(argv) {
         const ehlo = await next();
         expect(ehlo, 250, 'EHLO');
         out.starttls_offered = ehlo.lines.some((l) => l.slice(4).toUpperCase() === 'STARTTLS');
+        if (groups === 'plain') return deliver(sock, next);
         sock.write('STARTTLS\r\n');
         const st = await next();
         out.starttls_reply = st.code;
@@ -87,23 +89,27 @@ async function client(argv) {
         const tnext = replyReader(tsock);
         tsock.write('EHLO client.example.com\r\n');
         expect(await tnext(), 250, 'EHLO in TLS');
-        tsock.write('MAIL FROM:<sender@example.com>\r\n');
-        expect(await tnext(), 250, 'MAIL');
-        tsock.write('RCPT TO:<' + rcpt + '>\r\n');
-        expect(await tnext(), 250, 'RCPT');
-        tsock.write('DATA\r\n');
-        expect(await tnext(), 354, 'DATA');
-        tsock.write('From: <sender@example.com>\r\nTo: <' + rcpt + '>\r\nSubject: node ' + groups +
-                    '\r\nDate: Thu, 01 Jan 2026 00:00:00 +0000\r\n\r\n' +
-                    'This is a corpus test message.\r\nIt has a fixed body.\r\n.\r\n');
-        expect(await tnext(), 250, 'message');
+        return deliver(tsock, tnext);
+    };
+    // one message, then QUIT, on stream s (TLS, or the plain socket)
+    const deliver = async (s, rd) => {
+        s.write('MAIL FROM:<sender@example.com>\r\n');
+        expect(await rd(), 250, 'MAIL');
+        s.write('RCPT TO:<' + rcpt + '>\r\n');
+        expect(await rd(), 250, 'RCPT');
+        s.write('DATA\r\n');
+        expect(await rd(), 354, 'DATA');
+        s.write('From: <sender@example.com>\r\nTo: <' + rcpt + '>\r\nSubject: node ' + groups +
+                '\r\nDate: Thu, 01 Jan 2026 00:00:00 +0000\r\n\r\n' +
+                'This is a corpus test message.\r\nIt has a fixed body.\r\n.\r\n');
+        expect(await rd(), 250, 'message');
         out.messages = 1;
-        tsock.write('QUIT\r\n');
-        expect(await tnext(), 221, 'QUIT');
+        s.write('QUIT\r\n');
+        expect(await rd(), 221, 'QUIT');
         quitting = true;
         // close after the server: its close_notify and FIN are read, no reset
-        const closed = new Promise((r) => tsock.once('close', r));
-        tsock.end();
+        const closed = new Promise((r) => s.once('close', r));
+        s.end();
         await Promise.race([closed, new Promise((r) => setTimeout(r, 3000))]);
     };
     try {

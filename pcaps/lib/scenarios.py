@@ -505,7 +505,8 @@ SCENARIOS["pq-tls13"] = dict(
                 "negotiates X25519MLKEM768 with a Node server; offers it to Postfix (OpenSSL 3.0), which chooses "
                 "x25519; is reset by a middlebox that drops ClientHellos above 1000 bytes and retries at once "
                 "without the PQ group; and gets a HelloRetryRequest for X25519MLKEM768 from a server that accepts "
-                "nothing else after sending an x25519 key share only.",
+                "nothing else after sending an x25519 key share only; then the middlebox again, and the client "
+                "falls back to plain text.",
     ca_file=PQ_CA_FILE,
     pq=True,
     connections=[
@@ -543,4 +544,14 @@ SCENARIOS["pq-tls13"] = dict(
              how=_NODE + ", ecdhCurve '*X25519:X25519MLKEM768' (supported groups x25519 and X25519MLKEM768, a key "
                  "share for x25519 only); server: Node 26 with ecdhCurve 'X25519MLKEM768': HelloRetryRequest "
                  "asking for X25519MLKEM768, then the second ClientHello (its key share) and ServerHello"),
+        conn(C_NODE, S_PQPROXY, 25, "starttls_failed", smtp("Postfix", True, True, 220, messages=0),
+             pq_tls("mx2.pq.example.net", NODE_DEFAULT_GROUPS, ["X25519MLKEM768", "x25519"], None,
+                    "offered_not_chosen", segments=2, version=None, cipher=None),
+             host="mx2.pq.example.net", node_group=None,
+             how=_NODE + ", ecdhCurve default; through the middlebox again: reset on the ClientHello"),
+        conn(C_NODE, S_PQPROXY, 25, "plaintext", smtp("Postfix", True, False),
+             host="mx2.pq.example.net", anomalies=["plaintext_fallback", "pq_intolerance"],
+             how="the same Node client started right after that reset without STARTTLS: the message goes in "
+                 "plain text through the middlebox to Postfix; a PQ attempt reset, then plain text to the same "
+                 "server: PQ-intolerant, and a plain-text fallback"),
     ])

@@ -160,7 +160,8 @@ def main():
         fails, n, _ = compare(rel, truth, records)
         # the DNS anomalies count once the records have a "dns" key
         byk = {key(r): r for r in records}
-        truth = dict(truth, connections=[dict(c, anomalies=expected_anomalies(c, byk.get(key(c), {})))
+        pq = any("pq" in (r.get("tls") or {}) for r in records)
+        truth = dict(truth, connections=[dict(c, anomalies=expected_anomalies(c, byk.get(key(c), {}), pq))
                                          for c in truth["connections"]])
         want = sums(truth)
         alerts = [json.loads(x) for x in read(cases[(rel, "alerts")]).splitlines()]
