@@ -15,7 +15,9 @@
 # With no argument every scenario is captured with a new CA; otherwise only
 # the named ones, reusing the CA private keys kept by the last full run in
 # $CA_STATE (default /tmp/smtptls-ca). The DNS scenarios (dane, mta_sts) have a CA of
-# their own in $DNS_CA_STATE (default /tmp/smtptls-dns-ca), see README.md.
+# their own in $DNS_CA_STATE (default /tmp/smtptls-dns-ca), see README.md; the
+# post-quantum scenario (pq, lib/pq.sh: Node 26 from npm) makes a CA of its
+# own on every run ($PQ_CA_STATE, default /tmp/smtptls-pq-ca).
 # KEEP_WORK=1 keeps the temporary dir.
 set -euo pipefail
 
@@ -346,7 +348,6 @@ main() {
     fi
     if [ ${#pq[@]} -gt 0 ]; then
         setup_net_pq
-        [ ${#base[@]} -gt 0 ] || write_openssl_confs
         start_pq_servers
     fi
     for s in "${base[@]}" "${dns[@]}" "${pq[@]}"; do
