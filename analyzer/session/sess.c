@@ -189,7 +189,7 @@ static void sess_skip(struct cur *c, uint64_t *skip)
 /* Bytes past the boundary: injected bytes skipped, then the boundary's
  * checks, then the TLS dissector. */
 static struct dissect_result sess_tls(struct sess *s, struct sess_app *a, int dir, const uint8_t *p,
-				      size_t n)
+				      size_t n, int fresh)
 {
 	struct cur c = cur_make(p, n);
 	struct dissect_result r;
@@ -207,6 +207,12 @@ static struct dissect_result sess_tls(struct sess *s, struct sess_app *a, int di
 		if (a->srv_skip)
 			return dissect_result(DISSECT_OK, n, 0);
 	}
+	/* The reassembler delivers one TCP segment's new bytes per call (fresh):
+	 * the deliveries that reached the dissector up to the one that completed
+	 * the first ClientHello are the segments that carried it (docs/tls.md). */
+	if (fresh && dir == 0 && !a->tls.f.client_hello &&
+	    a->tls.f.client_hello_segments < UINT8_MAX)
+		a->tls.f.client_hello_segments++;
 	r = tls_feed(&a->tls, dir, cur_peek(&c, cur_left(&c)), cur_left(&c));
 	if (!dissect_violation(&r, cur_left(&c)))
 		a->tls_fed[dir] += r.consumed;
@@ -245,7 +251,7 @@ static int sess_next(struct sess *s, struct sess_app *a, int dir, uint8_t mode,
 	       r->status != DISSECT_SWITCH;
 }
 
-static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n);
+static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n, int fresh);
 
 static size_t sess_data(void *ctx, int dir, const uint8_t *p, size_t n)
 {
@@ -257,7 +263,7 @@ static size_t sess_data(void *ctx, int dir, const uint8_t *p, size_t n)
 	s->stream_bytes[dir] += n - seen;
 	if (s->tap && n > seen)
 		s->tap->data(s->tap->ctx, s->id, dir, p + seen, n - seen);
-	size_t used = sess_consume(s, dir, p, n);
+	size_t used = sess_consume(s, dir, p, n, n > seen);
 	s->held[dir] = n - used;
 	return used;
 }
@@ -265,7 +271,7 @@ static size_t sess_data(void *ctx, int dir, const uint8_t *p, size_t n)
 /* Offers the bytes to the direction's reader until they are taken or a
  * reader waits. A reader may hand the rest to another (SWITCH) without taking
  * anything, but not the same byte twice: that would be a loop. */
-static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n)
+static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n, int fresh)
 {
 	struct sess_app *a = sess_start(s);
 	if (!a)
@@ -282,7 +288,7 @@ static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n)
 		if (mode == SESS_M_SMTP)
 			r = smtp_feed(&a->smtp, dir, p + used, n - used);
 		else
-			r = sess_tls(s, a, dir, p + used, n - used);
+			r = sess_tls(s, a, dir, p + used, n - used, fresh);
 		if (dissect_violation(&r, n - used)) {
 			sess_event(s, SESS_EV_CONTRACT_VIOLATION);
 			a->mode[dir] = SESS_M_IGNORE; /* never trusted again */

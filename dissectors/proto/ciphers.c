@@ -217,6 +217,12 @@ const char *suite_group_name(uint16_t id, char *buf, size_t n)
 	return name ? name : hex16(id, buf, n);
 }
 
+int suite_group_is_pq(uint16_t id)
+{
+	const char *name = named_find(suite_group_table, ARRAY_LEN(suite_group_table), id);
+	return name && (strstr(name, "MLKEM") || strstr(name, "Kyber"));
+}
+
 const char *suite_sigscheme_name(uint16_t id, char *buf, size_t n)
 {
 	const char *name = named_find(suite_sigscheme_table, ARRAY_LEN(suite_sigscheme_table), id);

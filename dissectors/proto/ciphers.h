@@ -78,6 +78,12 @@ static inline int suite_is_grease(uint16_t v)
  * "secp256r1", "ffdhe2048", "X25519MLKEM768"; or "0x001D" style in buf. */
 const char *suite_group_name(uint16_t id, char *buf, size_t n);
 
+/* Whether a supported group is post-quantum: an ML-KEM group (pure, or a
+ * hybrid with ECDH such as X25519MLKEM768 0x11EC) or one of the pre-standard
+ * Kyber hybrids. Decided from the registry name (it contains "MLKEM" or
+ * "Kyber"); an unassigned value is not. */
+int suite_group_is_pq(uint16_t id);
+
 /* Signature scheme name, e.g. "rsa_pss_rsae_sha256". The TLS 1.2
  * (hash, signature) pairs the registry reserves are named too, e.g. 0x0402
  * "dsa_sha256", 0x0301 "rsa_pkcs1_sha224" (RFC 5246 7.4.1.4.1); anything else

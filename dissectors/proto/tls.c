@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "dissectors/base/cur.h"
+#include "dissectors/proto/ciphers.h"
 #include "dissectors/proto/tls_hs.h"
 
 enum {
@@ -70,6 +71,31 @@ const char *tls_event_name(enum tls_event e)
 uint32_t tls_event_count(const struct tls *t, enum tls_event e)
 {
 	return (unsigned)e < TLSD_EV_COUNT ? t->events[e] : 0;
+}
+
+enum tls_pq tls_pq_verdict(const struct tls_facts *f)
+{
+	if (!f->client_hello || f->sslv2_client_hello)
+		return TLS_PQ_UNKNOWN;
+	if (f->group && (f->server_hello || f->hello_retry) && suite_group_is_pq(f->group))
+		return TLS_PQ_NEGOTIATED;
+	if (!f->client_pq_offered)
+		return TLS_PQ_NOT_OFFERED;
+	/* Offered: a ServerHello (or a HelloRetryRequest naming a group)
+	 * without a post-quantum group means the server chose another. */
+	if ((f->server_hello && f->version != 0x0002) || (f->hello_retry && f->group))
+		return TLS_PQ_OFFERED_NOT_CHOSEN;
+	return TLS_PQ_UNKNOWN;
+}
+
+const char *tls_pq_name(enum tls_pq v)
+{
+	switch (v) {
+	case TLS_PQ_NEGOTIATED: return "negotiated";
+	case TLS_PQ_OFFERED_NOT_CHOSEN: return "offered_not_chosen";
+	case TLS_PQ_NOT_OFFERED: return "not_offered";
+	default: return NULL;
+	}
 }
 
 void tls_init(struct tls *t, const struct tls_cfg *cfg, struct mem *mem)

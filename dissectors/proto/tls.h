@@ -35,6 +35,9 @@
 #include "dissectors/proto/dissect.h"
 
 #define TLSD_MAX_VERSIONS 8
+#define TLSD_MAX_GROUPS	  16 /* supported_groups kept per ClientHello */
+#define TLSD_MAX_SHARES	  8  /* key_share entries kept per ClientHello */
+#define TLSD_MAX_SUITES	  32 /* cipher suites kept per ClientHello */
 #define TLS_MAX_ALERTS	  4
 #define TLS_MAX_CHAIN	  8
 
@@ -72,6 +75,19 @@ struct tls_facts {
 	uint16_t client_max_version;	/* highest offered (supported_versions or legacy) */
 	uint16_t client_versions[TLSD_MAX_VERSIONS]; /* supported_versions, GREASE removed */
 	uint8_t n_client_versions;
+	uint16_t client_groups[TLSD_MAX_GROUPS]; /* supported_groups in order, GREASE removed */
+	uint8_t n_client_groups;
+	uint16_t client_shares[TLSD_MAX_SHARES]; /* key_share entries' groups, GREASE removed */
+	uint8_t n_client_shares;
+	uint16_t client_suites[TLSD_MAX_SUITES]; /* cipher_suites in order, GREASE removed */
+	uint8_t n_client_suites;
+	uint8_t client_lists_cut;    /* a list above had more entries than it keeps */
+	uint8_t client_pq_offered;   /* a post-quantum group in supported_groups (whole list) */
+	uint8_t client_pq_share;     /* a post-quantum key share (whole list) */
+	uint32_t client_hello_bytes; /* the ClientHello message, 4-byte header included */
+	/* TCP segments that carried the ClientHello: set by the session (which
+	 * sees the deliveries), never by the dissector; 0 when not counted */
+	uint8_t client_hello_segments;
 	uint8_t fallback_scsv;	    /* TLS_FALLBACK_SCSV offered */
 	uint8_t reneg_scsv;	    /* TLS_EMPTY_RENEGOTIATION_INFO_SCSV offered */
 	uint8_t reneg_info;	    /* renegotiation_info extension (client) */
@@ -87,6 +103,7 @@ struct tls_facts {
 	uint16_t version;	       /* negotiated (supported_versions or legacy) */
 	uint16_t cipher;	       /* negotiated suite */
 	uint16_t group;		       /* key_share group (1.3) or ECDHE curve (SKE), 0 if none */
+	uint16_t hrr_group;	       /* the group a HelloRetryRequest asked for, 0 if none */
 	uint16_t dh_bits;	       /* DHE prime size from ServerKeyExchange */
 	uint8_t resumed;	       /* echoed session ID with abbreviated handshake, or PSK */
 	uint8_t downgrade_sentinel;    /* 0 none, 1 "DOWNGRD\x01" (1.2), 2 "DOWNGRD\x00" (<= 1.1) */
@@ -176,6 +193,22 @@ int tls_done(const struct tls *t);
 /* Whether the first bytes of a stream look like a TLS record (or an SSLv2
  * ClientHello): 1 yes, 0 no, -1 not enough bytes to say. */
 int tls_looks_like_tls(const uint8_t *p, size_t n);
+
+/* The post-quantum verdict of a connection (docs/tls.md, "pq"). */
+enum tls_pq {
+	TLS_PQ_UNKNOWN = 0,	   /* no ClientHello, or no server answer to judge by */
+	TLS_PQ_NEGOTIATED,	   /* the group the server chose is post-quantum */
+	TLS_PQ_OFFERED_NOT_CHOSEN, /* offered in supported_groups, the server chose another */
+	TLS_PQ_NOT_OFFERED,	   /* the client offered no post-quantum group */
+};
+
+/* The verdict from the facts: the group the server chose is the
+ * ServerHello's key share (TLS 1.3), the ServerKeyExchange curve (TLS 1.2),
+ * or, when only a HelloRetryRequest was seen, the group it asked for. */
+enum tls_pq tls_pq_verdict(const struct tls_facts *f);
+
+/* "negotiated", "offered_not_chosen", "not_offered"; NULL for unknown. */
+const char *tls_pq_name(enum tls_pq v);
 
 /* How many times event e happened on this connection. */
 uint32_t tls_event_count(const struct tls *t, enum tls_event e);

@@ -162,16 +162,46 @@ static int tls_ext_formats(struct cur *e, struct fp_hello *h)
 	return tls_vec_end(e, &list);
 }
 
-static int tls_ext_key_share_client(struct cur *e)
+/* Keeps v (not GREASE) in a list of at most cap entries; a cut list is
+ * noted in the facts. */
+static void tls_keep16(struct tls_facts *f, uint16_t *arr, uint8_t *n, size_t cap, uint16_t v)
+{
+	if (suite_is_grease(v))
+		return;
+	if (*n < cap)
+		arr[(*n)++] = v;
+	else
+		f->client_lists_cut = 1;
+}
+
+static int tls_ext_key_share_client(struct tls *t, struct cur *e)
 {
 	/* RFC 8446 §4.2.8: client_shares<0..2^16-1> of {group, key_exchange<1..2^16-1>}. */
+	struct tls_facts *f = &t->f;
 	struct cur list, kx;
 	cur_sub(e, cur_be16(e), &list);
 	while (!list.err && cur_left(&list)) {
-		cur_be16(&list);
+		uint16_t g = cur_be16(&list);
 		cur_sub(&list, cur_be16(&list), &kx);
+		if (list.err)
+			break;
+		tls_keep16(f, f->client_shares, &f->n_client_shares, TLSD_MAX_SHARES, g);
+		if (suite_group_is_pq(g))
+			f->client_pq_share = 1;
 	}
 	return tls_vec_end(e, &list);
+}
+
+/* The supported_groups the fingerprint collected, GREASE removed, into the
+ * facts; whether one of them is post-quantum. */
+static void tls_client_groups(struct tls *t, const struct fp_hello *h)
+{
+	struct tls_facts *f = &t->f;
+	for (size_t i = 0; i < h->n_groups; i++) {
+		tls_keep16(f, f->client_groups, &f->n_client_groups, TLSD_MAX_GROUPS, h->groups[i]);
+		if (suite_group_is_pq(h->groups[i]))
+			f->client_pq_offered = 1;
+	}
 }
 
 static void tls_client_versions(struct tls *t, const struct fp_hello *h)
@@ -204,6 +234,7 @@ static void tls_client_hello(struct tls *t, struct cur *m)
 	if (f->client_hello) /* the second ClientHello after a HelloRetryRequest */
 		return;
 	memset(&h, 0, sizeof(h));
+	size_t body = cur_left(m);
 	h.version = cur_be16(m);
 	cur_skip(m, 32); /* random */
 	cur_sub(m, cur_u8(m), &sid);
@@ -214,6 +245,7 @@ static void tls_client_hello(struct tls *t, struct cur *m)
 		return;
 	}
 	f->client_hello = 1;
+	f->client_hello_bytes = (uint32_t)(body + 4);
 	f->client_legacy_version = h.version;
 	f->client_max_version = h.version;
 	t->p.sid_len = (uint8_t)cur_left(&sid);
@@ -226,6 +258,7 @@ static void tls_client_hello(struct tls *t, struct cur *m)
 		if (s == TLSD_SCSV_RENEG)
 			f->reneg_scsv = 1;
 		fp_push16(h.ciphers, &h.n_ciphers, FP_MAX_CIPHERS, s, &h.truncated);
+		tls_keep16(f, f->client_suites, &f->n_client_suites, TLSD_MAX_SUITES, s);
 	}
 	/* Extensions are optional before TLS 1.3 (RFC 5246 §7.4.1.2). */
 	if (cur_left(m)) {
@@ -252,7 +285,7 @@ static void tls_client_hello(struct tls *t, struct cur *m)
 				r = tls_ext_u16_list(&e, 2, h.sigalgs, &h.n_sigalgs, FP_MAX_SIGALGS,
 						     &h.truncated);
 				break;
-			case 0x0033: r = tls_ext_key_share_client(&e); break;
+			case 0x0033: r = tls_ext_key_share_client(t, &e); break;
 			case 0x002b:
 				h.has_versions = 1;
 				r = tls_ext_u16_list(&e, 1, h.versions, &h.n_versions,
@@ -270,6 +303,7 @@ static void tls_client_hello(struct tls *t, struct cur *m)
 	if (bad)
 		tls_hs_malformed(t, 0, bad);
 	tls_client_versions(t, &h);
+	tls_client_groups(t, &h);
 	fp_ja3(&h, f->ja3);
 	fp_ja4(&h, f->ja4);
 }
@@ -292,6 +326,7 @@ void tls_hs_sslv2_client_hello(struct tls *t, struct cur *m)
 	}
 	f->client_hello = 1;
 	f->sslv2_client_hello = 1;
+	f->client_hello_bytes = (uint32_t)(cur_left(m) + 9 + spec_len + sid_len + chal_len);
 	f->client_legacy_version = version;
 	f->client_max_version = version;
 	while (cur_left(&specs) >= 3) {
@@ -367,8 +402,11 @@ static void tls_server_hello(struct tls *t, struct cur *m)
 		f->hello_retry = 1;
 		f->version = version;
 		f->cipher = cipher;
-		if (group)
+		if (group) {
 			f->group = group;
+			if (!f->hrr_group)
+				f->hrr_group = group;
+		}
 		return;
 	}
 	if (f->server_hello)

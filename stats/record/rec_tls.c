@@ -111,6 +111,55 @@ static void rec_tls_group(const struct tls_facts *f, rec_field_fn fn, void *ctx)
 	}
 }
 
+/* A list of groups (or suites when suites is set) by name; unassigned
+ * values as "0x11EC" style text. */
+static void rec_tls_list(const uint16_t *v, unsigned n, unsigned cap, int suites, const char *key,
+			 rec_field_fn fn, void *ctx)
+{
+	char buf[SUITE_NAME_BUF];
+	rec_f_emit(fn, ctx, key, REC_F_ARRAY, 0);
+	for (unsigned i = 0; i < n && i < cap; i++) {
+		const char *name = suites ? suite_name(v[i], buf, sizeof(buf))
+					  : suite_group_name(v[i], buf, sizeof(buf));
+		rec_f_text(fn, ctx, NULL, name, SIZE_MAX, REC_BAD_OMIT);
+	}
+	rec_f_emit(fn, ctx, NULL, REC_F_END, 0);
+}
+
+/* What the client offered, beyond its versions: suites, groups, key shares,
+ * and the ClientHello's size in bytes and TCP segments. */
+static void rec_tls_offer(const struct tls_facts *f, rec_field_fn fn, void *ctx)
+{
+	rec_tls_list(f->client_suites, f->n_client_suites, TLSD_MAX_SUITES, 1, "client_suites", fn,
+		     ctx);
+	rec_tls_list(f->client_groups, f->n_client_groups, TLSD_MAX_GROUPS, 0, "client_groups", fn,
+		     ctx);
+	rec_tls_list(f->client_shares, f->n_client_shares, TLSD_MAX_SHARES, 0, "client_key_shares",
+		     fn, ctx);
+	rec_f_emit(fn, ctx, "client_lists_cut", REC_F_BOOL, f->client_lists_cut);
+	rec_f_emit(fn, ctx, "client_hello_bytes", f->client_hello ? REC_F_INT : REC_F_NULL,
+		   f->client_hello_bytes);
+	rec_f_emit(fn, ctx, "client_hello_segments",
+		   f->client_hello && f->client_hello_segments ? REC_F_INT : REC_F_NULL,
+		   f->client_hello_segments);
+}
+
+/* The group a HelloRetryRequest asked for, and the post-quantum verdict. */
+static void rec_tls_pq(const struct tls_facts *f, rec_field_fn fn, void *ctx)
+{
+	char buf[SUITE_NAME_BUF];
+	if (f->hrr_group)
+		rec_f_text(fn, ctx, "hrr_group", suite_group_name(f->hrr_group, buf, sizeof(buf)),
+			   SIZE_MAX, REC_BAD_OMIT);
+	else
+		rec_f_emit(fn, ctx, "hrr_group", REC_F_NULL, 0);
+	const char *pq = tls_pq_name(tls_pq_verdict(f));
+	if (pq)
+		rec_f_text(fn, ctx, "pq", pq, SIZE_MAX, REC_BAD_OMIT);
+	else
+		rec_f_emit(fn, ctx, "pq", REC_F_NULL, 0);
+}
+
 /* The suite negotiated: name, number, grade and properties. */
 static void rec_tls_suite(const struct tls_facts *f, rec_field_fn fn, void *ctx)
 {
@@ -162,8 +211,10 @@ void rec_tls_fields(const struct tls_facts *f, const char *key, rec_field_fn fn,
 	for (unsigned i = 0; i < f->n_client_versions && i < TLSD_MAX_VERSIONS; i++)
 		rec_tls_version(fn, ctx, NULL, f->client_versions[i]);
 	rec_f_emit(fn, ctx, NULL, REC_F_END, 0);
+	rec_tls_offer(f, fn, ctx);
 	rec_tls_suite(f, fn, ctx);
 	rec_tls_group(f, fn, ctx);
+	rec_tls_pq(f, fn, ctx);
 	rec_f_emit(fn, ctx, "dh_bits", f->dh_bits ? REC_F_INT : REC_F_NULL, f->dh_bits);
 	rec_tls_text(fn, ctx, "sni", f->sni, sizeof(f->sni));
 	rec_tls_text(fn, ctx, "alpn", f->alpn, sizeof(f->alpn));

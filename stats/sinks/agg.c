@@ -92,6 +92,7 @@ void agg_init(struct agg *a, struct mem *mem, const struct agg_cfg *cfg)
 #undef AGG_INIT_MAP
 	agg_map_init(&a->servers, mem, cfg->max_servers, AGG_SRV_COUNT, agg_srv_names);
 	agg_dns_init(&a->dns, mem, cfg->max_keys);
+	agg_pq_init(&a->pq, mem, cfg->max_keys);
 	agg_policy_init(&a->policy, mem, cfg->max_servers, cfg->max_keys);
 }
 
@@ -107,6 +108,7 @@ void agg_free(struct agg *a)
 	agg_map_free(&a->by_direction);
 	agg_map_free(&a->certs);
 	agg_dns_free(&a->dns);
+	agg_pq_free(&a->pq);
 	agg_policy_free(&a->policy);
 }
 
@@ -436,6 +438,7 @@ void agg_record(struct agg *a, const struct rec *r, const struct rec_verdict *v)
 	agg_rec_outcome(a, r, enc, own_anomalies);
 	agg_rec_server(a, r, enc, weak);
 	agg_dns_record(&a->dns, r);
+	agg_pq_record(&a->pq, r);
 	agg_policy_record(&a->policy, r, v);
 }
 
@@ -518,6 +521,7 @@ void agg_merge(struct agg *a, const struct agg *b)
 	agg_visit_maps((struct agg *)(uintptr_t)b, agg_collect_map, &mp);
 	agg_visit_maps(a, agg_merge_map, &mp);
 	agg_dns_merge(&a->dns, &b->dns);
+	agg_pq_merge(&a->pq, &b->pq);
 	agg_policy_merge(&a->policy, &b->policy);
 }
 
@@ -660,7 +664,8 @@ json_t *agg_to_json(const struct agg *a)
 				      "messages and message bytes are counted in plain text only: "
 				      "inside TLS they cannot be seen",
 				      "servers_truncated", a->servers.truncated));
-	if (agg_dns_to_json(&a->dns, root) != 0 || agg_policy_to_json(&a->policy, root) != 0) {
+	if (agg_dns_to_json(&a->dns, root) != 0 || agg_policy_to_json(&a->policy, root) != 0 ||
+	    agg_pq_to_json(&a->pq, root) != 0) {
 		json_decref(root);
 		return NULL;
 	}
@@ -754,6 +759,8 @@ int agg_add_json(struct agg *a, const json_t *j, char *err, size_t errlen)
 		return -1;
 	if (!r.bad && agg_policy_add_json(&a->policy, j, err, errlen) != 0)
 		return -1;
+	if (!r.bad && agg_pq_add_json(&a->pq, j, err, errlen) != 0)
+		return -1;
 	return r.bad ? -1 : 0;
 }
 
@@ -833,6 +840,7 @@ void agg_print_text(const struct agg *a, FILE *out, unsigned top)
 	}
 	fputc('\n', out);
 	agg_dns_print_text(&a->dns, out);
+	agg_pq_print_text(&a->pq, out);
 	agg_policy_print_text(&a->policy, out);
 	agg_print_map(out, "TLS versions", &a->versions, a->tls_negotiated, top);
 	agg_print_map(out, "cipher grades", &a->grades, a->tls_negotiated, top);

@@ -17,12 +17,17 @@
  * past what tls_feed() was given is caught.
  * Checked: every answer keeps the contract of dissectors/proto/dissect.h, the
  * facts' strings
- * are terminated and their counts within bounds, every certificate in a
+ * are terminated and their counts within bounds, the client's lists (suites,
+ * groups, key shares) hold no GREASE and agree with the post-quantum flags
+ * and verdict, the record's "tls" object is written with the same verdict,
+ * every certificate in a
  * chain lies in readable memory, and tls_free() releases everything.
  */
 #include <string.h>
 
+#include "dissectors/proto/ciphers.h"
 #include "dissectors/proto/tls.h"
+#include "stats/record/rec_tls.h"
 #include "feed.h"
 #include "fuzz.h"
 
@@ -68,6 +73,46 @@ static void check_facts(const struct tls_facts *f)
 	FUZZ_CHECK(f->n_client_versions <= TLSD_MAX_VERSIONS);
 	FUZZ_CHECK(f->alerts_n[0] <= TLS_MAX_ALERTS);
 	FUZZ_CHECK(f->alerts_n[1] <= TLS_MAX_ALERTS);
+	/* the client's lists: bounded, GREASE left out, the PQ flags cover
+	 * what was kept */
+	FUZZ_CHECK(f->n_client_groups <= TLSD_MAX_GROUPS);
+	FUZZ_CHECK(f->n_client_shares <= TLSD_MAX_SHARES);
+	FUZZ_CHECK(f->n_client_suites <= TLSD_MAX_SUITES);
+	for (unsigned i = 0; i < f->n_client_groups; i++) {
+		FUZZ_CHECK(!suite_is_grease(f->client_groups[i]));
+		FUZZ_CHECK(!suite_group_is_pq(f->client_groups[i]) || f->client_pq_offered);
+	}
+	for (unsigned i = 0; i < f->n_client_shares; i++) {
+		FUZZ_CHECK(!suite_is_grease(f->client_shares[i]));
+		FUZZ_CHECK(!suite_group_is_pq(f->client_shares[i]) || f->client_pq_share);
+	}
+	for (unsigned i = 0; i < f->n_client_suites; i++)
+		FUZZ_CHECK(!suite_is_grease(f->client_suites[i]));
+	FUZZ_CHECK(!f->n_client_groups || f->client_hello);
+	/* a ClientHello body holds at least version, random, three lengths */
+	FUZZ_CHECK(!f->client_hello || f->sslv2_client_hello || f->client_hello_bytes >= 4 + 38);
+	FUZZ_CHECK(!f->hrr_group || f->hello_retry);
+	FUZZ_CHECK(f->client_hello_segments == 0); /* the session's to count */
+	enum tls_pq v = tls_pq_verdict(f);
+	FUZZ_CHECK(v == TLS_PQ_UNKNOWN || f->client_hello);
+	FUZZ_CHECK(v != TLS_PQ_NEGOTIATED || suite_group_is_pq(f->group));
+	FUZZ_CHECK(v != TLS_PQ_OFFERED_NOT_CHOSEN || f->client_pq_offered);
+	FUZZ_CHECK(v != TLS_PQ_NOT_OFFERED || !f->client_pq_offered);
+}
+
+/* The record's "tls" object of the facts: written, and its verdict is the
+ * facts'. */
+static void check_record(const struct tls_facts *f)
+{
+	json_t *o = rec_tls_json(f);
+	FUZZ_CHECK(o != NULL);
+	const char *pq = tls_pq_name(tls_pq_verdict(f));
+	json_t *v = json_object_get(o, "pq");
+	FUZZ_CHECK(v != NULL);
+	FUZZ_CHECK(pq ? json_is_string(v) && strcmp(json_string_value(v), pq) == 0
+		      : json_is_null(v));
+	FUZZ_CHECK(json_array_size(json_object_get(o, "client_groups")) == f->n_client_groups);
+	json_decref(o);
 }
 
 static struct dissect_result on_feed(void *ctx, int dir, const uint8_t *p, size_t n)
@@ -153,6 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_facts(&t->f);
 	}
 	FUZZ_CHECK(fd.violations == 0);
+	check_record(&t->f);
 	tls_free(t);
 	FUZZ_CHECK(mem.in_use == 0);
 done:

@@ -123,7 +123,8 @@ def ext(etype, data):
     return struct.pack("!H", etype) + vec(2, data)
 
 
-def client_hello(sni=b"mx.example.net", tls13=True, alpn=None, grease=True):
+def client_hello(sni=b"mx.example.net", tls13=True, alpn=None, grease=True,
+                 groups=(0x001D, 0x0017, 0x0018), shares=((0x001D, 32),)):
     suites = [0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F, 0xC02C, 0xC030, 0x009E, 0x00FF]
     if grease:
         suites.insert(0, 0x0A0A)
@@ -131,7 +132,7 @@ def client_hello(sni=b"mx.example.net", tls13=True, alpn=None, grease=True):
     if grease:
         exts += ext(0x1A1A, b"")
     exts += ext(0, vec(2, b"\0" + vec(2, sni)))                    # server_name
-    exts += ext(10, vec(2, struct.pack("!HHH", 0x001D, 0x0017, 0x0018)))  # groups
+    exts += ext(10, vec(2, b"".join(struct.pack("!H", g) for g in groups)))  # groups
     exts += ext(11, vec(1, b"\0"))                                  # ec_point_formats
     exts += ext(13, vec(2, struct.pack("!HHHH", 0x0403, 0x0804, 0x0401, 0x0201)))
     exts += ext(23, b"")                                            # extended_master_secret
@@ -140,7 +141,8 @@ def client_hello(sni=b"mx.example.net", tls13=True, alpn=None, grease=True):
         exts += ext(16, vec(2, b"".join(vec(1, a) for a in alpn)))
     if tls13:
         exts += ext(43, vec(1, struct.pack("!HH", 0x0304, 0x0303)))  # supported_versions
-        exts += ext(51, vec(2, struct.pack("!HH", 0x001D, 32) + bytes(range(32))))
+        exts += ext(51, vec(2, b"".join(struct.pack("!H", g) + vec(2, bytes(i % 256 for i in range(n)))
+                                       for g, n in shares)))
         exts += ext(45, vec(1, b"\x01"))                             # psk_key_exchange_modes
     body = (struct.pack("!H", 0x0303) + bytes(range(32)) + vec(1, bytes(32))
             + vec(2, b"".join(struct.pack("!H", s) for s in suites)) + vec(1, b"\0")
@@ -148,14 +150,15 @@ def client_hello(sni=b"mx.example.net", tls13=True, alpn=None, grease=True):
     return hs(1, body)
 
 
-def server_hello(suite=0xC02F, tls13=False, random=None, sid=bytes(32), hrr=False):
+def server_hello(suite=0xC02F, tls13=False, random=None, sid=bytes(32), hrr=False,
+                 group=0x001D, share=32):
     exts = b""
     if tls13:
         exts += ext(43, struct.pack("!H", 0x0304))
         if hrr:  # RFC 8446 §4.2.8: a HelloRetryRequest names the group only
-            exts += ext(51, struct.pack("!H", 0x001D))
+            exts += ext(51, struct.pack("!H", group))
         else:
-            exts += ext(51, struct.pack("!HH", 0x001D, 32) + bytes(32))
+            exts += ext(51, struct.pack("!HH", group, share) + bytes(share))
     else:
         exts += ext(0xFF01, b"\0") + ext(23, b"") + ext(11, vec(1, b"\0"))
     random = random or bytes(range(100, 132))
@@ -242,6 +245,29 @@ def hrr_flights():
             (0, tls_record(22, server_hello(suite=0x1301, tls13=True, random=hrr_random, hrr=True))),
             (1, tls_record(22, client_hello())),
             (0, tls_record(22, server_hello(suite=0x1301, tls13=True)))]
+
+
+# X25519MLKEM768 (0x11EC): a 1216-byte client share, a 1120-byte server share.
+PQ_GROUPS = (0x2A2A, 0x11EC, 0x001D, 0x0017)
+
+
+def pq_flights():
+    ch = client_hello(groups=PQ_GROUPS, shares=((0x2A2A, 1), (0x11EC, 1216), (0x001D, 32)))
+    return [(1, tls_record(22, ch, 0x0301)),
+            (0, tls_record(22, server_hello(suite=0x1301, tls13=True, group=0x11EC, share=1120))
+             + tls_record(20, b"\x01") + tls_record(23, bytes(900))),
+            (1, tls_record(20, b"\x01") + tls_record(23, bytes(60)))]
+
+
+def pq_hrr_flights():
+    """The client shares x25519 only; the server asks for X25519MLKEM768."""
+    hrr_random = bytes.fromhex(
+        "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+    return [(1, tls_record(22, client_hello(groups=PQ_GROUPS), 0x0301)),
+            (0, tls_record(22, server_hello(suite=0x1301, tls13=True, random=hrr_random,
+                                            hrr=True, group=0x11EC))),
+            (1, tls_record(22, client_hello(groups=PQ_GROUPS, shares=((0x11EC, 1216),)))),
+            (0, tls_record(22, server_hello(suite=0x1301, tls13=True, group=0x11EC, share=1120)))]
 
 
 def downgrade_flights():
@@ -467,6 +493,8 @@ def tls_seeds():
         "tls13-alpn": tls_input(tls13_flights(), 0x9E3779B9),
         "fatal-alert": tls_input(alert_flights()),
         "hello-retry": tls_input(hrr_flights()),
+        "pq-x25519mlkem768": tls_input(pq_flights(), 0x5EED0001),
+        "pq-hello-retry": tls_input(pq_hrr_flights(), 0x5EED0002),
         "downgrade-sentinel": tls_input(downgrade_flights()),
         "split-records": tls_input(split_record_flights(), 0x0BADCAFE),
         "sslv2-client-hello": tls_input([(1, SSLV2_HELLO), (0, tls_record(22, server_hello()))]),

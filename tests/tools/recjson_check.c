@@ -248,8 +248,27 @@ static void ck_mutate_tls(struct check *c, struct tls_facts *t)
 		t->n_client_versions = (uint8_t)ck_below(c, TLSD_MAX_VERSIONS + 4);
 		for (int i = 0; i < TLSD_MAX_VERSIONS; i++)
 			t->client_versions[i] = vers[ck_below(c, sizeof(vers) / sizeof(vers[0]))];
+		/* the client's lists, counts beyond their caps included */
+		static const uint16_t groups[] = {0x11ec, 0x001d, 0x0017, 0x0a0a, 0x1234, 0x6399};
+		t->n_client_groups = (uint8_t)ck_below(c, TLSD_MAX_GROUPS + 4);
+		for (int i = 0; i < TLSD_MAX_GROUPS; i++)
+			t->client_groups[i] =
+				groups[ck_below(c, sizeof(groups) / sizeof(groups[0]))];
+		t->n_client_shares = (uint8_t)ck_below(c, TLSD_MAX_SHARES + 4);
+		for (int i = 0; i < TLSD_MAX_SHARES; i++)
+			t->client_shares[i] =
+				groups[ck_below(c, sizeof(groups) / sizeof(groups[0]))];
+		t->n_client_suites = (uint8_t)ck_below(c, TLSD_MAX_SUITES + 4);
+		for (int i = 0; i < TLSD_MAX_SUITES; i++)
+			t->client_suites[i] = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0x1301);
+		t->client_lists_cut = ck_flag(c);
+		t->client_pq_offered = ck_flag(c);
+		t->client_hello_bytes = (uint32_t)ck_num(c);
+		t->client_hello_segments = (uint8_t)ck_rand(c);
+		t->hrr_group = ck_below(c, 2) ? 0 : groups[ck_below(c, 6)];
+		t->hello_retry = t->hrr_group != 0;
 		t->cipher = (uint16_t)(ck_below(c, 2) ? ck_rand(c) : 0xc02f);
-		t->group = (uint16_t)(ck_below(c, 3) ? 0 : ck_rand(c));
+		t->group = (uint16_t)(ck_below(c, 3) ? 0 : ck_below(c, 2) ? 0x11ec : ck_rand(c));
 		t->dh_bits = (uint16_t)(ck_below(c, 3) ? 0 : ck_rand(c));
 		CK_TEXT(c, t->sni, 0);
 		CK_TEXT(c, t->alpn, 1);
