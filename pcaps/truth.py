@@ -511,7 +511,10 @@ def pq_checks(pv, e, s, node_log, where, errors, tls_out):
     got["group"] = group_names([real[-1]["group"]], where, errors)[0] if real and real[-1]["group"] else None
     offered = any(g in S.PQ_GROUPS for g in ch["groups"])
     chosen = bool(real) and real[-1]["group"] in S.PQ_GROUPS
-    got["pq"] = "negotiated" if chosen else ("offered_not_chosen" if offered else "not_offered")
+    # no ServerHello or HelloRetryRequest at all: nothing was chosen or
+    # refused, the verdict is unknown (null) whatever the client offered
+    got["pq"] = None if not pv["server_hellos"] else (
+        "negotiated" if chosen else ("offered_not_chosen" if offered else "not_offered"))
     for k, v in got.items():
         check(et[k] == v, "%s: %s %r in capture, %r configured" % (where, k, v, et[k]), errors)
     if et["pq"] != "not_offered":

@@ -525,7 +525,7 @@ SCENARIOS["pq-tls13"] = dict(
                  "it ignores the unknown group and uses the client's x25519 key share"),
         conn(C_NODE, S_PQPROXY, 25, "starttls_failed", smtp("Postfix", True, True, 220, messages=0),
              pq_tls("mx2.pq.example.net", NODE_DEFAULT_GROUPS, ["X25519MLKEM768", "x25519"], None,
-                    "offered_not_chosen", segments=2, version=None, cipher=None),
+                    None, segments=2, version=None, cipher=None),
              host="mx2.pq.example.net", node_group=None,
              how=_NODE + ", ecdhCurve default; through lib/pq_proxy.py (198.51.100.62, relays to the Postfix of "
                  "198.51.100.61): it relays the SMTP dialogue and resets the client's connection (SO_LINGER 0) "
@@ -546,7 +546,7 @@ SCENARIOS["pq-tls13"] = dict(
                  "asking for X25519MLKEM768, then the second ClientHello (its key share) and ServerHello"),
         conn(C_NODE, S_PQPROXY, 25, "starttls_failed", smtp("Postfix", True, True, 220, messages=0),
              pq_tls("mx2.pq.example.net", NODE_DEFAULT_GROUPS, ["X25519MLKEM768", "x25519"], None,
-                    "offered_not_chosen", segments=2, version=None, cipher=None),
+                    None, segments=2, version=None, cipher=None),
              host="mx2.pq.example.net", node_group=None,
              how=_NODE + ", ecdhCurve default; through the middlebox again: reset on the ClientHello"),
         conn(C_NODE, S_PQPROXY, 25, "plaintext", smtp("Postfix", True, False),

@@ -53,7 +53,9 @@
 	X(MTA_STS_VIOLATION, "mta_sts_violation", HIGH, \
 	  "plain text or an invalid certificate to an MX host of an MTA-STS domain") \
 	X(DNSSEC_BOGUS_TLSA, "dnssec_bogus_tlsa", MEDIUM, \
-	  "the validating resolver failed the MX host's TLSA lookup (bogus DNSSEC)")
+	  "the validating resolver failed the MX host's TLSA lookup (bogus DNSSEC)") \
+	X(PQ_INTOLERANCE, "pq_intolerance", MEDIUM, \
+	  "a ClientHello with a post-quantum key share went unanswered; the retry without one got through")
 /* clang-format on */
 
 enum rec_severity { REC_SEV_INFO = 0, REC_SEV_LOW, REC_SEV_MEDIUM, REC_SEV_HIGH };

@@ -13,7 +13,7 @@ void anom_init(struct anom *a, const struct anom_cfg *cfg, struct mem *mem)
 	memset(a, 0, sizeof(*a));
 	a->cfg = cfg;
 	agg_map_init(&a->hosts, mem, cfg->max_hosts, HIST_COUNT, NULL);
-	agg_map_init(&a->attempts, mem, cfg->max_hosts, 1, NULL);
+	agg_map_init(&a->attempts, mem, cfg->max_hosts, 2, NULL);
 	agg_map_init(&a->spki, mem, cfg->max_hosts, ANOM_KEY_COUNT, NULL);
 }
 
@@ -242,6 +242,35 @@ static void anom_dns(const struct rec *r, struct rec_verdict *vd)
 	}
 }
 
+static void anom_cross(struct rec_anomaly *x);
+
+/* pq_intolerance: an earlier attempt of this client to this server sent a
+ * post-quantum key share and got no ServerHello (reset, timeout, alert);
+ * now, within the fallback window, the client comes back without one — a
+ * ClientHello without a PQ key share, or plain text. The server (or a
+ * middlebox in front of it) cannot take the larger ClientHello. Kept for
+ * the run only, not in the --history file. */
+static void anom_pq(struct anom *a, const struct rec *r, struct rec_verdict *vd, const char *pk)
+{
+	const struct tls_facts *t = &r->tls;
+	char d[120];
+	int without = r->tls_valid && t->client_hello && !t->client_pq_share;
+	int plain =
+		(r->encryption == REC_ENC_PLAINTEXT || r->encryption == REC_ENC_STARTTLS_REFUSED) &&
+		r->smtp_valid;
+	if (!without && !plain)
+		return;
+	const uint64_t *v = agg_map_get(&a->attempts, pk);
+	if (!v || !v[1] || r->ts_us < v[1] || r->ts_us - v[1] > a->cfg->fallback_window_us)
+		return;
+	snprintf(d, sizeof(d),
+		 "%s %.1f s after a ClientHello with a post-quantum key share went "
+		 "unanswered",
+		 without ? "a retry without a post-quantum key share" : "a plain-text retry",
+		 (double)(r->ts_us - v[1]) / 1e6);
+	anom_cross(rec_verdict_add(vd, REC_A_PQ_INTOLERANCE, d));
+}
+
 static void anom_cross(struct rec_anomaly *x)
 {
 	if (x)
@@ -371,10 +400,13 @@ static void anom_cross_connection(struct anom *a, const struct rec *r, struct re
 		 * not final; fallbacks and history are judged at its end */
 		return;
 	}
+	anom_pq(a, r, vd, pk);
 	if (anom_tls_failed(r)) {
 		uint64_t *v = agg_map_values(&a->attempts, pk);
 		if (v)
 			v[0] = r->end_us ? r->end_us : 1;
+		if (v && r->tls_valid && t->client_hello && t->client_pq_share && !t->server_hello)
+			v[1] = r->end_us ? r->end_us : 1;
 		if (a->db && hist_store_attempt(a->db, pk, r->end_us ? r->end_us : 1) != 0)
 			a->db_errors++;
 	} else if ((r->encryption == REC_ENC_PLAINTEXT ||

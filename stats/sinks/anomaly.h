@@ -35,7 +35,9 @@ enum anom_key_val {
 struct anom {
 	const struct anom_cfg *cfg;
 	struct agg_map hosts;	 /* server -> what it did before */
-	struct agg_map attempts; /* client>server -> end of the last failed TLS attempt */
+	struct agg_map attempts; /* client>server -> [0] end of the last failed TLS attempt,
+				  * [1] ... of the last one whose ClientHello carried a
+				  * post-quantum key share and got no ServerHello */
 	struct agg_map spki;	 /* server -> its recent keys (enum anom_key_val) */
 	struct hist *db;	 /* --history file, or NULL (borrowed) */
 	uint64_t db_errors;	 /* history reads or writes that failed */

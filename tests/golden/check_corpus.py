@@ -71,7 +71,7 @@ FACTS = {
     "tls.group": "tls.group",
     "tls.pq": "tls.pq",
     "tls.hello_retry": "tls.hello_retry",
-    "tls.hello_retry_group": "tls.hello_retry_group",
+    "tls.hello_retry_group": "tls.hrr_group",
     "tls.client_hello_segments": "tls.client_hello_segments",
     "tls.client_hello_bytes": "tls.client_hello_bytes",
 }
