@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "dissectors/proto/ciphers.h"
+#include "dissectors/proto/tls.h"
 
 enum agg_kind { AGG_SUM, AGG_MIN_NZ, AGG_MAX };
 
@@ -72,8 +73,10 @@ static const char *const agg_cert_names[AGG_CERT_COUNT] = {"connections", "self_
 							   "expired"};
 
 static const char *const agg_out_names[AGG_OUT_COUNT] = {
-	"connections",	    "unknown",	       "plaintext",	    "starttls",	 "implicit_tls",
-	"starttls_refused", "starttls_failed", "tls_unknown_start", "anomalies",
+	"connections",	   "unknown",		"plaintext",
+	"starttls",	   "implicit_tls",	"starttls_refused",
+	"starttls_failed", "tls_unknown_start", "anomalies",
+	"tls13",	   "tls13_pq_offered",	"tls13_pq_negotiated",
 };
 
 void agg_init(struct agg *a, struct mem *mem, const struct agg_cfg *cfg)
@@ -366,7 +369,8 @@ static uint64_t agg_rec_anomalies(struct agg *a, const struct rec *r, const stru
 	return own;
 }
 
-/* Outcome counts by time bucket, direction, country and AS. */
+/* Outcome counts by time bucket, direction, country and AS, with the
+ * post-quantum breakdown of TLS 1.3 connections (as agg_pq.c counts them). */
 static void agg_rec_outcome(struct agg *a, const struct rec *r, unsigned enc,
 			    uint64_t own_anomalies)
 {
@@ -374,6 +378,9 @@ static void agg_rec_outcome(struct agg *a, const struct rec *r, unsigned enc,
 	uint64_t b = r->ts_us - r->ts_us % a->bucket_us;
 	rec_format_ts(b, tkey, sizeof(tkey));
 	memcpy(tkey + 19, "Z", 2); /* whole seconds: 2026-11-22T09:00:00Z */
+	const struct tls_facts *t = &r->tls;
+	int tls13 = r->tls_valid && t->client_hello && !t->sslv2_client_hello && t->server_hello &&
+		    t->version == 0x0304;
 	struct agg_map *ms[4] = {&a->time, &a->by_direction, &a->by_country, &a->by_as};
 	const char *keys[4] = {tkey, "external", "unknown", "unknown"};
 	if (a->geo) {
@@ -392,6 +399,13 @@ static void agg_rec_outcome(struct agg *a, const struct rec *r, unsigned enc,
 		agg_map_add(ms[k], keys[k], 1 + enc, 1);
 		if (own_anomalies)
 			agg_map_add(ms[k], keys[k], AGG_OUT_ANOMALIES, own_anomalies);
+		if (tls13) {
+			agg_map_add(ms[k], keys[k], AGG_OUT_TLS13, 1);
+			if (t->client_pq_offered)
+				agg_map_add(ms[k], keys[k], AGG_OUT_PQ_OFFERED, 1);
+			if (tls_pq_verdict(t) == TLS_PQ_NEGOTIATED)
+				agg_map_add(ms[k], keys[k], AGG_OUT_PQ_NEGOTIATED, 1);
+		}
 	}
 }
 

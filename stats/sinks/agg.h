@@ -57,11 +57,16 @@ enum agg_srv {
 	AGG_SRV_COUNT
 };
 
-/* Counters kept per time bucket, country, AS and direction. */
+/* Counters kept per time bucket, country, AS and direction. The last three
+ * are the post-quantum breakdown: TLS 1.3 connections (the denominator),
+ * those whose client offered a PQ group, those that negotiated one. */
 enum agg_out {
 	AGG_OUT_CONNECTIONS,
 	/* then one per enum rec_enc, in its order */
 	AGG_OUT_ANOMALIES = 1 + REC_ENC_COUNT,
+	AGG_OUT_TLS13,
+	AGG_OUT_PQ_OFFERED,
+	AGG_OUT_PQ_NEGOTIATED,
 	AGG_OUT_COUNT
 };
 

@@ -13,17 +13,25 @@
 #include "dissectors/proto/ciphers.h"
 #include "dissectors/proto/tls.h"
 
+static const char *const agg_pq_by_names[AGG_PQ_BY_COUNT] = {
+	[AGG_PQ_BY_TLS13] = "tls13",
+	[AGG_PQ_BY_OFFERED] = "tls13_pq_offered",
+	[AGG_PQ_BY_NEGOTIATED] = "tls13_pq_negotiated",
+};
+
 void agg_pq_init(struct agg_pq *q, struct mem *mem, uint32_t max_keys)
 {
 	memset(q, 0, sizeof(*q));
 	agg_map_init(&q->groups_offered, mem, max_keys, 1, NULL);
 	agg_map_init(&q->key_shares, mem, max_keys, 1, NULL);
+	agg_map_init(&q->by_software, mem, max_keys, AGG_PQ_BY_COUNT, agg_pq_by_names);
 }
 
 void agg_pq_free(struct agg_pq *q)
 {
 	agg_map_free(&q->groups_offered);
 	agg_map_free(&q->key_shares);
+	agg_map_free(&q->by_software);
 }
 
 /* Calls fn for every counter: its key in the "pq" section, its address in
@@ -78,6 +86,14 @@ void agg_pq_record(struct agg_pq *q, const struct rec *r)
 		q->tls13++;
 		q->tls13_offered += t->client_pq_offered != 0;
 		q->tls13_negotiated += v == TLS_PQ_NEGOTIATED;
+		const char *sw = r->smtp_valid ? smtp_server_software(&r->smtp) : NULL;
+		if (!sw)
+			sw = "unknown";
+		agg_map_add(&q->by_software, sw, AGG_PQ_BY_TLS13, 1);
+		if (t->client_pq_offered)
+			agg_map_add(&q->by_software, sw, AGG_PQ_BY_OFFERED, 1);
+		if (v == TLS_PQ_NEGOTIATED)
+			agg_map_add(&q->by_software, sw, AGG_PQ_BY_NEGOTIATED, 1);
 	}
 	if (t->hrr_group) {
 		int pq = suite_group_is_pq(t->hrr_group);
@@ -107,6 +123,7 @@ void agg_pq_merge(struct agg_pq *a, const struct agg_pq *b)
 	agg_pq_visit(a, b, agg_pq_add_fn, NULL);
 	agg_map_merge(&a->groups_offered, &b->groups_offered);
 	agg_map_merge(&a->key_shares, &b->key_shares);
+	agg_map_merge(&a->by_software, &b->by_software);
 }
 
 static void agg_pq_nonzero_fn(void *ctx, const char *key, uint64_t *a, const uint64_t *b)
@@ -121,7 +138,8 @@ int agg_pq_empty(const struct agg_pq *q)
 	int any = 0;
 	agg_pq_visit((struct agg_pq *)(uintptr_t)q, NULL, agg_pq_nonzero_fn, &any);
 	return !any && q->groups_offered.used == 0 && q->key_shares.used == 0 &&
-	       q->groups_offered.other[0] == 0 && q->key_shares.other[0] == 0;
+	       q->groups_offered.other[0] == 0 && q->key_shares.other[0] == 0 &&
+	       q->by_software.used == 0 && q->by_software.other[0] == 0;
 }
 
 /* ---- the snapshot ------------------------------------------------------- */
@@ -148,6 +166,7 @@ int agg_pq_to_json(const struct agg_pq *q, json_t *root)
 	agg_pq_visit((struct agg_pq *)(uintptr_t)q, NULL, agg_pq_json_fn, o);
 	json_object_set_new(o, "groups_offered", agg_map_json(&q->groups_offered));
 	json_object_set_new(o, "key_shares", agg_map_json(&q->key_shares));
+	json_object_set_new(o, "by_software", agg_map_json(&q->by_software));
 	json_t *r = json_object_get(root, "ratios");
 	if (!json_is_object(r)) {
 		r = json_object();
@@ -219,6 +238,7 @@ int agg_pq_add_json(struct agg_pq *q, const json_t *root, char *err, size_t errl
 	agg_pq_visit(q, NULL, agg_pq_read_fn, &rd);
 	agg_pq_read_map(&rd, "groups_offered", &q->groups_offered);
 	agg_pq_read_map(&rd, "key_shares", &q->key_shares);
+	agg_pq_read_map(&rd, "by_software", &q->by_software);
 	return rd.bad ? -1 : 0;
 }
 

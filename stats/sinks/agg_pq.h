@@ -40,7 +40,12 @@ struct agg_pq {
 	uint64_t multi_segment_shared; /* ... of those, with a PQ key share */
 	struct agg_map groups_offered; /* supported_groups, once per record */
 	struct agg_map key_shares;     /* key_share groups, once per record */
+	struct agg_map by_software;    /* TLS 1.3 only: AGG_PQ_BY_* per server software */
 };
+
+/* The counters of by_software (the same three the aggregator keeps per time
+ * bucket, direction, country and AS). */
+enum { AGG_PQ_BY_TLS13, AGG_PQ_BY_OFFERED, AGG_PQ_BY_NEGOTIATED, AGG_PQ_BY_COUNT };
 
 /* Starts empty figures; distributions hold at most max_keys keys. */
 void agg_pq_init(struct agg_pq *q, struct mem *mem, uint32_t max_keys);

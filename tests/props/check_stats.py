@@ -8,7 +8,7 @@ present, shared/pcaps-external/):
 2. --jobs 2 writes byte for byte what --jobs 1 writes (records, snapshot,
    stderr);
 3. the snapshot's figures equal counts computed independently from the
-   session log;
+   session log (the post-quantum breakdown over time and direction too);
 4. shards analysed with --dump and put together with --records write byte
    for byte what one run writes (anomalies against history included).
 """
@@ -127,6 +127,21 @@ def main():
             got = got[part]
         if got != want:
             print(f"FAIL {path}: snapshot {got}, session log {want}")
+            bad += 1
+    # The post-quantum breakdown: TLS 1.3 connections, PQ offered, PQ
+    # negotiated, summed over the time buckets and the directions, equal
+    # the counts of the session log.
+    t13 = [t for t in tls if t["client_hello"] and not t["sslv2_client_hello"]
+           and t["server_hello"] and t["version"] == "TLSv1.3"]
+    want = [len(t13), sum(t["pq"] in ("negotiated", "offered_not_chosen") for t in t13),
+            sum(t["pq"] == "negotiated" for t in t13)]
+    for sec in ("time", "by_direction"):
+        vals = list(snap[sec]["keys"].values()) + [snap[sec]["other"]]
+        got = [sum(v[k] for v in vals)
+               for k in ("tls13", "tls13_pq_offered", "tls13_pq_negotiated")]
+        checks[f"{sec} PQ breakdown"] = want
+        if got != want:
+            print(f"FAIL {sec}: TLS 1.3 / PQ offered / PQ negotiated {got}, session log {want}")
             bad += 1
     failures += bad
     print(f"figures: {len(checks) - bad} of {len(checks)} agree with the session log")
