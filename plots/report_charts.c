@@ -11,6 +11,7 @@
 #include "plots/report_page.h"
 #include "plots/report_policy.h"
 #include "plots/report_snap.h"
+#include "plots/report_time.h"
 #include "plots/tpl.h"
 #include "stats/record/record.h"
 
@@ -23,10 +24,8 @@
 #define RC_PURPLE    0xCC79A7
 #define RC_GREY	     0x999999
 
-/* At most this many bars in the charts over time, and rows in the charts by
- * country and AS. */
-#define RC_MAX_PERIODS 200
-#define RC_MAX_GROUPS  15
+/* At most this many rows in the charts by country and AS. */
+#define RC_MAX_GROUPS 15
 
 /* The catalogue's entry (stats/record/anomalies.h). */
 struct report_anomaly_info report_charts_anomaly(const char *name)
@@ -44,7 +43,8 @@ int report_charts_wide(const struct report_chart *ch)
 {
 	return strcmp(ch->name, "policy_outcomes") == 0 ||
 	       strcmp(ch->name, "encryption_time") == 0 ||
-	       strcmp(ch->name, "anomalies_time") == 0 || strcmp(ch->name, "anomaly_types") == 0;
+	       strcmp(ch->name, "anomalies_time") == 0 || strcmp(ch->name, "anomaly_types") == 0 ||
+	       strcmp(ch->name, "pq_time") == 0;
 }
 
 static unsigned rc_severity_colour(const char *severity)
@@ -125,55 +125,38 @@ rc_printf(struct rc_file *f, const char *fmt, ...)
 
 /* ---- charts over time ------------------------------------------------ */
 
-/* The counters of one period, in the column order of encryption_time.gp. */
-enum {
-	RC_T_STARTTLS,
-	RC_T_IMPLICIT,
-	RC_T_TLS_UNKNOWN_START,
-	RC_T_FAILED,
-	RC_T_REFUSED,
-	RC_T_PLAINTEXT,
-	RC_T_UNKNOWN,
-	RC_T_ANOMALIES,
-	RC_T_N
-};
-
-static const char *const rc_t_fields[RC_T_N] = {
-	"starttls",	    "implicit_tls", "tls_unknown_start", "starttls_failed",
-	"starttls_refused", "plaintext",    "unknown",		 "anomalies",
-};
-
 /* Every label key the data files use (the chart_labels section of the
  * template must have each): the columns over time are the fields above. */
-static const char *const rc_label_keys[] = {
-	"period",
-	"tls13",
-	"tls12",
-	"tls11",
-	"tls10",
-	"ssl3",
-	"ssl2",
-	"grade_modern",
-	"grade_strong",
-	"grade_other",
-	"grade_weak",
-	"grade_insecure",
-	"grade_unknown",
-	"all_others",
-	"other_types",
-	"from_history",
-	"unknown_group",
-	"chain_valid",
-	"self_signed",
-	"expired",
-	"name_mismatch",
-	"no_certificate",
-	"of",
-	"would_fail",
-	"none_judged",
-	"no_dns_data",
-	"applies_to_none",
-};
+static const char *const rc_label_keys[] = {"period",
+					    "tls13",
+					    "tls12",
+					    "tls11",
+					    "tls10",
+					    "ssl3",
+					    "ssl2",
+					    "grade_modern",
+					    "grade_strong",
+					    "grade_other",
+					    "grade_weak",
+					    "grade_insecure",
+					    "grade_unknown",
+					    "all_others",
+					    "other_types",
+					    "from_history",
+					    "unknown_group",
+					    "chain_valid",
+					    "self_signed",
+					    "expired",
+					    "name_mismatch",
+					    "no_certificate",
+					    "of",
+					    "would_fail",
+					    "none_judged",
+					    "no_dns_data",
+					    "applies_to_none",
+					    "tls13_pq_negotiated",
+					    "pq_offered_not_chosen",
+					    "pq_neither"};
 
 /* The label the template gives key (checked to exist before any use). */
 static const char *rc_word(const struct report_chart *c, const char *key)
@@ -182,203 +165,79 @@ static const char *rc_word(const struct report_chart *c, const char *key)
 	return w ? w : "";
 }
 
-struct rc_period {
-	long long key; /* period number in the chosen unit */
-	long long v[RC_T_N];
-};
-
-enum rc_unit { RC_HOUR, RC_DAY, RC_MONTH, RC_YEAR };
-
-static long long rc_floor_div(long long a, long long b)
+/* TLS 1.3 connections per period by post-quantum key exchange (pq_time.gp):
+ * negotiated, offered but not chosen, neither. Not measured (s NULL, or a
+ * time section without the counters: an older snapshot) says so. */
+static int rc_pq_chart(json_t *time, const struct report_series *s, const char *dir,
+		       struct report_chart *c, char *err, size_t errlen)
 {
-	return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
-static long long rc_period_key(long long secs, enum rc_unit u)
-{
-	int y, m, d, h;
-	switch (u) {
-	case RC_HOUR: return rc_floor_div(secs, 3600);
-	case RC_DAY: return rc_floor_div(secs, 86400);
-	case RC_MONTH: report_snap_civil(secs, &y, &m, &d, &h); return (long long)y * 12 + m - 1;
-	case RC_YEAR: report_snap_civil(secs, &y, &m, &d, &h); return y;
+	int measured = s && json_object_get(json_object_get(time, "other"), "tls13") != NULL;
+	const long long *t = measured ? s->total : NULL;
+	long long hidden = measured ? report_snap_count(time, "other.tls13") : 0;
+	tpl_flag(c->vals, "measured", measured);
+	for (int u = REPORT_HOUR; u <= REPORT_YEAR; u++)
+		tpl_flag(c->vals, report_time_unit_flags[u], s && u == (int)s->unit);
+	tpl_flag(c->vals, "dense", s && s->dense);
+	tpl_flag(c->vals, "has_hidden", hidden > 0);
+	tpl_setf(c->vals, "hidden", "%lld", hidden);
+	report_page_num(c->vals, "tls13", t ? t[REPORT_T_TLS13] : 0);
+	report_page_num(c->vals, "negotiated", t ? t[REPORT_T_PQ_NEGOTIATED] : 0);
+	report_page_num(c->vals, "offered", t ? t[REPORT_T_PQ_OFFERED] : 0);
+	if (!t || t[REPORT_T_TLS13] == 0 || s->n == 0) {
+		c->state = measured ? REPORT_CHART_EMPTY : REPORT_CHART_ABSENT;
+		return 0;
 	}
-	return 0;
-}
-
-static void rc_period_label(long long key, enum rc_unit u, char *buf, size_t len)
-{
-	int y, m, d, h;
-	switch (u) {
-	case RC_HOUR:
-		report_snap_civil(key * 3600, &y, &m, &d, &h);
-		snprintf(buf, len, "%04d-%02d-%02d %02d:00", y, m, d, h);
-		return;
-	case RC_DAY:
-		report_snap_civil(key * 86400, &y, &m, &d, &h);
-		snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
-		return;
-	case RC_MONTH:
-		snprintf(buf, len, "%04lld-%02lld", rc_floor_div(key, 12),
-			 key - rc_floor_div(key, 12) * 12 + 1);
-		return;
-	case RC_YEAR: snprintf(buf, len, "%04lld", key); return;
-	}
-}
-
-/* The flags naming the unit of the charts over time, for their texts. */
-static const char *const rc_unit_flags[] = {"by_hour", "by_day", "by_month", "by_year"};
-
-/* The periods of the time section, in one unit, for both charts over time.
- * dense: every period from the first to the last is listed (empty ones too);
- * otherwise only periods with connections are (a corpus of unrelated
- * captures years apart would otherwise be a few bars lost in a long axis). */
-struct rc_series {
-	struct rc_period *p;
-	size_t n;
-	enum rc_unit unit;
-	int dense;
-	long long total[RC_T_N];
-	long long other_connections; /* in buckets the snapshot could not key */
-	long long unparsed;	     /* keys that were not a time */
-};
-
-/* Groups raw (sorted by key in unit `from`) into unit u; returns the count. */
-static size_t rc_group(const struct rc_period *raw, size_t nraw, enum rc_unit from, enum rc_unit u,
-		       struct rc_period *out)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < nraw; i++) {
-		long long secs = from == RC_HOUR ? raw[i].key * 3600 : raw[i].key * 86400;
-		long long k = rc_period_key(secs, u);
-		if (n == 0 || out[n - 1].key != k) {
-			memset(&out[n], 0, sizeof(out[n]));
-			out[n].key = k;
-			n++;
-		}
-		for (int c = 0; c < RC_T_N; c++)
-			out[n - 1].v[c] += raw[i].v[c];
-	}
-	return n;
-}
-
-static int rc_period_cmp(const void *a, const void *b)
-{
-	const struct rc_period *x = a, *y = b;
-	return x->key < y->key ? -1 : x->key > y->key;
-}
-
-static int rc_series_build(json_t *time, struct rc_series *s)
-{
-	memset(s, 0, sizeof(*s));
-	struct report_kvs kvs;
-	if (report_snap_dist(time, "connections", &kvs) != 0)
+	struct rc_file f;
+	char label[64];
+	if (rc_open(&f, dir, c->name, err, errlen) != 0)
 		return -1;
-	const char *bucket = json_string_value(json_object_get(time, "bucket"));
-	enum rc_unit from = (bucket && strcmp(bucket, "day") == 0) ? RC_DAY : RC_HOUR;
-	struct rc_period *raw = calloc(kvs.n ? kvs.n : 1, sizeof(*raw));
-	struct rc_period *grp = calloc(kvs.n ? kvs.n : 1, sizeof(*grp));
-	if (!raw || !grp) {
-		free(raw);
-		free(grp);
-		report_kvs_free(&kvs);
-		return -1;
+	rc_printf(&f, "%s\t%s\t%s\t%s\n", rc_word(c, "period"), rc_word(c, "tls13_pq_negotiated"),
+		  rc_word(c, "pq_offered_not_chosen"), rc_word(c, "pq_neither"));
+	for (size_t i = 0; i < s->n; i++) {
+		const long long *v = s->p[i].v;
+		report_time_label(s->p[i].key, s->unit, label, sizeof(label));
+		rc_printf(&f, "%s\t%lld\t%lld\t%lld\n", label, v[REPORT_T_PQ_NEGOTIATED],
+			  v[REPORT_T_PQ_OFFERED] - v[REPORT_T_PQ_NEGOTIATED],
+			  v[REPORT_T_TLS13] - v[REPORT_T_PQ_OFFERED]);
 	}
-	size_t nraw = 0;
-	for (size_t i = 0; i < kvs.n; i++) {
-		long long secs;
-		if (report_snap_time(kvs.v[i].key, &secs) != 0) {
-			s->unparsed += kvs.v[i].n;
-			continue;
-		}
-		raw[nraw].key = rc_period_key(secs, from);
-		for (int c = 0; c < RC_T_N; c++)
-			raw[nraw].v[c] = report_snap_count(kvs.v[i].val, rc_t_fields[c]);
-		nraw++;
-	}
-	report_kvs_free(&kvs);
-	qsort(raw, nraw, sizeof(*raw), rc_period_cmp);
-	for (size_t i = 0; i < nraw; i++)
-		for (int c = 0; c < RC_T_N; c++)
-			s->total[c] += raw[i].v[c];
-	s->other_connections = report_snap_count(time, "other.connections");
-
-	/* The finest unit that gives a readable chart: every period when there
-	 * are few enough; only the periods with connections when the time line
-	 * is mostly empty; else a coarser unit. */
-	size_t ngrp = 0;
-	enum rc_unit u = from;
-	for (;; u = (enum rc_unit)(u + 1)) {
-		ngrp = u == from ? nraw : rc_group(raw, nraw, from, u, grp);
-		if (u == from)
-			memcpy(grp, raw, nraw * sizeof(*raw));
-		long long span = ngrp ? grp[ngrp - 1].key - grp[0].key + 1 : 0;
-		if (span <= RC_MAX_PERIODS) {
-			s->dense = 1;
-			break;
-		}
-		if (ngrp <= RC_MAX_PERIODS && (long long)ngrp * 4 < span)
-			break;
-		if (u == RC_YEAR)
-			break;
-	}
-	s->unit = u;
-	free(raw);
-	if (s->dense && ngrp) {
-		size_t span = (size_t)(grp[ngrp - 1].key - grp[0].key + 1);
-		struct rc_period *d = calloc(span, sizeof(*d));
-		if (!d) {
-			free(grp);
-			return -1;
-		}
-		for (size_t i = 0; i < span; i++)
-			d[i].key = grp[0].key + (long long)i;
-		for (size_t i = 0; i < ngrp; i++)
-			d[grp[i].key - grp[0].key] = grp[i];
-		free(grp);
-		s->p = d;
-		s->n = span;
-	} else {
-		/* Past the last unit a huge sparse corpus keeps its last periods. */
-		if (ngrp > RC_MAX_PERIODS) {
-			memmove(grp, grp + (ngrp - RC_MAX_PERIODS), RC_MAX_PERIODS * sizeof(*grp));
-			ngrp = RC_MAX_PERIODS;
-		}
-		s->p = grp;
-		s->n = ngrp;
-	}
-	return 0;
+	c->state = REPORT_CHART_DATA;
+	return rc_close(&f, err, errlen);
 }
 
 static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *enc,
-			  struct report_chart *anom, char *err, size_t errlen)
+			  struct report_chart *anom, struct report_chart *pq, char *err,
+			  size_t errlen)
 {
 	json_t *time = json_object_get(snap, "time");
 	tpl_flag(enc->vals, "measured", json_is_object(time));
 	tpl_flag(anom->vals, "measured", json_is_object(time));
 	if (!json_is_object(time)) {
 		enc->state = anom->state = REPORT_CHART_ABSENT;
-		return 0;
+		return rc_pq_chart(time, NULL, dir, pq, err, errlen);
 	}
-	struct rc_series s;
-	if (rc_series_build(time, &s) != 0) {
+	struct report_series s;
+	if (report_time_series(time, &s) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (rc_pq_chart(time, &s, dir, pq, err, errlen) != 0) {
+		free(s.p);
+		return -1;
+	}
 	long long conns = 0;
-	for (int c = 0; c < RC_T_ANOMALIES; c++)
+	for (int c = 0; c < REPORT_T_ANOMALIES; c++)
 		conns += s.total[c];
 	long long hidden = s.other_connections + s.unparsed;
 	struct report_chart *both[2] = {enc, anom};
 	for (int i = 0; i < 2; i++) {
 		struct tpl_scope *v = both[i]->vals;
-		for (int u = RC_HOUR; u <= RC_YEAR; u++)
-			tpl_flag(v, rc_unit_flags[u], u == (int)s.unit);
+		for (int u = REPORT_HOUR; u <= REPORT_YEAR; u++)
+			tpl_flag(v, report_time_unit_flags[u], u == (int)s.unit);
 		tpl_flag(v, "dense", s.dense);
 		tpl_flag(v, "has_hidden", hidden > 0);
 		tpl_setf(v, "hidden", "%lld", hidden);
 		report_page_num(v, "conns", conns);
-		report_page_num(v, "anomalies", s.total[RC_T_ANOMALIES]);
+		report_page_num(v, "anomalies", s.total[REPORT_T_ANOMALIES]);
 		tpl_flag(v, "no_connections", conns == 0 || s.n == 0);
 	}
 
@@ -388,7 +247,7 @@ static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *en
 		goto done;
 	}
 	enc->state = REPORT_CHART_DATA;
-	anom->state = s.total[RC_T_ANOMALIES] > 0 ? REPORT_CHART_DATA : REPORT_CHART_EMPTY;
+	anom->state = s.total[REPORT_T_ANOMALIES] > 0 ? REPORT_CHART_DATA : REPORT_CHART_EMPTY;
 
 	struct rc_file f;
 	char label[64];
@@ -397,13 +256,13 @@ static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *en
 		goto done;
 	}
 	rc_printf(&f, "%s", rc_word(enc, "period"));
-	for (int c = 0; c < RC_T_ANOMALIES; c++)
-		rc_printf(&f, "\t%s", rc_word(enc, rc_t_fields[c]));
+	for (int c = 0; c < REPORT_T_ANOMALIES; c++)
+		rc_printf(&f, "\t%s", rc_word(enc, report_time_fields[c]));
 	rc_printf(&f, "\n");
 	for (size_t i = 0; i < s.n; i++) {
-		rc_period_label(s.p[i].key, s.unit, label, sizeof(label));
+		report_time_label(s.p[i].key, s.unit, label, sizeof(label));
 		rc_printf(&f, "%s", label);
-		for (int c = 0; c < RC_T_ANOMALIES; c++)
+		for (int c = 0; c < REPORT_T_ANOMALIES; c++)
 			rc_printf(&f, "\t%lld", s.p[i].v[c]);
 		rc_printf(&f, "\n");
 	}
@@ -417,10 +276,10 @@ static int rc_time_charts(json_t *snap, const char *dir, struct report_chart *en
 			goto done;
 		}
 		rc_printf(&f, "%s\t%s\n", rc_word(anom, "period"),
-			  rc_word(anom, rc_t_fields[RC_T_ANOMALIES]));
+			  rc_word(anom, report_time_fields[REPORT_T_ANOMALIES]));
 		for (size_t i = 0; i < s.n; i++) {
-			rc_period_label(s.p[i].key, s.unit, label, sizeof(label));
-			rc_printf(&f, "%s\t%lld\n", label, s.p[i].v[RC_T_ANOMALIES]);
+			report_time_label(s.p[i].key, s.unit, label, sizeof(label));
+			rc_printf(&f, "%s\t%lld\n", label, s.p[i].v[REPORT_T_ANOMALIES]);
 		}
 		rc = rc_close(&f, err, errlen);
 	}
@@ -902,9 +761,10 @@ static int rc_check_labels(const struct report_labels *l, char *err, size_t errl
 			return -1;
 		}
 	}
-	for (int c = 0; c < RC_T_N; c++) {
-		if (!report_page_label(l, rc_t_fields[c])) {
-			snprintf(err, errlen, "template: no chart label \"%s\"", rc_t_fields[c]);
+	for (int c = 0; c <= REPORT_T_ANOMALIES; c++) {
+		if (!report_page_label(l, report_time_fields[c])) {
+			snprintf(err, errlen, "template: no chart label \"%s\"",
+				 report_time_fields[c]);
 			return -1;
 		}
 	}
@@ -923,6 +783,7 @@ int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *ch
 		{"encryption_time", "over_time"},
 		{"tls_versions", "over_tls"},
 		{"cipher_grades", "over_tls"},
+		{"pq_time", ""},
 		{"cert_status", "over_cert"},
 		{"key_sizes", "over_cert"},
 		{"country_share", "over_groups"},
@@ -956,12 +817,12 @@ int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *ch
 				 strcmp(families[j], defs[i].family) == 0);
 	}
 	if (rc_policy_chart(snap, dir, &charts[0], err, errlen) != 0 ||
-	    rc_time_charts(snap, dir, &charts[1], &charts[9], err, errlen) != 0 ||
+	    rc_time_charts(snap, dir, &charts[1], &charts[10], &charts[4], err, errlen) != 0 ||
 	    rc_tls_charts(snap, dir, &charts[2], &charts[3], err, errlen) != 0 ||
-	    rc_cert_charts(snap, dir, &charts[4], &charts[5], err, errlen) != 0 ||
-	    rc_share_chart(snap, "by_country", dir, &charts[6], err, errlen) != 0 ||
-	    rc_share_chart(snap, "by_as", dir, &charts[7], err, errlen) != 0 ||
-	    rc_anomaly_chart(snap, dir, &charts[8], err, errlen) != 0)
+	    rc_cert_charts(snap, dir, &charts[5], &charts[6], err, errlen) != 0 ||
+	    rc_share_chart(snap, "by_country", dir, &charts[7], err, errlen) != 0 ||
+	    rc_share_chart(snap, "by_as", dir, &charts[8], err, errlen) != 0 ||
+	    rc_anomaly_chart(snap, dir, &charts[9], err, errlen) != 0)
 		goto fail;
 	for (size_t i = 0; i < REPORT_NCHARTS; i++)
 		if (rc_texts(&charts[i], vals[i], err, errlen) != 0)

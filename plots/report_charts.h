@@ -39,7 +39,7 @@ struct report_chart {
 	const struct report_labels *labels; /* while preparing: the data files' labels */
 };
 
-#define REPORT_NCHARTS 10
+#define REPORT_NCHARTS 11
 
 /* Fills charts[0..REPORT_NCHARTS-1], in the order the report shows them,
  * and writes the data files into dir. Returns 0, or -1 with a message in
@@ -48,7 +48,8 @@ int report_charts_prepare(json_t *snap, const char *dir, struct report_chart *ch
 			  size_t errlen);
 
 /* Whether a chart takes the page's full width (the policy outcomes, the
- * charts over time and the anomaly list) rather than half of it. */
+ * charts over time, post-quantum key exchange included, and the anomaly
+ * list) rather than half of it. */
 int report_charts_wide(const struct report_chart *ch);
 
 /* What the anomaly catalogue (docs/anomalies.md) says about a type. */

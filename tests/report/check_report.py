@@ -33,7 +33,12 @@
    writes, read back through `smtptls merge`), the DANE and MTA-STS tables
    with counts and shares, the MX hosts publishing DANE with their
    mismatches, and the sentences saying what a mismatch and a downgrade
-   mean.
+   mean;
+9. the chart "post-quantum key exchange over time": its data per period
+   (PQ negotiated, offered but not chosen, neither) adds up to the TLS 1.3
+   connections of the time section, which agree with the pq section; a
+   snapshot without TLS 1.3 says so; one without the counters (older) says
+   "not measured".
 
 Usage: check_report.py BINARY WORKDIR
 Needs gnuplot (Debian gnuplot-nox) and chromium (Debian chromium).
@@ -49,8 +54,8 @@ import sys
 import tempfile
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CHARTS = ["policy_outcomes", "encryption_time", "tls_versions", "cipher_grades", "cert_status", "key_sizes",
-          "country_share", "as_share", "anomaly_types", "anomalies_time"]
+CHARTS = ["policy_outcomes", "encryption_time", "tls_versions", "cipher_grades", "pq_time", "cert_status",
+          "key_sizes", "country_share", "as_share", "anomaly_types", "anomalies_time"]
 # The Okabe-Ito colours the charts draw data in (gnuplot writes them lower case).
 PALETTE = {"#009e73", "#0072b2", "#56b4e9", "#e69f00", "#d55e00", "#cc79a7", "#999999"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
@@ -159,7 +164,7 @@ def colour(fill):
 
 
 # Filled shapes a chart draws besides its data (legend swatches).
-LEGEND = {"encryption_time": 7, "country_share": 4, "as_share": 4, "policy_outcomes": 3}
+LEGEND = {"encryption_time": 7, "country_share": 4, "as_share": 4, "policy_outcomes": 3, "pq_time": 3}
 
 
 def parse(text):
@@ -605,6 +610,49 @@ def check_policy(binary, work, snap, s, text):
           "nopolicy: the policy chart says not measured")
 
 
+def pq_time_totals(s):
+    """TLS 1.3 connections, PQ negotiated, PQ offered over the time section."""
+    keys = ("tls13", "tls13_pq_negotiated", "tls13_pq_offered")
+    vals = s.get("time", {}).get("keys", {}).values()
+    return [sum(v.get(k, 0) for v in vals) for k in keys]
+
+
+def check_pq_chart(binary, work, snap, s):
+    """The post-quantum chart's data: per period, PQ negotiated, offered but
+    not chosen and neither add up to the TLS 1.3 connections of the time
+    section; without the counters (an older snapshot), not measured."""
+    d = os.path.join(work, "plots-pq")
+    shutil.rmtree(d, ignore_errors=True)
+    r = run([binary, "report", snap, "--plots", d])
+    tsv = os.path.join(d, "pq_time.tsv")
+    if not check(r.returncode == 0 and os.path.exists(tsv), f"pq: the chart's data ({r.stderr})"):
+        return
+    rows = [line.split("\t") for line in open(tsv, encoding="utf-8").read().splitlines()]
+    check(rows[0][1:] == ["PQ negotiated", "PQ offered, not chosen", "neither"],
+          f"pq: the chart's columns {rows[0]}")
+    got = [sum(int(row[i]) for row in rows[1:]) for i in (1, 2, 3)]
+    t13, neg, off = pq_time_totals(s)
+    check(got == [neg, off - neg, t13 - off] and min(int(x) for row in rows[1:] for x in row[1:]) >= 0,
+          f"pq: the chart's columns add up to {got}, the time section to {[neg, off - neg, t13 - off]}")
+    check(t13 == s["pq"]["tls13"] and neg == s["pq"]["tls13_negotiated"] and
+          off == s["pq"]["tls13_offered"], "pq: the time section agrees with the pq section")
+
+    old = json.loads(json.dumps(s))
+    for v in list(old["time"]["keys"].values()) + [old["time"]["other"]]:
+        for k in ("tls13", "tls13_pq_offered", "tls13_pq_negotiated"):
+            v.pop(k, None)
+    osnap = os.path.join(work, "nopq.json")
+    with open(osnap, "w") as f:
+        json.dump(old, f)
+    page = os.path.join(work, "nopq.html")
+    r = render(binary, osnap, page)
+    check(r.returncode == 0 and r.stderr == "", f"nopq: report exit {r.returncode}: {r.stderr}")
+    op = check_static("nopq", open(page, encoding="utf-8").read())
+    f = op.figures.get("pq_time", {})
+    check(f.get("state") == "absent" and "Not measured" in f.get("text", "") and
+          figure_states(op).get("encryption_time") == "drawn",
+          f"nopq: the post-quantum chart says not measured ({f.get('state')})")
+
 
 def main():
     if len(sys.argv) != 3:
@@ -653,7 +701,9 @@ def main():
             "anomalies_time": "drawn" if "time" in s else "absent",
             "cert_status": "drawn" if "cert" in s else "absent",
             "country_share": "drawn" if grouped("by_country") else "absent",
-            "as_share": "drawn" if grouped("by_as") else "absent"}
+            "as_share": "drawn" if grouped("by_as") else "absent",
+            "pq_time": "drawn" if pq_time_totals(s)[0] > 0 else "empty"}
+    check(pq_time_totals(s)[1] > 0, "corpus: a TLS 1.3 connection negotiated a post-quantum group")
     for k, v in want.items():
         check(st.get(k) == v, f"corpus: chart {k} is {st.get(k)}, expected {v}")
     for k, f in p.figures.items():
@@ -738,13 +788,18 @@ def main():
           "notls: the TLS chart says there is no TLS")
     check(nst["encryption_time"] == ("drawn" if "time" in ns else "absent"),
           "notls: the chart over time is drawn")
+    check(nst["pq_time"] == "empty" and "No TLS 1.3 connections" in np_.figures["pq_time"]["text"],
+          f"notls: the post-quantum chart says there is no TLS 1.3 ({nst['pq_time']})")
     check("None</strong> of the" in ntext, "notls: headline says none was encrypted")
     browse(work, npage, "notls")
 
-    # -- 3a. the policy section
+    # -- 3a. the post-quantum chart
+    check_pq_chart(binary, work, snap, s)
+
+    # -- 3b. the policy section
     check_policy(binary, work, snap, s, text)
 
-    # -- 3b. the DNS section
+    # -- 3c. the DNS section
     check_dns(binary, work, snap, s, text)
     check_dns_captures(binary, work)
 
