@@ -204,7 +204,8 @@ static void test_nothing(void **state)
 }
 
 /* The aggregator's breakdown: specs 0-2 in the first hour, 3-5 in the
- * second, all in direction "external" (no --local-net). */
+ * second; without --local-net all in direction "external", with it (the
+ * local network 192.0.2.0/24) specs 0-2 outbound, 3-5 inbound. */
 #define HOUR 3600000000ull
 #define T0   1796289600000000ull /* 2026-12-03T09:20:00Z */
 
@@ -216,6 +217,11 @@ static void agg_range(struct agg *a, unsigned from, unsigned to)
 		pq_rec(r, i);
 		r->ts_us = T0 + (i < 3 ? 0 : HOUR);
 		r->encryption = REC_ENC_STARTTLS;
+		struct rec_ep *local = i < 3 ? &r->client : &r->server;
+		r->client.family = r->server.family = 4;
+		memcpy(r->client.addr, "\xc6\x33\x64\x07", 4); /* 198.51.100.7 */
+		memcpy(r->server.addr, "\xcb\x00\x71\x19", 4); /* 203.0.113.25 */
+		memcpy(local->addr, "\xc0\x00\x02\x0a", 4);    /* 192.0.2.10 */
 		agg_record(a, r, NULL);
 	}
 	free(r);
@@ -291,6 +297,21 @@ static void test_breakdown(void **state)
 	json_decref(whole);
 	for (int i = 0; i < 4; i++)
 		agg_free(&w[i]);
+
+	/* by direction, with --local-net */
+	struct geo *g = calloc(1, sizeof(*g));
+	assert_non_null(g);
+	assert_int_equal(geo_open(g, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(geo_add_net(g, "192.0.2.0/24"), 0);
+	const struct agg_cfg gcfg = {100, 100, HOUR, g};
+	agg_init(w, &mem, &gcfg);
+	agg_range(w, 0, NSPECS);
+	check_out(&w->by_direction, "outbound", 3, 3, 2);
+	check_out(&w->by_direction, "inbound", 1, 1, 0);
+	assert_null(agg_map_get(&w->by_direction, "external"));
+	agg_free(w);
+	geo_close(g);
+	free(g);
 	free(w);
 	assert_int_equal(mem.in_use, 0);
 }
