@@ -52,6 +52,7 @@ LIBS = {
     "sqlite3": ("sqlite3.h",),
     "libmaxminddb": ("maxminddb.h",),
     "cmocka": ("cmocka.h",),
+    "zlib": ("zlib.h",),
 }
 # layer -> the outside libraries it may include directly
 LAYER_LIBS = {
@@ -63,7 +64,7 @@ LAYER_LIBS = {
     "analyzer/session": [],
     "stats/sinks": ["jansson", "sqlite3", "libmaxminddb"],
     "plots": ["jansson"],                      # reads the snapshot
-    "analyzer/app": ["jansson", "libpcap", "libseccomp"],
+    "analyzer/app": ["jansson", "libpcap", "libseccomp", "zlib"],  # zlib: tlsrpt's gzip
 }
 assert set(LAYER_LIBS) == set(LAYERS), "every layer needs its LAYER_LIBS row"
 ROOTS = ("analyzer", "dissectors", "stats", "plots")
