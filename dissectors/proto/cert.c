@@ -11,6 +11,7 @@
 #include "dissectors/proto/cert.h"
 
 #include "dissectors/base/civil.h"
+#include "dissectors/base/hex.h"
 
 #include <limits.h>
 #include <string.h>
@@ -28,16 +29,6 @@
 #include <openssl/x509v3.h>
 
 /* ---- text ---- */
-
-static void cert_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
 static size_t cert_utf8_len(const unsigned char *s, size_t n)
@@ -299,13 +290,13 @@ static void cert_digests(X509 *x, struct cert_facts *f)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	if (X509_digest(x, EVP_sha256(), md, &mdlen) && mdlen == 32)
-		cert_hex(md, 32, f->sha256);
+		hex_encode(md, 32, f->sha256);
 	/* DANE selector 1 is the whole SubjectPublicKeyInfo (RFC 6698 §2.1.3),
 	 * not just the key bits that X509_pubkey_digest() hashes. */
 	unsigned char *spki = NULL;
 	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
 	if (n > 0 && EVP_Digest(spki, (size_t)n, md, &mdlen, EVP_sha256(), NULL) && mdlen == 32)
-		cert_hex(md, 32, f->spki_sha256);
+		hex_encode(md, 32, f->spki_sha256);
 	OPENSSL_free(spki);
 }
 

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "dissectors/base/hex.h"
 #include "dissectors/proto/ciphers.h"
 
 /* A bounded text builder: appends past the end are counted, not written. */
@@ -48,14 +49,12 @@ static void fp_str_dec(struct fp_str *s, unsigned v)
 		fp_str_putc(s, tmp[--k]);
 }
 
-static const char fp_hexdig[] = "0123456789abcdef";
-
 static void fp_str_hex4(struct fp_str *s, uint16_t v)
 {
-	fp_str_putc(s, fp_hexdig[(v >> 12) & 0xf]);
-	fp_str_putc(s, fp_hexdig[(v >> 8) & 0xf]);
-	fp_str_putc(s, fp_hexdig[(v >> 4) & 0xf]);
-	fp_str_putc(s, fp_hexdig[v & 0xf]);
+	fp_str_putc(s, hex_digits[(v >> 12) & 0xf]);
+	fp_str_putc(s, hex_digits[(v >> 8) & 0xf]);
+	fp_str_putc(s, hex_digits[(v >> 4) & 0xf]);
+	fp_str_putc(s, hex_digits[v & 0xf]);
 }
 
 /* "hhhh,hhhh,hhhh": four hex digits per value, comma-separated (JA4). */
@@ -128,11 +127,7 @@ static int fp_digest_hex(const char *alg, const char *data, size_t len, char *ou
 	EVP_MD_free(m);
 	if (!ok || (size_t)mdlen * 2 + 1 > out_n)
 		return -1;
-	for (unsigned i = 0; i < mdlen; i++) {
-		out[2 * i] = fp_hexdig[md[i] >> 4];
-		out[2 * i + 1] = fp_hexdig[md[i] & 0xf];
-	}
-	out[2 * mdlen] = '\0';
+	hex_encode(md, mdlen, out);
 	return 0;
 }
 
@@ -271,8 +266,8 @@ static void fp_ja4_alpn(const struct fp_hello *h, char out[2])
 		out[0] = (char)a;
 		out[1] = (char)b;
 	} else {
-		out[0] = fp_hexdig[a >> 4];
-		out[1] = fp_hexdig[b & 0xf];
+		out[0] = hex_digits[a >> 4];
+		out[1] = hex_digits[b & 0xf];
 	}
 }
 

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "dissectors/base/hex.h"
 #include "stats/record/rec_fields.h"
 
 static const char *rec_dns_pick(const char *const *names, unsigned n, unsigned v)
@@ -61,13 +62,8 @@ static void rec_dns_name(rec_field_fn fn, void *ctx, const char *key, const char
 
 static void rec_dns_hex(rec_field_fn fn, void *ctx, const char *key, const uint8_t *p, size_t n)
 {
-	static const char hx[] = "0123456789abcdef";
 	char buf[2 * DNS_TLSA_DATA_MAX + 1];
-	for (size_t i = 0; i < n; i++) {
-		buf[2 * i] = hx[p[i] >> 4];
-		buf[2 * i + 1] = hx[p[i] & 15];
-	}
-	buf[2 * n] = '\0';
+	hex_encode(p, n, buf);
 	rec_f_text(fn, ctx, key, buf, 2 * n, REC_BAD_NULL);
 }
 
