@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "analyzer/session/dane.h"
+#include "stats/record/recdump.h"
 
 /* ---- the DNS path: messages feed the view ---- */
 
@@ -109,12 +110,30 @@ int eng_add_sink(struct engine *e, void (*record)(void *ctx, const struct rec *r
 	return 0;
 }
 
+/* A packed connection's streams are over: what a late segment would still
+ * deliver (bytes past both FINs) is taken and dropped. */
+static size_t eng_packed_data(void *ctx, int dir, const uint8_t *p, size_t n)
+{
+	(void)ctx, (void)dir, (void)p;
+	return n;
+}
+
+static void eng_packed_gap(void *ctx, int dir, uint64_t n)
+{
+	(void)ctx, (void)dir, (void)n;
+}
+
+static const struct rsm_ops eng_packed_ops = {eng_packed_data, eng_packed_gap};
+
 static struct rsm_sink eng_rsm_sink(struct engine *e, struct flow *f, int dir)
 {
 	struct rsm_sink s = {sess_ops(), &f->sess, dir, &e->rsm, &e->budget, &e->mem};
 	if (f->dns) {
 		s.ops = &eng_dns_ops;
 		s.ctx = f->dns;
+	} else if (f->packed) {
+		s.ops = &eng_packed_ops;
+		s.ctx = NULL;
 	}
 	return s;
 }
@@ -126,10 +145,10 @@ static void eng_fill_ep(struct rec_ep *r, const struct flow *f, int side)
 	r->port = f->ep[side].port;
 }
 
-/* The record of a flow as it stands (at its end, or provisionally). */
-static void eng_build_rec(const struct engine *e, struct flow *f, struct rec *r, enum rec_end end)
+/* The facts of the record that the flow itself holds (addresses, times, TCP
+ * counters): they may still change while a closed connection lingers. */
+static void eng_flow_facts(const struct flow *f, struct rec *r, enum rec_end end)
 {
-	memset(r, 0, sizeof(*r));
 	r->ts_us = f->first_us;
 	r->end_us = f->last_us;
 	eng_fill_ep(&r->client, f, FLOW_C2S);
@@ -155,8 +174,61 @@ static void eng_build_rec(const struct engine *e, struct flow *f, struct rec *r,
 	r->complete = f->syn_seen && f->synack_seen &&
 		      (f->rst_seen || (f->dir[0].fin_seen && f->dir[1].fin_seen));
 	r->alerted = f->sess.alerted;
-	sess_finish(&f->sess, r);
+}
+
+/* The record of a flow as it stands (at its end, or provisionally). The
+ * certificate inference and the DNS facts are taken when the record leaves,
+ * from what the run knows then; a packed record gets them the same way. */
+static void eng_build_rec(const struct engine *e, struct flow *f, struct rec *r, enum rec_end end)
+{
+	if (f->packed && recdump_unpack(f->packed, f->packed_len, r) == 0) {
+		r->gap_bytes = 0;
+		eng_flow_facts(f, r, end);
+		sess_infer_cert(f->sess.x509, f->sess.server_key, r);
+	} else {
+		memset(r, 0, sizeof(*r));
+		eng_flow_facts(f, r, end);
+		sess_finish(&f->sess, r);
+	}
 	dane_annotate(e->dns, r);
+}
+
+/* A connection closed both ways whose streams are wholly delivered (nothing
+ * queued, no tail held, every byte before each FIN seen or declared lost):
+ * nothing later can change what its dissectors found, so its record is
+ * built now without the certificate inference, packed, and its dissectors
+ * and buffers freed; only the flow's TCP facts go on counting while it
+ * lingers. Without memory for the packed record it simply stays whole. */
+static void eng_pack(struct engine *e, struct flow *f)
+{
+	struct rsm_sink s[2] = {eng_rsm_sink(e, f, 0), eng_rsm_sink(e, f, 1)};
+	rsm_flush(&f->dir[0], &s[0]);
+	rsm_flush(&f->dir[1], &s[1]);
+	struct rec r;
+	uint8_t buf[RECDUMP_PACK_MAX];
+	memset(&r, 0, sizeof(r));
+	eng_flow_facts(f, &r, REC_END_FIN);
+	struct x509_ctx *x = f->sess.x509;
+	f->sess.x509 = NULL; /* the inference waits for the record's end */
+	sess_finish(&f->sess, &r);
+	f->sess.x509 = x;
+	size_t n = recdump_pack(&r, buf);
+	f->packed = mem_calloc(&e->mem, n);
+	if (!f->packed)
+		return;
+	memcpy(f->packed, buf, n);
+	f->packed_len = (uint32_t)n;
+	sess_free(&f->sess);
+	rsm_dir_free(&f->dir[0], &s[0]);
+	rsm_dir_free(&f->dir[1], &s[1]);
+}
+
+/* Frees a flow's packed record, if any. */
+static void eng_unpack_free(struct engine *e, struct flow *f)
+{
+	mem_free(&e->mem, f->packed, f->packed_len);
+	f->packed = NULL;
+	f->packed_len = 0;
 }
 
 /* Ends a DNS-over-TCP connection: what it read is in the view already. */
@@ -193,6 +265,7 @@ static void eng_finish(struct engine *e, struct flow *f, enum rec_end end)
 	sess_free(&f->sess);
 	rsm_dir_free(&f->dir[0], &s[0]);
 	rsm_dir_free(&f->dir[1], &s[1]);
+	eng_unpack_free(e, f);
 	flow_remove(&e->flows, f);
 }
 
@@ -381,7 +454,8 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 		struct rsm_sink so = eng_rsm_sink(e, f, !dir);
 		rsm_ack(o, &so, p.ack);
 	}
-	if (e->event.provisional && p.paylen && !f->dns && (was_active || sess_active(&f->sess))) {
+	if (e->event.provisional && p.paylen && !f->dns && !f->packed &&
+	    (was_active || sess_active(&f->sess))) {
 		/* Live alerting: judge the connection as it stands, while its
 		 * dialogue and handshake are still being read. */
 		struct rec r;
@@ -390,12 +464,20 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 	}
 	if (p.flags & DEC_TCP_RST) {
 		f->rst_seen = 1;
-		flow_set_closing(&e->flows, f, e->now_us);
+		if (f->list != FLOW_CLOSING) {
+			flow_set_closing(&e->flows, f, e->now_us);
+			if (!f->packed && !f->dns)
+				eng_pack(e, f);
+		}
 	} else if (f->dir[0].fin_seen && f->dir[1].fin_seen) {
 		/* Closed either way, it lingers like a reset connection does: the
 		 * records leave in the order the connections closed, which is the
 		 * order the cross-connection detectors judge them in. */
-		flow_set_closing(&e->flows, f, e->now_us);
+		if (f->list != FLOW_CLOSING) {
+			flow_set_closing(&e->flows, f, e->now_us);
+			if (!f->packed && !f->dns)
+				eng_pack(e, f);
+		}
 	}
 	if (e->budget.peak > h->rsm_peak_bytes)
 		h->rsm_peak_bytes = e->budget.peak;

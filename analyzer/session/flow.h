@@ -53,6 +53,11 @@ struct flow {
 	struct rsm_dir dir[2];	    /* per sender */
 	struct sess sess;	    /* a mail connection's (unused for DNS) */
 	struct dns_stream *dns;	    /* DNS over TCP: its two directions (owned), else NULL */
+	/* A connection closed both ways with nothing left to reassemble keeps
+	 * only its record while it lingers: the record packed (recdump_pack,
+	 * owned), its dissectors and buffers freed. NULL otherwise. */
+	uint8_t *packed;
+	uint32_t packed_len;
 };
 
 struct flow_table {

@@ -365,6 +365,24 @@ static enum rec_enc sess_outcome(const struct sess *s, const struct sess_app *a)
 	return REC_ENC_UNKNOWN;
 }
 
+void sess_infer_cert(struct x509_ctx *x, const uint8_t server_key[18], struct rec *r)
+{
+	if (!x || r->cert.present || !r->tls.server_hello || r->tls.server_certs)
+		return;
+	/* The name the certificate is judged for, as sess_cert_name() picks it,
+	 * from the record's copies of the same facts. */
+	enum cert_name_src src = CERT_NAME_NONE;
+	const char *name = NULL;
+	if (r->tls.sni[0]) {
+		src = CERT_NAME_SNI;
+		name = r->tls.sni;
+	} else if (r->smtp.server_name[0]) {
+		src = CERT_NAME_BANNER;
+		name = r->smtp.server_name;
+	}
+	x509_infer(x, server_key, r->ts_us, name, src, &r->cert);
+}
+
 void sess_finish(struct sess *s, struct rec *r)
 {
 	struct sess_app *a = s->app;
@@ -404,13 +422,10 @@ void sess_finish(struct sess *s, struct rec *r)
 
 	/* The certificate: seen in clear, else (TLS 1.3, resumption) the one
 	 * this server showed before, marked as inferred. */
-	if (a->cert.present) {
+	if (a->cert.present)
 		r->cert = a->cert;
-	} else if (s->x509 && t->server_hello && !t->server_certs) {
-		enum cert_name_src src;
-		const char *name = sess_cert_name(a, &src);
-		x509_infer(s->x509, s->server_key, r->ts_us, name, src, &r->cert);
-	}
+	else
+		sess_infer_cert(s->x509, s->server_key, r);
 
 	char d[120];
 	if (m->injected_bytes[0]) {

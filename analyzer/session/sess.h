@@ -118,6 +118,14 @@ int sess_active(const struct sess *s);
  * anomalies). Call once, when the connection has ended. */
 void sess_finish(struct sess *s, struct rec *r);
 
+/* For a record whose certificate was not visible (TLS 1.3, resumption):
+ * the one its server showed before, judged now (x509_infer), with the
+ * record's own SNI or banner name. Does nothing when x is NULL, the record
+ * has a certificate, or no ServerHello was seen. sess_finish() calls it;
+ * the engine calls it for a record it kept packed while the connection
+ * lingered (the inference belongs to the moment the record leaves). */
+void sess_infer_cert(struct x509_ctx *x, const uint8_t server_key[18], struct rec *r);
+
 /* How many times event e happened on this connection. */
 uint32_t sess_event_count(const struct sess *s, enum sess_event e);
 

@@ -82,6 +82,11 @@ static int recdump_item(FILE *out, char kind, const void *p, size_t n)
 	return rc;
 }
 
+size_t recdump_pack(const struct rec *r, uint8_t *dst)
+{
+	return recdump_encode((const uint8_t *)r, sizeof(*r), dst);
+}
+
 int recdump_record(FILE *out, const struct rec *r)
 {
 	return recdump_item(out, 'R', r, sizeof(*r));
@@ -147,6 +152,11 @@ static int recdump_decode(const uint8_t *p, size_t n, uint8_t *dst, size_t want)
 		k += zeros;
 	}
 	return k == want ? 0 : -1;
+}
+
+int recdump_unpack(const uint8_t *p, size_t n, struct rec *r)
+{
+	return recdump_decode(p, n, (uint8_t *)r, sizeof(*r));
 }
 
 int recdump_next(FILE *in, struct rec *r, void *h, size_t health_size, char *err, size_t errlen)

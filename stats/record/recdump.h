@@ -16,6 +16,7 @@
 #define SMTPTLS_RECDUMP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "stats/record/record.h"
@@ -26,6 +27,18 @@
  * eng_health, a layer above this one): this module stores them as a block
  * of health_size bytes and the header records that size. 0 or -1. */
 int recdump_begin(FILE *out, size_t health_size);
+
+/* Capacity of a buffer that recdump_pack() always fits in. */
+#define RECDUMP_PACK_MAX (2 * sizeof(struct rec) + 32)
+
+/* The record in the same compact form, in memory: dst holds at least
+ * RECDUMP_PACK_MAX bytes. Returns the length written (a record of mostly
+ * empty text fields packs to a small fraction of its size). */
+size_t recdump_pack(const struct rec *r, uint8_t *dst);
+
+/* The record back from recdump_pack()'s n bytes at p. 0, or -1 when the
+ * bytes are not a packed record of this build. */
+int recdump_unpack(const uint8_t *p, size_t n, struct rec *r);
 
 /* Appends one record. 0 or -1. */
 int recdump_record(FILE *out, const struct rec *r);
