@@ -407,15 +407,20 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 	}
 	if (jobs > sh.nunits)
 		jobs = sh.nunits ? (unsigned)sh.nunits : 1;
+	int progress = !a->quiet && isatty(STDERR_FILENO);
 	pthread_t tid[64];
 	unsigned started = 0;
-	for (; started < jobs && started < 64; started++)
+	/* One job without a progress line works on this thread: a second
+	 * thread would only wait, and its own malloc arena would hold freed
+	 * memory apart from this one's (a high connection rate showed 114 MiB
+	 * against 74 MiB). */
+	unsigned threads = jobs == 1 && !progress ? 0 : jobs;
+	for (; started < threads && started < 64; started++)
 		if (pthread_create(&tid[started], NULL, run_worker, &sh) != 0)
 			break;
-	if (started == 0) /* no thread could start: work here */
+	if (started == 0) /* one job, or no thread could start: work here */
 		run_worker(&sh);
 
-	int progress = !a->quiet && isatty(STDERR_FILENO);
 	int shown = 0;
 	double t0 = run_now(), last = t0;
 	long failed = 0;

@@ -97,6 +97,7 @@ int eng_init(struct engine *e, const struct eng_cfg *cfg)
 	e->dns = dnsview_new(&cfg->dnsv, &e->mem);
 	dnsview_set_base(e->dns, cfg->dns_given);
 	eng_dns_stream_init(e, &e->dns_udp);
+	mem_pool_init(&e->app_pool, &e->mem, sizeof(struct sess_app), ENG_APP_POOL_KEEP);
 	return flow_table_init(&e->flows, &e->mem, cfg->max_flows);
 }
 
@@ -367,6 +368,7 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 	f->sess.server_key[16] = (uint8_t)(f->ep[FLOW_S2C].port >> 8);
 	f->sess.server_key[17] = (uint8_t)f->ep[FLOW_S2C].port;
 	f->sess.tap = e->tap;
+	f->sess.app_pool = &e->app_pool;
 	f->sess.id = f->seqno;
 	return f;
 }
@@ -536,6 +538,7 @@ void eng_free(struct engine *e)
 {
 	eng_end_input(e);
 	flow_table_free(&e->flows);
+	mem_pool_free(&e->app_pool);
 	x509_ctx_free(e->x509);
 	e->x509 = NULL;
 	dnsview_free(e->dns);

@@ -27,6 +27,8 @@
 /* How many of the least recently active flows eviction looks at to find one
  * that carried no payload. */
 #define ENG_EVICT_SCAN 64
+/* Dissector states kept for reuse when connections end (struct mem_pool). */
+#define ENG_APP_POOL_KEEP 256
 
 struct eng_cfg {
 	uint8_t mail_ports[8192]; /* bitmap: ports whose connections we analyse */
@@ -65,6 +67,7 @@ struct engine {
 	const struct eng_cfg *cfg;
 	struct mem mem;
 	struct flow_table flows;
+	struct mem_pool app_pool; /* the connections' dissector state (struct sess_app) */
 	struct rsm_cfg rsm;
 	struct rsm_budget budget;
 	struct eng_health health; /* owned: the counters of this engine's inputs */

@@ -42,6 +42,7 @@ int flow_table_init(struct flow_table *t, struct mem *m, uint32_t max)
 		n <<= 1;
 	t->nbuckets = n;
 	t->buckets = mem_calloc(m, (size_t)n * sizeof(*t->buckets));
+	mem_pool_init(&t->pool, m, sizeof(struct flow), FLOW_POOL_KEEP);
 	return t->buckets ? 0 : -1;
 }
 
@@ -49,6 +50,7 @@ void flow_table_free(struct flow_table *t)
 {
 	mem_free(t->mem, t->buckets, (size_t)t->nbuckets * sizeof(*t->buckets));
 	t->buckets = NULL;
+	mem_pool_free(&t->pool);
 }
 
 struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, int *dir)
@@ -102,7 +104,7 @@ struct flow *flow_create(struct flow_table *t, const struct pkt *p, int sender_i
 {
 	if (t->count >= t->max)
 		return NULL;
-	struct flow *f = mem_calloc(t->mem, sizeof(*f));
+	struct flow *f = mem_pool_get(&t->pool);
 	if (!f)
 		return NULL;
 	f->family = p->family;
@@ -150,5 +152,5 @@ void flow_remove(struct flow_table *t, struct flow *f)
 		*pp = f->hnext;
 	flow_unlink(t, f);
 	t->count--;
-	mem_free(t->mem, f, sizeof(*f));
+	mem_pool_put(&t->pool, f);
 }

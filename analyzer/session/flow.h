@@ -60,8 +60,12 @@ struct flow {
 	uint32_t packed_len;
 };
 
+/* Flows kept for reuse when connections end (struct mem_pool). */
+#define FLOW_POOL_KEEP 4096
+
 struct flow_table {
 	struct mem *mem;
+	struct mem_pool pool; /* of struct flow */
 	struct flow **buckets;
 	uint32_t nbuckets; /* power of two */
 	uint32_t max;	   /* hard maximum of flows */

@@ -72,7 +72,8 @@ static struct sess_app *sess_start(struct sess *s)
 {
 	if (s->app || s->app_failed)
 		return s->app;
-	struct sess_app *a = mem_calloc(s->mem, sizeof(*a));
+	struct sess_app *a =
+		s->app_pool ? mem_pool_get(s->app_pool) : mem_calloc(s->mem, sizeof(*a));
 	if (!a) {
 		s->app_failed = 1;
 		sess_event(s, SESS_EV_NO_MEMORY);
@@ -466,7 +467,10 @@ void sess_free(struct sess *s)
 {
 	if (s->app) {
 		tls_free(&s->app->tls);
-		mem_free(s->mem, s->app, sizeof(*s->app));
+		if (s->app_pool)
+			mem_pool_put(s->app_pool, s->app);
+		else
+			mem_free(s->mem, s->app, sizeof(*s->app));
 		s->app = NULL;
 	}
 }

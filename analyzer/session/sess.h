@@ -96,6 +96,7 @@ struct sess {
 	uint64_t lost_bytes[2];	    /* bytes reported lost, per direction */
 	uint64_t held[2];	    /* offered last time, not consumed: offered again */
 	const struct sess_tap *tap; /* NULL, or borrowed from the run */
+	struct mem_pool *app_pool;  /* NULL, or the run's pool of struct sess_app (borrowed) */
 	uint32_t alerted;	    /* anomaly types already alerted (live mode) */
 	uint64_t id;
 	struct x509_ctx *x509;		/* certificate analysis of the run (borrowed), or NULL */

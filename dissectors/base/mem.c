@@ -2,6 +2,7 @@
 #include "dissectors/base/mem.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static int mem_should_fail(struct mem *m)
 {
@@ -52,4 +53,51 @@ void mem_free(struct mem *m, void *p, size_t n)
 		return;
 	free(p);
 	mem_account(m, 0, n);
+}
+
+void mem_pool_init(struct mem_pool *p, struct mem *m, size_t size, uint32_t max_free)
+{
+	p->m = m;
+	p->size = size < sizeof(void *) ? sizeof(void *) : size;
+	p->max_free = max_free;
+	p->nfree = 0;
+	p->free = NULL;
+}
+
+void *mem_pool_get(struct mem_pool *p)
+{
+	if (!p->free)
+		return mem_calloc(p->m, p->size);
+	if (mem_should_fail(p->m))
+		return NULL;
+	void *b = p->free;
+	memcpy(&p->free, b, sizeof(void *));
+	p->nfree--;
+	memset(b, 0, p->size);
+	mem_account(p->m, p->size, 0);
+	return b;
+}
+
+void mem_pool_put(struct mem_pool *p, void *block)
+{
+	if (!block)
+		return;
+	if (p->nfree >= p->max_free) {
+		mem_free(p->m, block, p->size);
+		return;
+	}
+	memcpy(block, &p->free, sizeof(void *));
+	p->free = block;
+	p->nfree++;
+	mem_account(p->m, 0, p->size);
+}
+
+void mem_pool_free(struct mem_pool *p)
+{
+	while (p->free) {
+		void *b = p->free;
+		memcpy(&p->free, b, sizeof(void *));
+		free(b);
+	}
+	p->nfree = 0;
 }

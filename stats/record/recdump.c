@@ -48,18 +48,46 @@ static size_t recdump_varint(uint8_t *dst, size_t v)
 	return k;
 }
 
-/* Encodes n bytes of src into dst (capacity 2n + 32 suffices). */
+/* Whether any of the 8 bytes at p is zero (the classic bit trick). */
+static int recdump_has_zero(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return ((v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull) != 0;
+}
+
+/* Whether the 8 bytes at p are all zero. */
+static int recdump_all_zero(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v == 0;
+}
+
+/* Encodes n bytes of src into dst (capacity 2n + 32 suffices): literal runs
+ * and zero runs, alternately, each preceded by its length; a literal run
+ * ends at two zero bytes. Words of 8 bytes with no zero (in a literal run)
+ * or only zeros (in a zero run) are stepped over whole. */
 static size_t recdump_encode(const uint8_t *src, size_t n, uint8_t *dst)
 {
 	size_t i = 0, k = 0;
 	while (i < n) {
 		size_t lit = i;
-		while (lit < n && !(src[lit] == 0 && lit + 1 < n && src[lit + 1] == 0))
+		for (;;) {
+			if (lit + 8 <= n && !recdump_has_zero(src + lit)) {
+				lit += 8;
+				continue;
+			}
+			if (lit >= n || (src[lit] == 0 && lit + 1 < n && src[lit + 1] == 0))
+				break;
 			lit++;
+		}
 		k += recdump_varint(dst + k, lit - i);
 		memcpy(dst + k, src + i, lit - i);
 		k += lit - i;
 		size_t z = lit;
+		while (z + 8 <= n && recdump_all_zero(src + z))
+			z += 8;
 		while (z < n && src[z] == 0)
 			z++;
 		k += recdump_varint(dst + k, z - lit);

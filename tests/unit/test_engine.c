@@ -128,6 +128,40 @@ static void test_rst_lingers_then_ends(void **state)
 	fx_free(f);
 }
 
+/* A connection closed both ways keeps only its packed record while it
+ * lingers: dissectors freed; a late segment is counted on the wire but its
+ * bytes past the FINs are not dissected; the record is what it would be. */
+static void test_closed_keeps_packed_record(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(100);
+	conversation(f, 0, 40060, 0);
+	struct flow *fl = f->e.flows.head[FLOW_ACTIVE];
+	assert_non_null(fl);
+	assert_non_null(fl->sess.app);
+	assert_null(fl->packed);
+	tx(f, 6, 1, 40060, 1009, 5023, FIN | ACK, NULL);
+	tx(f, 7, 0, 40060, 5023, 1010, FIN | ACK, NULL);
+	assert_ptr_equal(f->e.flows.head[FLOW_CLOSING], fl);
+	assert_null(fl->sess.app); /* given back at the close */
+	assert_non_null(fl->packed);
+	assert_true(fl->packed_len < sizeof(struct rec) / 4);
+	tx(f, 8, 1, 40060, 1010, 5024, ACK, NULL);
+	tx(f, 9, 0, 40060, 5024, 1010, PSH | ACK, "250 late\r\n"); /* past the FIN */
+	eng_end_input(&f->e);
+	assert_int_equal(f->recs.n, 1);
+	const struct rec *r = &f->recs.r[0];
+	assert_int_equal(r->end, REC_END_FIN);
+	assert_true(r->complete);
+	assert_int_equal(r->packets[0], 5);
+	assert_int_equal(r->packets[1], 5);
+	assert_int_equal(r->bytes[1], 32);	      /* the late bytes are on the wire */
+	assert_int_equal(r->tcp.stream_bytes[1], 22); /* and not in the dialogue */
+	assert_true(r->smtp_valid);
+	assert_int_equal(r->encryption, REC_ENC_PLAINTEXT);
+	fx_free(f);
+}
+
 /* Records leave in the order the connections closed, however they closed: a
  * connection reset first is not overtaken by one closed with FIN after it. */
 static void test_records_in_close_order(void **state)
@@ -327,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_fin_close_lingers_then_ends),
 		cmocka_unit_test(test_records_in_close_order),
 		cmocka_unit_test(test_rst_lingers_then_ends),
+		cmocka_unit_test(test_closed_keeps_packed_record),
 		cmocka_unit_test(test_idle_timeout_and_eof_order),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_roles_without_handshake),
