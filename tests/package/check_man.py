@@ -2,7 +2,9 @@
 """The manual pages against the binary: every command that `smtptls --help`
 lists has a page, and every option that a command's --help shows (and every
 option the option table gives that command, --list-options) appears in its
-rendered page; smtptls-records(5) has every section of docs/schema.md.
+rendered page; so do the options of the other programs with a page
+(smtptls-update-geoip); smtptls-records(5) has every section and key of
+docs/schema.md.
 
     check_man.py SMTPTLS MANDIR SRCDIR
 """
@@ -91,6 +93,26 @@ def main():
             checked += 1
             if not re.search(r"(?<![\w-])" + re.escape(opt) + r"(?![\w-])", text):
                 errors.append(f"{name}: option {opt} of --help is not in the page")
+    # pages of other programs (man/*.md with a "program:" field)
+    for src in sorted(glob.glob(os.path.join(srcdir, "man", "*.md"))):
+        with open(src, encoding="utf-8") as f:
+            head = f.read().split("\n---\n", 1)[0]
+        prog = re.search(r"^program:\s*(\S+)", head, re.M)
+        name = re.search(r"^name:\s*(\S+)", head, re.M)
+        if not prog:
+            continue
+        page = find_page(mandir, name.group(1))
+        if not page:
+            errors.append(f"no page {name.group(1)}")
+            continue
+        text = rendered(page)
+        want = help_options(run([os.path.join(srcdir, prog.group(1)), "--help"]))
+        if not want:
+            errors.append(f"{prog.group(1)}: --help shows no option")
+        for opt in sorted(want):
+            checked += 1
+            if not re.search(r"(?<![\w-])" + re.escape(opt) + r"(?![\w-])", text):
+                errors.append(f"{name.group(1)}: option {opt} of --help is not in the page")
     records = find_page(mandir, "smtptls-records")
     if not records:
         errors.append("no page smtptls-records")
