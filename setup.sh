@@ -14,8 +14,8 @@ set -eu
 cd "$(dirname "$0")"
 mode=${1:-}
 
-BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev libmaxminddb-dev libsqlite3-dev libseccomp-dev zlib1g-dev gnuplot-nox"
-TEST_PKGS="libcmocka-dev python3 clang-format tcpreplay iproute2 clang libclang-rt-14-dev tshark chromium slurm-wlm munge python3-jsonschema"
+BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev libmaxminddb-dev libsqlite3-dev libseccomp-dev zlib1g-dev gnuplot-nox python3 libmaxmind-db-writer-perl"
+TEST_PKGS="libcmocka-dev python3 clang-format tcpreplay iproute2 clang libclang-rt-14-dev tshark chromium slurm-wlm munge python3-jsonschema man-db prometheus systemd logrotate"
 
 need_install() {
 	for p in "$@"; do
@@ -51,15 +51,33 @@ install_geo() {
 	rm -rf "$tmp"
 }
 
+# The default AS database (CC-BY-4.0: RouteViews and DB-IP, see
+# docs/usage.md), pinned likewise; it comes as CSV and is turned into a
+# MaxMind DB here (libmaxmind-db-writer-perl). smtptls-update-geoip pins the
+# same versions.
+ASN_PKG="@ip-location-db/asn@2.3.2026061719"
+ASN_DB=/usr/local/share/smtptls/asn.mmdb
+install_asn() {
+	[ -s "$ASN_DB" ] && return 0
+	command -v npm >/dev/null 2>&1 || install_pkgs npm
+	tmp=$(mktemp -d)
+	npm install --silent --no-save --no-audit --no-fund --prefix "$tmp" "$ASN_PKG"
+	mkdir -p "$(dirname "$ASN_DB")"
+	perl dist/geoip/asn-csv-to-mmdb.pl "$ASN_DB" "$tmp/node_modules/@ip-location-db/asn/asn-ipv4.csv" \
+		"$tmp/node_modules/@ip-location-db/asn/asn-ipv6.csv"
+	rm -rf "$tmp"
+}
+
 jobs=$(nproc 2>/dev/null || echo 2)
 
 case "$mode" in
 demo)
 	install_pkgs $BUILD_PKGS
 	install_geo
+	install_asn
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSMTPTLS_WERROR=ON -DSMTPTLS_TESTS=OFF >/dev/null
 	cmake --build build -j "$jobs"
-	./build/smtptls analyze -q --stats build/corpus-stats.json pcaps/
+	./build/smtptls analyze -q --asn "$ASN_DB" --stats build/corpus-stats.json pcaps/
 	./build/smtptls report build/corpus-stats.json -o build/report.html
 	./build/smtptls analyze pcaps/
 	echo "report: $(pwd)/build/report.html"
@@ -67,6 +85,7 @@ demo)
 test)
 	install_pkgs $BUILD_PKGS $TEST_PKGS
 	install_geo
+	install_asn
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSMTPTLS_WERROR=ON \
 		-DSMTPTLS_SANITIZE=ON -DSMTPTLS_TESTS=ON >/dev/null
 	cmake --build build-asan -j "$jobs"
