@@ -77,7 +77,7 @@ demo)
 	install_asn
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSMTPTLS_WERROR=ON -DSMTPTLS_TESTS=OFF >/dev/null
 	cmake --build build -j "$jobs"
-	./build/smtptls analyze -q --asn "$ASN_DB" --stats build/corpus-stats.json pcaps/
+	./build/smtptls analyze -q --stats build/corpus-stats.json pcaps/
 	./build/smtptls report build/corpus-stats.json -o build/report.html
 	./build/smtptls analyze pcaps/
 	echo "report: $(pwd)/build/report.html"

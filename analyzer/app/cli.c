@@ -89,21 +89,37 @@ bad:
 	return -1;
 }
 
+/* One database option: the value given, else $env, else the default file
+ * when it exists; "none" (given or in env) means no database. Returns 1
+ * when lookups were turned off with "none". */
+static int cli_default_db(const char **opt, const char *env_name, const char *dflt)
+{
+	if (*opt) {
+		int off = strcmp(*opt, "none") == 0;
+		if (off)
+			*opt = NULL;
+		return off;
+	}
+	const char *env = getenv(env_name);
+	if (env && *env) {
+		int off = strcmp(env, "none") == 0;
+		*opt = off ? NULL : env;
+		return off;
+	}
+	if (access(dflt, R_OK) == 0)
+		*opt = dflt;
+	return 0;
+}
+
 void cli_default_geoip(struct cli_analyze *a)
 {
-	if (a->geoip && strcmp(a->geoip, "none") == 0) {
-		a->geoip = NULL;
+	int explicit_asn = a->asn != NULL;
+	int geo_off = cli_default_db(&a->geoip, "SMTPTLS_GEOIP", CLI_DEFAULT_GEOIP);
+	/* "--geoip none" turns the default AS database off too; an --asn given
+	 * with it still counts */
+	if (geo_off && !explicit_asn)
 		return;
-	}
-	if (a->geoip)
-		return;
-	const char *env = getenv("SMTPTLS_GEOIP");
-	if (env && *env) {
-		a->geoip = strcmp(env, "none") == 0 ? NULL : env;
-		return;
-	}
-	if (access(CLI_DEFAULT_GEOIP, R_OK) == 0)
-		a->geoip = CLI_DEFAULT_GEOIP;
+	cli_default_db(&a->asn, "SMTPTLS_ASN", CLI_DEFAULT_ASN);
 }
 
 void cli_default_limits(struct eng_cfg *cfg)
@@ -181,7 +197,10 @@ static const struct cli_opt cli_opts[] = {
 	 "(default " CLI_DEFAULT_GEOIP " when present)",
 	 NULL},
 	{"asn", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(asn), CLI_AL, CLI_DETECT | CLI_ROLE_PATH,
-	 CLI_SEC_OUTPUT, "FILE", "autonomous-system database (MaxMind DB)", NULL},
+	 CLI_SEC_OUTPUT, "FILE|none",
+	 "autonomous-system database (MaxMind DB) (default\n" CLI_DEFAULT_ASN " when present,\n"
+	 "unless --geoip none)",
+	 NULL},
 	{"jobs", 'j', CLI_UINT, 1, 64, 1, NULL, NULL, CLI_FIELD(jobs), CLI_ANALYZE, CLI_ENGINE,
 	 CLI_SEC_OUTPUT, "N", "analyse N files at once (same output as one)", NULL},
 	{"merge-files", 0, CLI_FLAG, 0, 0, 0, NULL, NULL, CLI_FIELD(merge_files), CLI_ANALYZE,

@@ -155,10 +155,14 @@ enum cli_status {
 };
 
 /* The country database used when --geoip is not given: $SMTPTLS_GEOIP, else
- * CLI_DEFAULT_GEOIP when that file exists (the set-up installs it). */
+ * CLI_DEFAULT_GEOIP when that file exists (the set-up and
+ * smtptls-update-geoip install it). The AS database likewise: --asn,
+ * $SMTPTLS_ASN, CLI_DEFAULT_ASN. */
 #define CLI_DEFAULT_GEOIP "/usr/local/share/smtptls/country.mmdb"
+#define CLI_DEFAULT_ASN "/usr/local/share/smtptls/asn.mmdb"
 
-/* Applies the default country database; "--geoip none" turns lookups off. */
+/* Applies the default country and AS databases; "--geoip none" turns
+ * lookups off (both, unless --asn is also given), "--asn none" the AS ones. */
 void cli_default_geoip(struct cli_analyze *a);
 
 /* Sets every limit of cfg to its default (ports are left alone). */
