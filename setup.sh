@@ -14,7 +14,7 @@ set -eu
 cd "$(dirname "$0")"
 mode=${1:-}
 
-BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev libmaxminddb-dev libsqlite3-dev libseccomp-dev zlib1g-dev gnuplot-nox"
+BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev libmaxminddb-dev libsqlite3-dev libseccomp-dev zlib1g-dev gnuplot-nox publicsuffix"
 TEST_PKGS="libcmocka-dev python3 clang-format tcpreplay iproute2 clang libclang-rt-14-dev tshark chromium slurm-wlm munge python3-jsonschema"
 
 need_install() {

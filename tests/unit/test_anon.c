@@ -23,6 +23,8 @@
 #include <cmocka.h>
 
 #include "dissectors/proto/anon.h"
+#include "dissectors/proto/psl.h"
+#include "stats/record/rec_anon.h"
 
 static const uint8_t ref_key[ANON_KEY_LEN] = {
 	21,  34,  23,  141, 51,	 164, 207, 128, 19, 10, 91, 22, 73, 144, 125, 16,
@@ -218,12 +220,158 @@ static void test_keygen(void **state)
 	rmdir(dir);
 }
 
+/* The rules of the list format (publicsuffix.org/list/): the longest
+ * match, wildcards, exceptions, and "*" for names no rule knows. */
+static void test_psl(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_psl.XXXXXX", path[64], err[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/list.dat", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("// comment\ncom\nuk\nco.uk\n\n*.ck\n!www.ck\n  net  // trailing\n", f);
+	fclose(f);
+	struct psl *p = psl_load(path, err, sizeof(err));
+	assert_non_null(p);
+	static const struct {
+		const char *name, *want;
+	} cases[] = {
+		{"mx1.mail.example.co.uk", "example.co.uk"},
+		{"example.co.uk", "example.co.uk"},
+		{"co.uk", NULL},
+		{"MX.Example.COM", "Example.COM"},
+		{"a.b.c.ck", "b.c.ck"}, /* *.ck: c.ck is a public suffix */
+		{"c.ck", NULL},
+		{"x.www.ck", "www.ck"},		     /* !www.ck: its suffix is ck */
+		{"host.example.org", "example.org"}, /* no rule: "*" */
+		{"example.net", "example.net"},
+		{"com", NULL},
+		{"bad..example.com", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = psl_registrable(p, cases[i].name);
+		if (cases[i].want) {
+			assert_non_null(got);
+			assert_string_equal(got, cases[i].want);
+		} else {
+			assert_null(got);
+		}
+	}
+	psl_free(p);
+	unlink(path);
+	assert_null(psl_load(path, err, sizeof(err)));
+	rmdir(dir);
+}
+
+static void test_text(void **state)
+{
+	struct rec_anon x = {*state, NULL};
+	char out[512], name[128], addr[64];
+	rec_anon_text(&x, "mx1.example.com ESMTP Postfix (Debian/GNU)", 1, out, sizeof(out));
+	rec_anon_name(&x, "mx1.example.com", name, sizeof(name));
+	assert_memory_equal(out, name, strlen(name));
+	assert_string_equal(out + strlen(name), " ESMTP Postfix (Debian/GNU)");
+	assert_null(strstr(out, "example"));
+	/* a single-label first word is a name too; version numbers are not */
+	rec_anon_text(&x, "mail Exim 4.96 ready at mx2.Example.org.", 1, out, sizeof(out));
+	assert_null(strstr(out, "mail "));
+	assert_non_null(strstr(out, " Exim 4.96 ready at h-"));
+	assert_null(strstr(out, "xample"));
+	assert_int_equal(out[strlen(out) - 1], '.');
+	/* address literals, bare and bracketed */
+	rec_anon_name(&x, "192.0.2.1", addr, sizeof(addr));
+	assert_string_not_equal(addr, "192.0.2.1");
+	rec_anon_name(&x, "[192.0.2.1]", name, sizeof(name));
+	snprintf(out, sizeof(out), "[%s]", addr);
+	assert_string_equal(name, out);
+	rec_anon_text(&x, "hello [192.0.2.1] from 192.0.2.1", 0, out, sizeof(out));
+	assert_null(strstr(out, "192.0.2.1"));
+	assert_non_null(strstr(out, addr));
+	rec_anon_name(&x, "[IPv6:2001:db8::1]", name, sizeof(name));
+	assert_string_equal(name, "[IPv6:4401:2bc:603f:d91d:27f:ff8e:e6f1:dc1e]");
+	rec_anon_text(&x, "mailto:tlsrpt@example.com", 0, out, sizeof(out));
+	assert_null(strstr(out, "example.com"));
+	assert_memory_equal(out, "mailto:tlsrpt@h-", 16);
+	/* a wildcard keeps its star */
+	rec_anon_name(&x, "*.example.com", name, sizeof(name));
+	rec_anon_name(&x, "example.com", out, sizeof(out));
+	assert_memory_equal(name, "*.", 2);
+	assert_string_equal(name + 2, out);
+}
+
+static void test_record(void **state)
+{
+	struct rec_anon x = {*state, NULL};
+	struct rec *r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	r->client.family = 4;
+	inet_pton(AF_INET, "128.11.68.132", r->client.addr);
+	r->server.family = 6;
+	inet_pton(AF_INET6, "2001:db8::2", r->server.addr);
+	r->smtp_valid = 1;
+	snprintf(r->smtp.banner, sizeof(r->smtp.banner), "mx.example.net ESMTP");
+	snprintf(r->smtp.server_name, sizeof(r->smtp.server_name), "mx.example.net");
+	snprintf(r->smtp.helo, sizeof(r->smtp.helo), "client.example.org");
+	snprintf(r->tls.sni, sizeof(r->tls.sni), "mx.example.net");
+	r->cert.present = 1;
+	snprintf(r->cert.subject, sizeof(r->cert.subject),
+		 "CN=mx.example.net,O=Example\\, Inc.,C=DE");
+	snprintf(r->cert.san, sizeof(r->cert.san), "mx.example.net,*.example.net,192.0.2.7");
+	snprintf(r->cert.issuer, sizeof(r->cert.issuer), "CN=R3,O=Let's Encrypt,C=US");
+	snprintf(r->cert.validation, sizeof(r->cert.validation), "valid");
+	snprintf(r->cert.sha256, sizeof(r->cert.sha256), "%064d", 7);
+	struct rec_anon_keep keep = {0, 0};
+	rec_anon_apply(&x, r, &keep);
+	char text[64];
+	inet_ntop(AF_INET, r->client.addr, text, sizeof(text));
+	assert_string_equal(text, "135.242.180.132");
+	inet_ntop(AF_INET6, r->server.addr, text, sizeof(text));
+	assert_string_equal(text, "4401:2bc:603f:d91d:27f:ff8e:e6f1:dc1c");
+	assert_string_equal(r->anon_key, x.anon->key_id);
+	char name[128];
+	rec_anon_name(&x, "mx.example.net", name, sizeof(name));
+	assert_string_equal(r->smtp.server_name, name);
+	assert_string_equal(r->tls.sni, name);
+	assert_memory_equal(r->cert.subject, "CN=", 3);
+	assert_memory_equal(r->cert.subject + 3, name, strlen(name));
+	assert_null(strstr(r->cert.subject, "Example"));
+	assert_non_null(strstr(r->cert.subject, ",C=DE"));
+	assert_null(strstr(r->cert.san, "example"));
+	assert_null(strstr(r->cert.san, "192.0.2.7"));
+	assert_null(strstr(r->smtp.helo, "example"));
+	/* a validated chain's issuer is a CA's, kept; the digest is kept */
+	assert_string_equal(r->cert.issuer, "CN=R3,O=Let's Encrypt,C=US");
+	assert_int_equal(strspn(r->cert.sha256, "0"), 63);
+	/* once only */
+	struct rec before = *r;
+	rec_anon_apply(&x, r, &keep);
+	assert_memory_equal(&before, r, sizeof(before));
+	/* the names of a kept server stay */
+	struct rec *k = calloc(1, sizeof(*k));
+	assert_non_null(k);
+	snprintf(k->tls.sni, sizeof(k->tls.sni), "mx.example.net");
+	snprintf(k->smtp.helo, sizeof(k->smtp.helo), "client.example.org");
+	keep.server = 1;
+	rec_anon_apply(&x, k, &keep);
+	assert_string_equal(k->tls.sni, "mx.example.net");
+	assert_null(strstr(k->smtp.helo, "example"));
+	free(k);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipv4_reference), cmocka_unit_test(test_ipv6_reference),
-		cmocka_unit_test(test_ipv4_in_ipv6),   cmocka_unit_test(test_prefix_preserved),
-		cmocka_unit_test(test_names),	       cmocka_unit_test(test_keygen),
+		cmocka_unit_test(test_ipv4_reference),
+		cmocka_unit_test(test_ipv6_reference),
+		cmocka_unit_test(test_ipv4_in_ipv6),
+		cmocka_unit_test(test_prefix_preserved),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_keygen),
+		cmocka_unit_test(test_psl),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_record),
 	};
 	return cmocka_run_group_tests_name("anon", tests, setup, teardown);
 }
