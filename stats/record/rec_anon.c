@@ -288,12 +288,14 @@ static void rec_anon_cert(struct rec_anon *x, struct cert_facts *c)
 {
 	if (!c->present)
 		return;
+	/* a self-issued certificate's issuer is its subject: a host's name;
+	 * any other issuer is a CA's, and the issuer distribution of a study
+	 * needs it in clear */
+	int self_issued = strcmp(c->issuer, c->subject) == 0;
 	rec_anon_dn(x, c->subject, sizeof(c->subject));
 	rec_anon_san(x, c->san, sizeof(c->san));
-	/* a chain that validated ends at a public CA (or the study's own CA
-	 * file): its issuer names no host of the traffic */
-	if (strcmp(c->validation, "valid") != 0) {
-		rec_anon_dn(x, c->issuer, sizeof(c->issuer));
+	if (self_issued) {
+		rec_anon_set(c->issuer, sizeof(c->issuer), c->subject);
 		if (c->issuer_org[0]) {
 			char rep[64];
 			anon_text(x->anon, c->issuer_org, rep, sizeof(rep));
