@@ -302,13 +302,37 @@ def main():
             "--", os.path.join(anon, "records.bin")], ok=(0, 1, 2)).returncode == 0:
         failures.append("records anonymised with another key were accepted")
 
+    # 5. --anon-keep-suffix: each name keeps its registrable domain and
+    # nothing more (the corpus's names end in example.com/net/org, whose
+    # registrable domains are those); --anon-keep-local keeps the names of
+    # the local servers in clear
+    psl = "/usr/share/publicsuffix/public_suffix_list.dat"
+    if os.path.exists(psl):
+        ks = analyze(binary, files, work, "suffix", common, key, ["--anon-keep-suffix"])
+        with open(os.path.join(ks, "sessions.jsonl"), "rb") as f:
+            data = f.read()
+        for n in sorted(names):
+            labels = n.lower().split(".")
+            if len(labels) > 2 and re.search(re.escape(n.encode()), data, re.IGNORECASE):
+                failures.append("--anon-keep-suffix: %s appears whole" % n)
+        if not re.search(rb"h-[0-9a-f]{16}\.example\.(net|org|com)", data):
+            failures.append("--anon-keep-suffix kept no registrable domain")
+    kl = analyze(binary, files, work, "local", common, key, ["--anon-keep-local"])
+    kept = [r for r in records(os.path.join(kl, "sessions.jsonl"))
+            if (r.get("tls") or {}).get("sni") in names]
+    if not kept:
+        failures.append("--anon-keep-local kept no local server's name")
+
     # 4. one key, one mapping
     again = analyze(binary, files, work, "again", common, key)
     other = analyze(binary, files, work, "other", common, key2)
-    with open(os.path.join(again, "sessions.jsonl"), "rb") as f1, \
-            open(os.path.join(anon, "sessions.jsonl"), "rb") as f2:
-        if f1.read() != f2.read():
-            failures.append("the same key gave another mapping")
+    jobs = analyze(binary, files, work, "jobs", common, key, ["--jobs", "2"])
+    for d, what in ((again, "the same key gave another mapping"),
+                    (jobs, "--jobs 2 wrote other anonymised records than --jobs 1")):
+        with open(os.path.join(d, "sessions.jsonl"), "rb") as f1, \
+                open(os.path.join(anon, "sessions.jsonl"), "rb") as f2:
+            if f1.read() != f2.read():
+                failures.append(what)
     if servers(json.load(open(os.path.join(other, "stats.json")))) == servers(snap["anon"]):
         failures.append("another key gave the same mapping")
 
