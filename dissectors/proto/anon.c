@@ -174,17 +174,22 @@ static void anon_hash(struct anon *a, const char *tag, const char *text, int fol
 
 void anon_name(struct anon *a, const char *name, const char *keep, char *out, size_t n)
 {
+	char h[ANON_HASH_HEX + 3];
+	size_t k = 0;
 	if (!name[0]) {
 		snprintf(out, n, "%s", "");
 		return;
 	}
-	if (keep && strcasecmp(name, keep) == 0) {
-		snprintf(out, n, "%s", keep);
-		return;
+	if (!keep || strcasecmp(name, keep) != 0) {
+		anon_hash(a, "name", name, 1, h, sizeof(h));
+		int w = snprintf(out, n, "%s.%s", h, keep ? "" : "anon");
+		k = w < 0 ? 0 : (size_t)w < n ? (size_t)w : n - 1;
 	}
-	char h[ANON_HASH_HEX + 3];
-	anon_hash(a, "name", name, 1, h, sizeof(h));
-	snprintf(out, n, "%s.%s", h, keep ? keep : "anon");
+	/* the kept domain in lower case, as the hash sees the name */
+	for (size_t i = 0; keep && keep[i] && k + 1 < n; i++)
+		out[k++] = (char)tolower((unsigned char)keep[i]);
+	if (keep && k < n)
+		out[k] = '\0';
 }
 
 void anon_text(struct anon *a, const char *text, char *out, size_t n)

@@ -54,8 +54,8 @@ void anon_ipv6(struct anon *a, const uint8_t in[16], uint8_t out[16]);
 /* The keyed hash of a host name, written to out (NUL-terminated, truncated
  * to n): "h-" and the first 8 bytes of HMAC-SHA-256(name key, the name in
  * lower case without a final dot) in hex, then "." and keep when keep is
- * given (the name's registrable domain, kept in clear), else ".anon". A
- * name equal to keep is kept whole. */
+ * given (the name's registrable domain, kept in clear, in lower case), else
+ * ".anon". A name equal to keep is kept whole (in lower case). */
 void anon_name(struct anon *a, const char *name, const char *keep, char *out, size_t n);
 
 /* The keyed hash of any other text (a certificate's organisation, a

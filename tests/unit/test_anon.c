@@ -172,8 +172,11 @@ static void test_names(void **state)
 	anon_name(a, "mx1.example.com", "example.com", y, sizeof(y));
 	assert_memory_equal(x, y, 2 + ANON_HASH_HEX);
 	assert_string_equal(y + 2 + ANON_HASH_HEX, ".example.com");
-	anon_name(a, "Example.com", "example.com", y, sizeof(y));
+	anon_name(a, "Example.com", "Example.com", y, sizeof(y));
 	assert_string_equal(y, "example.com");
+	anon_name(a, "MX1.Example.com", "Example.com", y, sizeof(y));
+	assert_memory_equal(x, y, 2 + ANON_HASH_HEX);
+	assert_string_equal(y + 2 + ANON_HASH_HEX, ".example.com");
 	/* texts and names hash apart; empty stays empty */
 	anon_text(a, "mx1.example.com", y, sizeof(y));
 	assert_memory_not_equal(x, y, 2 + ANON_HASH_HEX);
