@@ -1,6 +1,8 @@
 /* cli.c — the option table and the parser, help and listing it drives. */
 #include "analyzer/app/cli.h"
 
+#include "dissectors/proto/psl.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -263,6 +265,20 @@ static const struct cli_opt cli_opts[] = {
 	 "the inputs are such dumps (shards of one run): they\n"
 	 "are put together exactly as one run would be",
 	 NULL},
+	{"anonymize", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(anonymize), CLI_AL | CLI_MERGE,
+	 CLI_ENGINE | CLI_DETECT | CLI_ROLE_PATH, CLI_SEC_OTHER, "KEYFILE",
+	 "anonymise every output with this key (smtptls keygen):\n"
+	 "addresses by Crypto-PAn, names by a keyed hash",
+	 NULL},
+	{"anon-keep-suffix", 0, CLI_FLAG, 0, 0, 0, NULL, NULL, CLI_FIELD(anon_keep_suffix), CLI_AL,
+	 CLI_ENGINE | CLI_DETECT, CLI_SEC_OTHER, NULL,
+	 "anonymised names keep their public suffix + 1 label", NULL},
+	{"anon-keep-local", 0, CLI_FLAG, 0, 0, 0, NULL, NULL, CLI_FIELD(anon_keep_local), CLI_AL,
+	 CLI_ENGINE | CLI_DETECT, CLI_SEC_OTHER, NULL,
+	 "names of the --local-net hosts stay in clear", NULL},
+	{"public-suffix-list", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(public_suffixes), CLI_AL,
+	 CLI_ENGINE | CLI_DETECT | CLI_ROLE_PATH, CLI_SEC_OTHER, "FILE",
+	 "for --anon-keep-suffix (default\n" PSL_DEFAULT_PATH ")", NULL},
 	{"alert-severity", 0, CLI_CHOICE, 0, 0, 0, NULL, cli_severities, CLI_FIELD(alert_min),
 	 CLI_AL, CLI_DETECT, CLI_SEC_TRAFFIC, "L", "lowest severity alerted (default %D)",
 	 "lowest severity alerted: info, low (default),\n"

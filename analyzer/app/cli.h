@@ -65,6 +65,11 @@ struct cli_analyze {
 	int no_sandbox;	     /* --no-sandbox: no seccomp filter */
 	int no_dns;	     /* --no-dns: DNS in the capture is not read */
 	uint8_t alert_min;   /* lowest severity alerted */
+	/* anonymisation (docs/research.md) */
+	const char *anonymize;	     /* --anonymize KEYFILE, or NULL */
+	int anon_keep_suffix;	     /* names keep their registrable domain */
+	int anon_keep_local;	     /* names of the local networks' hosts are kept */
+	const char *public_suffixes; /* the Public Suffix List (default PSL_DEFAULT_PATH) */
 	/* live mode */
 	const char *iface;
 	const char *user; /* -Z: drop to this user after opening the interface */

@@ -67,7 +67,7 @@ static int cmd_analyze_commit(struct pipeline *p, long failed, int rc)
 	}
 	if (a->stats) {
 		json_t *j = agg_to_json(p->agg);
-		if (pipeline_write_json(j, p->stats.fp) != 0 ||
+		if (pipeline_mark_json(p, j) != 0 || pipeline_write_json(j, p->stats.fp) != 0 ||
 		    out_commit(&p->stats, err, sizeof(err)) != 0) {
 			if (!j)
 				snprintf(err, sizeof(err), "%s: out of memory", a->stats);
@@ -137,8 +137,42 @@ int cmd_analyze(int argc, char **argv)
 	return rc;
 }
 
-/* Adds each snapshot into p->agg; 0 or 2 with a message. */
-static int cmd_merge_inputs(struct pipeline *p)
+/* Anonymised snapshots: all inputs must say the same ("anonymized" and its
+ * key, or nothing), and with --anonymize they must have been made with
+ * that key: a snapshot's names and addresses cannot be anonymised after the
+ * fact (analyze --records --anonymize does it from record dumps). The mark
+ * of the first input is kept in *mark. 0, or -1 with a message. */
+static int cmd_merge_mark(const struct pipeline *p, const char *path, const json_t *j, int first,
+			  json_t **mark)
+{
+	const json_t *m = json_object_get(j, "anonymized");
+	const json_t *id = json_object_get(m, "key_id");
+	const char *key = json_is_string(id) ? json_string_value(id) : NULL;
+	if (p->a.anonymize && (!key || strcmp(key, p->anon.key_id) != 0)) {
+		fprintf(stderr,
+			"smtptls: %s: %s; merge --anonymize adds only snapshots made with "
+			"analyze --anonymize and the same key\n",
+			path, key ? "anonymised with another key" : "not anonymised");
+		return -1;
+	}
+	if (first) {
+		*mark = m ? json_deep_copy(m) : NULL;
+		return 0;
+	}
+	/* json_equal() says NULL differs from NULL */
+	if ((*mark || m) && !json_equal(*mark, m)) {
+		fprintf(stderr,
+			"smtptls: %s: anonymised %s the first snapshot: snapshots of one study are "
+			"all anonymised with one key and the same options, or none is\n",
+			path, key ? "otherwise than" : "while not as");
+		return -1;
+	}
+	return 0;
+}
+
+/* Adds each snapshot into p->agg; 0 or 2 with a message. *mark: the
+ * inputs' "anonymized" (owned by the caller), or NULL. */
+static int cmd_merge_inputs(struct pipeline *p, json_t **mark)
 {
 	char err[512];
 	for (int i = 0; i < p->a.ninputs; i++) {
@@ -148,6 +182,10 @@ static int cmd_merge_inputs(struct pipeline *p)
 		if (!j) {
 			fprintf(stderr, "smtptls: %s: not JSON: %s (line %d)\n", path, jerr.text,
 				jerr.line);
+			return 2;
+		}
+		if (cmd_merge_mark(p, path, j, i == 0, mark) != 0) {
+			json_decref(j);
 			return 2;
 		}
 		int rc = agg_add_json(p->agg, j, err, sizeof(err));
@@ -172,10 +210,15 @@ int cmd_merge(int argc, char **argv)
 	if (!p)
 		return 2;
 	p->a = a;
-	int rc = pipeline_open(p, PIPELINE_MERGE, stderr) != 0 ? 2 : cmd_merge_inputs(p);
+	json_t *mark = NULL;
+	int rc = pipeline_open(p, PIPELINE_MERGE, stderr) != 0 ? 2 : cmd_merge_inputs(p, &mark);
 	if (rc == 0) {
 		char err[512];
 		json_t *j = agg_to_json(p->agg);
+		if (j && mark && json_object_set(j, "anonymized", mark) != 0) {
+			json_decref(j);
+			j = NULL;
+		}
 		if (out_open(&p->stats, a.output, err, sizeof(err)) != 0) {
 			fprintf(stderr, "smtptls: %s\n", err);
 			rc = 2;
@@ -186,6 +229,7 @@ int cmd_merge(int argc, char **argv)
 		}
 		json_decref(j);
 	}
+	json_decref(mark);
 	pipeline_close(p);
 	free(p);
 	return rc;

@@ -108,7 +108,7 @@ static void live_write_snapshots(struct live *l)
 	if (a->stats) {
 		struct out_file o;
 		json_t *j = agg_to_json(agg);
-		if (j) {
+		if (j && pipeline_mark_json(&l->p, j) == 0) {
 			json_t *cap =
 				json_pack("{s:s,s:I,s:I,s:I}", "interface", a->iface, "received",
 					  (json_int_t)l->counters.pcap_received, "dropped",
@@ -147,6 +147,7 @@ static void live_provisional(void *ctx, const struct rec *r, uint32_t *alerted)
 {
 	struct live *l = ctx;
 	struct rec_verdict v;
+	r = run_anon_view(&l->p.sinks, r); /* --anonymize: what every output shows */
 	anom_judge_provisional(&l->p.anom, r, &v);
 	alert_provisional(&l->p.alerts, r, &v, alerted);
 }

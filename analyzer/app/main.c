@@ -13,6 +13,7 @@
 #include "analyzer/app/cmd.h"
 #include "analyzer/app/live.h"
 #include "analyzer/app/pipeline.h"
+#include "dissectors/proto/anon.h"
 #include "plots/report.h"
 
 static void main_usage(FILE *out)
@@ -30,6 +31,7 @@ static void main_usage(FILE *out)
 		     "  report STATS.json -o FILE  the HTML report (charts, tables)\n"
 		     "  tlsrpt RECORDS... -o DIR  RFC 8460 TLS reports of outbound mail\n"
 		     "  cluster slurm ...     analyse a corpus on a Slurm cluster\n"
+		     "  keygen FILE           a new key for --anonymize (32 random bytes)\n"
 		     "  help [COMMAND]        show help\n"
 		     "\n"
 		     "Options:\n"
@@ -65,6 +67,24 @@ static int main_cluster(char **argv) /* argv[0] == "cluster" */
 	execv(script, argv);
 	fprintf(stderr, "smtptls cluster: %s: %s\n", script, strerror(errno));
 	return 2;
+}
+
+/* `smtptls keygen FILE`: the key of --anonymize (dissectors/proto/anon.h). */
+static int main_keygen(int argc, char **argv) /* argv[0] == "keygen" */
+{
+	char err[512];
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
+			"Usage: smtptls keygen FILE\n"
+			"Writes a new anonymisation key (32 random bytes, mode 0600) to FILE,\n"
+			"which must not exist. Keep it: the same key gives the same mapping.\n");
+		return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+	}
+	if (anon_keygen(argv[1], err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtptls keygen: %s\n", err);
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -124,6 +144,8 @@ int main(int argc, char **argv)
 		return cmd_tlsrpt(argc - 1, argv + 1);
 	if (strcmp(cmd, "cluster") == 0)
 		return main_cluster(argv + 1);
+	if (strcmp(cmd, "keygen") == 0)
+		return main_keygen(argc - 1, argv + 1);
 	fprintf(stderr, "smtptls: unknown command '%s'\n", cmd);
 	main_usage(stderr);
 	return 2;

@@ -12,6 +12,7 @@ enum {
 	PIPELINE_AGG = 1u << 1,
 	PIPELINE_GEO = 1u << 2,
 	PIPELINE_ANOM = 1u << 3,
+	PIPELINE_ANON = 1u << 4,
 };
 
 /* --dns-data and --mta-sts-policies: read once, into one view that every
@@ -102,6 +103,51 @@ static int pipeline_open_detectors(struct pipeline *p, FILE *err)
 	return 0;
 }
 
+int pipeline_open_anon(struct pipeline *p, FILE *err)
+{
+	struct cli_analyze *a = &p->a;
+	char why[512];
+	uint8_t key[ANON_KEY_LEN];
+	if (!a->anonymize || (p->opened & PIPELINE_ANON))
+		return 0;
+	if (anon_read_key(a->anonymize, key, why, sizeof(why)) != 0 ||
+	    anon_init(&p->anon, key, why, sizeof(why)) != 0) {
+		memset(key, 0, sizeof(key));
+		fprintf(err, "smtptls: --anonymize %s\n", why);
+		return -1;
+	}
+	memset(key, 0, sizeof(key));
+	p->opened |= PIPELINE_ANON;
+	if (a->anon_keep_suffix) {
+		const char *path = a->public_suffixes ? a->public_suffixes : PSL_DEFAULT_PATH;
+		p->psl = psl_load(path, why, sizeof(why));
+		if (!p->psl) {
+			fprintf(err, "smtptls: --anon-keep-suffix: %s\n", why);
+			return -1;
+		}
+	}
+	p->scratch = malloc(sizeof(*p->scratch));
+	if (!p->scratch) {
+		fprintf(err, "smtptls: out of memory\n");
+		return -1;
+	}
+	p->rec_anon.anon = &p->anon;
+	p->rec_anon.psl = p->psl;
+	p->sinks.anon = &p->rec_anon;
+	p->sinks.anon_keep_local = a->anon_keep_local;
+	p->sinks.scratch = p->scratch;
+	return 0;
+}
+
+int pipeline_mark_json(const struct pipeline *p, json_t *j)
+{
+	if (!(p->opened & PIPELINE_ANON) || !j)
+		return 0;
+	json_t *m = json_pack("{s:s,s:b,s:b}", "key_id", p->anon.key_id, "keep_suffix",
+			      p->a.anon_keep_suffix, "keep_local", p->a.anon_keep_local);
+	return m && json_object_set_new(j, "anonymized", m) == 0 ? 0 : -1;
+}
+
 static int pipeline_out(struct out_file *o, const char *path, FILE *err)
 {
 	char why[512];
@@ -117,7 +163,7 @@ int pipeline_open(struct pipeline *p, enum pipeline_kind kind, FILE *err)
 	if (kind == PIPELINE_ANALYZE && (pipeline_out(&p->sessions, a->sessions, err) != 0 ||
 					 pipeline_out(&p->stats, a->stats, err) != 0))
 		goto fail;
-	if (pipeline_open_agg(p, kind, err) != 0)
+	if (pipeline_open_agg(p, kind, err) != 0 || pipeline_open_anon(p, err) != 0)
 		goto fail;
 	if (kind == PIPELINE_MERGE)
 		return 0;
@@ -155,6 +201,13 @@ void pipeline_close(struct pipeline *p)
 	p->agg = NULL;
 	if (p->opened & PIPELINE_GEO)
 		geo_close(&p->geo);
+	if (p->opened & PIPELINE_ANON)
+		anon_free(&p->anon);
+	psl_free(p->psl);
+	p->psl = NULL;
+	free(p->scratch);
+	p->scratch = NULL;
+	p->sinks.anon = NULL;
 	out_abort(&p->sessions);
 	out_abort(&p->stats);
 	out_abort(&p->alert_file);

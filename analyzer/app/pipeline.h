@@ -27,6 +27,9 @@
 #include "analyzer/app/run.h"
 #include "analyzer/capture/source.h"
 #include "dissectors/base/out.h"
+#include "dissectors/proto/anon.h"
+#include "dissectors/proto/psl.h"
+#include "stats/record/rec_anon.h"
 #include "stats/sinks/geo.h"
 
 enum pipeline_kind {
@@ -47,6 +50,10 @@ struct pipeline {
 	struct src_list files;				   /* the inputs, expanded */
 	struct run_sinks sinks;
 	struct dnsview *dns_given; /* the DNS data given to the run (owned), or NULL */
+	struct anon anon;	   /* --anonymize: the key's mappings */
+	struct rec_anon rec_anon;  /* ... as applied to records (sinks.anon points here) */
+	struct psl *psl;	   /* --anon-keep-suffix: the Public Suffix List (owned) */
+	struct rec *scratch;	   /* the anonymised copy of a record (owned) */
 	unsigned opened;	   /* what pipeline_close() releases (internal bits) */
 };
 
@@ -60,6 +67,15 @@ int pipeline_begin(struct pipeline *p, const struct cli_analyze *a, FILE *err);
  * the sinks. 0, or -1 with a message on err (what was set up stays for
  * pipeline_close). */
 int pipeline_open(struct pipeline *p, enum pipeline_kind kind, FILE *err);
+
+/* The anonymisation of --anonymize, when given: the key, the Public Suffix
+ * List of --anon-keep-suffix, and the sinks pointed at them. pipeline_open
+ * calls it; merge (which has no sinks) too. 0, or -1 with a message. */
+int pipeline_open_anon(struct pipeline *p, FILE *err);
+
+/* Marks a statistics snapshot as anonymised with the run's key
+ * ("anonymized": {"key_id": ...}); nothing without --anonymize. 0 or -1. */
+int pipeline_mark_json(const struct pipeline *p, json_t *j);
 
 /* Releases everything set up; output files not committed are discarded. */
 void pipeline_close(struct pipeline *p);

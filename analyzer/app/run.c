@@ -80,10 +80,40 @@ static void run_keep_record(void *ctx, const struct rec *r)
 /* run_emit(), where head says what s->line holds: 0 nothing yet (the line
  * is written here from the start), 1 the record's JSON head (made by a
  * worker), -1 the worker could not make it. */
+const struct rec *run_anon_view(struct run_sinks *s, const struct rec *r)
+{
+	if (!s->anon)
+		return r;
+	if (r->anon_key[0]) {
+		if (strcmp(r->anon_key, s->anon->anon->key_id) != 0) {
+			if (!s->anon_mismatch)
+				fprintf(stderr,
+					"smtptls: records anonymised with another key (%s, not "
+					"%s): "
+					"not mixed\n",
+					r->anon_key, s->anon->anon->key_id);
+			s->anon_mismatch = 1;
+			s->failed = 1;
+		}
+		return r;
+	}
+	struct rec *x = s->scratch;
+	*x = *r;
+	geo_carry(s->geo, x);
+	const struct rec_anon_keep keep = {s->anon_keep_local && x->client.local,
+					   s->anon_keep_local && x->server.local};
+	rec_anon_apply(s->anon, x, &keep);
+	return x;
+}
+
 static void run_emit_line(struct run_sinks *s, const struct rec *r, int head)
 {
 	struct rec_verdict v;
 	struct rec_policy pol;
+	const struct rec *real = r;
+	r = run_anon_view(s, r);
+	if (r != real)
+		head = 0; /* a worker's JSON head shows the real record */
 	if (s->dump && recdump_record(s->dump, r) != 0)
 		s->failed = 1;
 	if (s->anom) {
@@ -383,7 +413,9 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 	struct run_shared sh;
 	memset(&sh, 0, sizeof(sh));
 	sh.a = a;
-	sh.worker_json = sinks->sessions != NULL;
+	/* anonymised records are written from the anonymised copy, by the
+	 * main thread */
+	sh.worker_json = sinks->sessions != NULL && !sinks->anon;
 	const char **paths = run_paths(a, files);
 	if (!paths)
 		return -1;

@@ -18,6 +18,7 @@
 #include "stats/sinks/agg.h"
 #include "stats/sinks/alert.h"
 #include "stats/sinks/anomaly.h"
+#include "stats/record/rec_anon.h"
 #include "dissectors/base/jsonw.h"
 
 /* Where finished records go, in order: detectors, the session log, the
@@ -32,7 +33,20 @@ struct run_sinks {
 	struct agg *agg;
 	int failed;	   /* a write failed */
 	struct jsonw line; /* the record being written (owned; jsonw_free at the end) */
+	/* --anonymize: each record is anonymised once, before any sink sees
+	 * it, after its country, AS and local networks are taken from its real
+	 * addresses (geo_carry); NULL: records go out as they are */
+	struct rec_anon *anon;
+	int anon_keep_local; /* names of local hosts are kept (--anon-keep-local) */
+	struct rec *scratch; /* the anonymised copy (owned by the pipeline) */
+	int anon_mismatch;   /* a record anonymised with another key was refused */
 };
+
+/* The record the sinks see: r itself without --anonymize or when r was
+ * anonymised before with the same key; else r anonymised into s->scratch
+ * (valid until the next call). A record anonymised with another key marks
+ * the run failed (with one message) and is returned as it is. */
+const struct rec *run_anon_view(struct run_sinks *s, const struct rec *r);
 
 /* One finished record through every sink: the detectors judge it (and run
  * the policy dry-run on it), and the other sinks take the record with their

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dissectors/proto/anon.h"
 #include "dissectors/proto/smtp.h"
 #include "dissectors/proto/tls.h"
 #include "dissectors/proto/x509.h"
@@ -62,10 +63,17 @@ struct rec_anomaly {
 	char detail[120];
 };
 
+/* geo_known: country, asn and local were taken from the real address
+ * before it was anonymised (stats/record/rec_anon.h), and the sinks read
+ * them instead of looking the anonymised address up (stats/sinks/geo.h). */
 struct rec_ep {
 	uint8_t family; /* 4 or 6 */
 	uint8_t addr[16];
 	uint16_t port;
+	uint8_t geo_known;
+	uint8_t local;	 /* in a --local-net */
+	char country[8]; /* ISO code, or "unknown" */
+	char asn[128];	 /* "AS15169 Google LLC", or "unknown" */
 };
 
 /* Per-direction values are indexed [0] = client, [1] = server. */
@@ -100,7 +108,9 @@ struct rec {
 	struct rec_dns dns;	/* present == 0: the run has no DNS data */
 	uint8_t nanomalies;
 	struct rec_anomaly anomalies[REC_MAX_ANOMALIES];
-	uint32_t alerted; /* anomaly types already alerted while the connection ran */
+	uint32_t alerted;		/* anomaly types already alerted while the connection ran */
+	char anon_key[ANON_ID_LEN + 1]; /* "": real values; else the identifier of the key
+					 * the record was anonymised with (rec_anon.h) */
 };
 
 /* "plaintext", "starttls", ... */

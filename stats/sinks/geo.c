@@ -92,6 +92,8 @@ static int geo_in(const struct geo_net *net, const struct rec_ep *e)
 
 static int geo_local(const struct geo *g, const struct rec_ep *e)
 {
+	if (e->geo_known)
+		return e->local;
 	for (int i = 0; i < g->nnets; i++)
 		if (geo_in(&g->nets[i], e))
 			return 1;
@@ -142,6 +144,10 @@ static int geo_lookup(const MMDB_s *db, const struct rec_ep *e, MMDB_lookup_resu
 const char *geo_country(const struct geo *g, const struct rec_ep *e, char *buf, size_t n)
 {
 	snprintf(buf, n, "unknown");
+	if (e->geo_known) {
+		snprintf(buf, n, "%s", e->country);
+		return buf;
+	}
 	if (!g || !g->have_country)
 		return buf;
 	MMDB_lookup_result_s res;
@@ -166,6 +172,10 @@ const char *geo_country(const struct geo *g, const struct rec_ep *e, char *buf, 
 const char *geo_asn(const struct geo *g, const struct rec_ep *e, char *buf, size_t n)
 {
 	snprintf(buf, n, "unknown");
+	if (e->geo_known) {
+		snprintf(buf, n, "%s", e->asn);
+		return buf;
+	}
 	if (!g || !g->have_asn)
 		return buf;
 	MMDB_lookup_result_s res;
@@ -182,4 +192,22 @@ const char *geo_asn(const struct geo *g, const struct rec_ep *e, char *buf, size
 	else
 		snprintf(buf, n, "AS%u", num.uint32);
 	return buf;
+}
+
+/* One endpoint's facts, looked up before its address is replaced. */
+static void geo_carry_ep(const struct geo *g, struct rec_ep *e)
+{
+	char buf[160];
+	if (e->geo_known)
+		return;
+	e->local = (uint8_t)(g && geo_local(g, e));
+	snprintf(e->country, sizeof(e->country), "%s", geo_country(g, e, buf, sizeof(buf)));
+	snprintf(e->asn, sizeof(e->asn), "%s", geo_asn(g, e, buf, sizeof(buf)));
+	e->geo_known = 1;
+}
+
+void geo_carry(const struct geo *g, struct rec *r)
+{
+	geo_carry_ep(g, &r->client);
+	geo_carry_ep(g, &r->server);
 }

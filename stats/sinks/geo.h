@@ -60,4 +60,11 @@ const char *geo_country(const struct geo *g, const struct rec_ep *e, char *buf, 
 /* "AS15169 Google LLC", or "unknown". */
 const char *geo_asn(const struct geo *g, const struct rec_ep *e, char *buf, size_t n);
 
+/* Takes the country, AS and local-network facts of both endpoints from
+ * their addresses and keeps them in the record (struct rec_ep's geo_known),
+ * so that they survive the addresses' anonymisation: every function above
+ * reads the kept facts of an endpoint that has them. g may be NULL (no
+ * database, no local network: "unknown" and not local). */
+void geo_carry(const struct geo *g, struct rec *r);
+
 #endif
