@@ -164,7 +164,7 @@ enum cli_status {
  * smtptls-update-geoip install it). The AS database likewise: --asn,
  * $SMTPTLS_ASN, CLI_DEFAULT_ASN. */
 #define CLI_DEFAULT_GEOIP "/usr/local/share/smtptls/country.mmdb"
-#define CLI_DEFAULT_ASN "/usr/local/share/smtptls/asn.mmdb"
+#define CLI_DEFAULT_ASN	  "/usr/local/share/smtptls/asn.mmdb"
 
 /* Applies the default country and AS databases; "--geoip none" turns
  * lookups off (both, unless --asn is also given), "--asn none" the AS ones. */

@@ -85,9 +85,12 @@ def main():
             errors.append(f"no page {name} for command '{cmd}'")
             continue
         text = rendered(page)
-        want = help_options(run([binary] + ([cmd] if cmd else []) + ["--help"]))
+        help_text = run([binary] + ([cmd] if cmd else []) + ["--help"])
+        want = help_options(help_text)
         want |= table.get(cmd, set())
-        if cmd and not want:
+        # a command whose usage names no options (keygen FILE) has none to
+        # check; any other with none found means the help was misread
+        if cmd and not want and re.search(r"OPTION", help_text):
             errors.append(f"{cmd}: --help shows no option")
         for opt in sorted(want):
             checked += 1
