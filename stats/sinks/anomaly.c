@@ -96,7 +96,7 @@ static void anom_alerts(const struct tls_facts *t, char *buf, size_t n)
 		}
 }
 
-static void anom_per_connection(const struct rec *r, struct rec_verdict *vd)
+static void anom_per_connection(const struct rec *r, struct rec_verdict *vd, int final)
 {
 	const struct smtp_facts *m = &r->smtp;
 	const struct tls_facts *t = &r->tls;
@@ -146,7 +146,9 @@ static void anom_per_connection(const struct rec *r, struct rec_verdict *vd)
 			rec_verdict_add(vd, REC_A_AUTH_IN_PLAINTEXT, d);
 		}
 	}
-	if (r->tls_valid && t->client_hello && !t->established &&
+	/* (only at the end: while the connection runs, a handshake under way
+	 * has not failed) */
+	if (final && r->tls_valid && t->client_hello && !t->established &&
 	    (r->encryption == REC_ENC_STARTTLS_FAILED || r->encryption == REC_ENC_IMPLICIT_TLS)) {
 		char al[80];
 		anom_alerts(t, al, sizeof(al));
@@ -206,16 +208,19 @@ static void anom_per_connection(const struct rec *r, struct rec_verdict *vd)
 	}
 }
 
-/* What the DNS facts of the record show (docs/dns.md). */
-static void anom_dns(const struct rec *r, struct rec_verdict *vd)
+/* What the DNS facts of the record show (docs/dns.md). While the
+ * connection runs (!final) a handshake under way is not a failed one: no
+ * DANE or MTA-STS alarm for "no TLS" yet. */
+static void anom_dns(const struct rec *r, struct rec_verdict *vd, int final)
 {
 	const struct rec_dns *d = &r->dns;
 	char det[120];
 	if (!d->present || !d->mx_host[0])
 		return;
+	int handshake_running = !final && r->encryption == REC_ENC_STARTTLS_FAILED;
 	int no_tls = r->encryption == REC_ENC_PLAINTEXT ||
 		     r->encryption == REC_ENC_STARTTLS_REFUSED ||
-		     r->encryption == REC_ENC_STARTTLS_FAILED;
+		     (r->encryption == REC_ENC_STARTTLS_FAILED && !handshake_running);
 	if (d->dane == REC_DANE_MISMATCH) {
 		snprintf(det, sizeof(det), "%s certificate matches no TLSA record of %.60s",
 			 d->dane_cert_inferred ? "inferred" : "observed", d->mx_host);
@@ -232,7 +237,7 @@ static void anom_dns(const struct rec *r, struct rec_verdict *vd)
 		snprintf(det, sizeof(det), "TLSA lookup of %.60s failed (SERVFAIL)", d->mx_host);
 		rec_verdict_add(vd, REC_A_DNSSEC_BOGUS_TLSA, det);
 	}
-	if (d->sts == REC_STS_FAIL) {
+	if (d->sts == REC_STS_FAIL && !(handshake_running && d->sts_why == REC_STS_WHY_NO_TLS)) {
 		int enforce = d->sts_policy.mode == MTASTS_MODE_ENFORCE;
 		snprintf(det, sizeof(det), "%s: %.50s (policy of %.40s in %s mode)",
 			 rec_sts_why_name((enum rec_sts_why)d->sts_why), d->mx_host, d->sts_domain,
@@ -453,16 +458,16 @@ static void anom_cross_connection(struct anom *a, const struct rec *r, struct re
 void anom_judge(struct anom *a, const struct rec *r, struct rec_verdict *vd)
 {
 	rec_verdict_init(vd, r);
-	anom_per_connection(r, vd);
-	anom_dns(r, vd);
+	anom_per_connection(r, vd, 1);
+	anom_dns(r, vd, 1);
 	anom_cross_connection(a, r, vd, 1);
 }
 
 void anom_judge_provisional(struct anom *a, const struct rec *r, struct rec_verdict *vd)
 {
 	rec_verdict_init(vd, r);
-	anom_per_connection(r, vd);
-	anom_dns(r, vd);
+	anom_per_connection(r, vd, 0);
+	anom_dns(r, vd, 0);
 	anom_cross_connection(a, r, vd, 0);
 }
 

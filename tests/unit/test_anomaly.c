@@ -446,6 +446,17 @@ static void test_handshake_failed(void **state)
 	anom_judge(&f->a, r, &f->v);
 	assert_false(has(&f->v, REC_A_TLS_HANDSHAKE_FAILED));
 	free(r);
+	/* live, while the connection runs: a handshake under way (ClientHello,
+	 * no Finished yet) has not failed; at the end it has */
+	r = smtp_rec(5, 40004, 100);
+	r->encryption = REC_ENC_STARTTLS_FAILED;
+	r->tls_valid = 1;
+	r->tls.client_hello = r->tls.server_hello = 1;
+	anom_judge_provisional(&f->a, r, &f->v);
+	assert_false(has(&f->v, REC_A_TLS_HANDSHAKE_FAILED));
+	anom_judge(&f->a, r, &f->v);
+	assert_true(has(&f->v, REC_A_TLS_HANDSHAKE_FAILED));
+	free(r);
 	fx_free(f);
 }
 
