@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -44,49 +45,61 @@ struct live {
 	int syslog_open;
 	char filter[4096];
 	struct engine *e;
-	FILE *alerts_fp; /* NULL when stdout */
-	FILE *sessions_fp;
+	/* the alert lines (standard output without --alerts) and the records:
+	 * whole lines, the ones that could not be written counted */
+	struct out_lines alerts_out, sessions_out;
+	int alerts_failing, sessions_failing; /* as last reported on stderr */
 	struct prom_live counters;
 };
-
-static FILE *live_open_append(const char *path)
-{
-	FILE *fp = fopen(path, "a");
-	if (fp)
-		setvbuf(fp, NULL, _IOLBF, 0);
-	return fp;
-}
 
 static int live_open_outputs(struct live *l)
 {
 	const struct cli_analyze *a = &l->p.a;
-	if (a->alerts && strcmp(a->alerts, "-") != 0) {
-		l->alerts_fp = live_open_append(a->alerts);
-		if (!l->alerts_fp) {
-			fprintf(stderr, "smtptls: %s: %s\n", a->alerts, strerror(errno));
-			return -1;
-		}
+	char err[512];
+	int rc = 0;
+	l->p.alerts.lines = &l->alerts_out;
+	l->p.sinks.session_lines = a->sessions ? &l->sessions_out : NULL;
+	if (out_lines_open(&l->alerts_out, a->alerts ? a->alerts : "-", err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtptls: %s\n", err);
+		rc = -1;
 	}
-	l->p.alerts.fp = l->alerts_fp ? l->alerts_fp : stdout;
-	if (a->sessions) {
-		l->sessions_fp =
-			strcmp(a->sessions, "-") == 0 ? stdout : live_open_append(a->sessions);
-		if (!l->sessions_fp) {
-			fprintf(stderr, "smtptls: %s: %s\n", a->sessions, strerror(errno));
-			return -1;
-		}
+	if (a->sessions && out_lines_open(&l->sessions_out, a->sessions, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtptls: %s\n", err);
+		rc = -1;
 	}
-	l->p.sinks.sessions = l->sessions_fp;
-	return 0;
+	return rc;
 }
 
 static void live_close_outputs(struct live *l)
 {
-	if (l->alerts_fp)
-		fclose(l->alerts_fp);
-	if (l->sessions_fp && l->sessions_fp != stdout)
-		fclose(l->sessions_fp);
-	l->alerts_fp = l->sessions_fp = NULL;
+	out_lines_close(&l->alerts_out);
+	out_lines_close(&l->sessions_out);
+}
+
+/* Says on stderr when writing a line file starts failing (a full disk) and
+ * when it works again; *shown is the state last reported. */
+static void live_output_state(const struct out_lines *o, const char *path, int *shown)
+{
+	if (o->failing == *shown)
+		return;
+	*shown = o->failing;
+	if (o->failing)
+		fprintf(stderr,
+			"smtptls: %s: cannot write (%s): lines are counted as lost until "
+			"it can be written again\n",
+			path, strerror(o->err));
+	else
+		fprintf(stderr, "smtptls: %s: writing again, %" PRIu64 " lines lost so far\n", path,
+			o->lost);
+}
+
+static void live_check_outputs(struct live *l)
+{
+	const struct cli_analyze *a = &l->p.a;
+	live_output_state(&l->alerts_out, a->alerts ? a->alerts : "standard output",
+			  &l->alerts_failing);
+	if (a->sessions)
+		live_output_state(&l->sessions_out, a->sessions, &l->sessions_failing);
 }
 
 /* The periodic outputs, each written to a temporary file and renamed. */
@@ -103,17 +116,21 @@ static void live_write_snapshots(struct live *l)
 	}
 	l->counters.flows_open = l->e->flows.count;
 	l->counters.alerts = l->p.alerts.emitted;
+	l->counters.records_lost = l->sessions_out.lost;
+	l->counters.alerts_lost = l->alerts_out.lost;
 	agg->health = l->e->health;
 	agg->health.files = 0;
 	if (a->stats) {
 		struct out_file o;
 		json_t *j = agg_to_json(agg);
 		if (j) {
-			json_t *cap =
-				json_pack("{s:s,s:I,s:I,s:I}", "interface", a->iface, "received",
-					  (json_int_t)l->counters.pcap_received, "dropped",
-					  (json_int_t)l->counters.pcap_dropped, "if_dropped",
-					  (json_int_t)l->counters.pcap_if_dropped);
+			const struct prom_live *c = &l->counters;
+			json_t *cap = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "interface", a->iface,
+						"received", (json_int_t)c->pcap_received, "dropped",
+						(json_int_t)c->pcap_dropped, "if_dropped",
+						(json_int_t)c->pcap_if_dropped, "records_lost",
+						(json_int_t)c->records_lost, "alerts_lost",
+						(json_int_t)c->alerts_lost);
 			json_object_set_new(json_object_get(j, "health"), "live", cap);
 		}
 		if (!j || out_open(&o, a->stats, err, sizeof(err)) != 0) {
@@ -327,9 +344,10 @@ static int live_signals(struct live *l)
 		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
 			running = 0;
 		} else if (si.ssi_signo == SIGHUP) {
+			/* a file that cannot be opened again loses its lines
+			 * (counted) until a later SIGHUP opens it */
 			live_close_outputs(l);
-			if (live_open_outputs(l) != 0)
-				running = 0;
+			live_open_outputs(l);
 		} else if (si.ssi_signo == SIGUSR1) {
 			live_write_snapshots(l);
 		}
@@ -367,6 +385,7 @@ static int live_loop(struct live *l)
 			live_write_snapshots(l);
 			next_snap = live_now() + a->interval;
 		}
+		live_check_outputs(l);
 		if (l->p.alerts.failed || l->p.sinks.failed) {
 			fprintf(stderr, "smtptls: writing an output failed\n");
 			break;
@@ -375,11 +394,26 @@ static int live_loop(struct live *l)
 	return running;
 }
 
+/* The last word on stderr: what the capture and the outputs lost. */
+static void live_summary(const struct live *l)
+{
+	const struct prom_live *c = &l->counters;
+	fprintf(stderr,
+		"smtptls: %s: %" PRIu64 " packets received, %" PRIu64
+		" dropped by the kernel (buffer full), %" PRIu64 " by the interface\n",
+		l->p.a.iface, c->pcap_received, c->pcap_dropped, c->pcap_if_dropped);
+	fprintf(stderr,
+		"smtptls: %" PRIu64 " records and %" PRIu64 " alerts written, %" PRIu64
+		" record lines and %" PRIu64 " alert lines lost (output not writable)\n",
+		l->sessions_out.written, l->alerts_out.written, c->records_lost, c->alerts_lost);
+}
+
 static int live_run(struct live *l)
 {
 	const struct cli_analyze *a = &l->p.a;
 	int rc = 2;
 	l->sfd = l->pfd = -1;
+	l->alerts_out.fd = l->sessions_out.fd = -1;
 	if (geteuid() == 0 && !a->user && !a->allow_root) {
 		fprintf(stderr,
 			"smtptls live: refusing to run as root: give -Z USER to drop "
@@ -393,6 +427,9 @@ static int live_run(struct live *l)
 	int running = live_loop(l);
 	eng_end_input(l->e);
 	live_write_snapshots(l);
+	live_check_outputs(l);
+	if (!a->quiet)
+		live_summary(l);
 	rc = running ? 1 : 0;
 	if (l->p.anom.db && hist_close(l->p.anom.db) != 0)
 		rc = 1;
