@@ -15,13 +15,16 @@
 #include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <syslog.h>
 #include <time.h>
@@ -50,6 +53,12 @@ struct live {
 	struct out_lines alerts_out, sessions_out;
 	int alerts_failing, sessions_failing; /* as last reported on stderr */
 	struct prom_live counters;
+	/* the interface's state (live_link): watched when it could be asked at
+	 * the start (not for "any") */
+	int link_watch, link_up;
+	uint64_t link_downs; /* times it went down */
+	double link_down_at; /* when it went down (live_now) */
+	double next_link_check;
 };
 
 static int live_open_outputs(struct live *l)
@@ -125,12 +134,13 @@ static void live_write_snapshots(struct live *l)
 		json_t *j = agg_to_json(agg);
 		if (j) {
 			const struct prom_live *c = &l->counters;
-			json_t *cap = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "interface", a->iface,
-						"received", (json_int_t)c->pcap_received, "dropped",
-						(json_int_t)c->pcap_dropped, "if_dropped",
-						(json_int_t)c->pcap_if_dropped, "records_lost",
-						(json_int_t)c->records_lost, "alerts_lost",
-						(json_int_t)c->alerts_lost);
+			json_t *cap = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "interface",
+						a->iface, "received", (json_int_t)c->pcap_received,
+						"dropped", (json_int_t)c->pcap_dropped,
+						"if_dropped", (json_int_t)c->pcap_if_dropped,
+						"records_lost", (json_int_t)c->records_lost,
+						"alerts_lost", (json_int_t)c->alerts_lost,
+						"link_down", (json_int_t)l->link_downs);
 			json_object_set_new(json_object_get(j, "health"), "live", cap);
 		}
 		if (!j || out_open(&o, a->stats, err, sizeof(err)) != 0) {
@@ -355,8 +365,61 @@ static int live_signals(struct live *l)
 	return running;
 }
 
+/* The interface's state, asked on the capture's own socket: 1 up with a
+ * carrier, 0 down or without a carrier, -1 gone (or not an interface). */
+static int live_link_state(const struct live *l)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", l->p.a.iface);
+	if (ioctl(l->pfd, SIOCGIFFLAGS, &ifr) != 0)
+		return -1;
+	return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING) ? 1 : 0;
+}
+
+/* Follows the interface going down and up: the capture's socket stays bound
+ * to it and delivers again once it is back, so the sensor says so and
+ * waits. An interface that is gone (deleted, moved to another namespace)
+ * cannot come back to this socket: -1, the sensor exits with status 1 for
+ * its supervisor to restart it. The socket's pending error (ENETDOWN) is
+ * read here so that poll() does not report it again and again. */
+static int live_link(struct live *l, int pollerr)
+{
+	if (pollerr) {
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+		getsockopt(l->pfd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	}
+	double now = live_now();
+	if (!l->link_watch || (!pollerr && now < l->next_link_check))
+		return 0;
+	l->next_link_check = now + 1.0;
+	int st = live_link_state(l);
+	if (st < 0) {
+		fprintf(stderr,
+			"smtptls: %s: the interface is gone; exiting (status 1) so that the "
+			"service manager can start the sensor again\n",
+			l->p.a.iface);
+		return -1;
+	}
+	if (st == l->link_up)
+		return 0;
+	l->link_up = st;
+	if (!st) {
+		l->link_downs++;
+		l->link_down_at = now;
+		fprintf(stderr,
+			"smtptls: %s: the interface is down (or has no carrier): waiting for it\n",
+			l->p.a.iface);
+	} else {
+		fprintf(stderr, "smtptls: %s: the interface is up again after %.0f s: capturing\n",
+			l->p.a.iface, now - l->link_down_at);
+	}
+	return 0;
+}
+
 /* Polls the capture and the signals until a signal ends the run (returns
- * 0) or reading or writing fails (returns 1). */
+ * 0) or reading or writing fails or the interface is gone (returns 1). */
 static int live_loop(struct live *l)
 {
 	const struct cli_analyze *a = &l->p.a;
@@ -366,6 +429,8 @@ static int live_loop(struct live *l)
 		struct pollfd fds[2] = {{l->pfd, POLLIN, 0}, {l->sfd, POLLIN, 0}};
 		int n = poll(fds, 2, 200);
 		if (n < 0 && errno != EINTR)
+			break;
+		if (live_link(l, (fds[0].revents & (POLLERR | POLLHUP)) != 0) != 0)
 			break;
 		if (fds[0].revents & POLLIN) {
 			if (pcap_dispatch(l->pcap, 1000, live_packet, (u_char *)(void *)l) < 0) {
@@ -423,6 +488,12 @@ static int live_run(struct live *l)
 	}
 	if (live_open_capture(l) != 0 || live_setup(l) != 0)
 		goto fail;
+	l->link_up = live_link_state(l);
+	l->link_watch = l->link_up >= 0;
+	if (l->link_up == 0)
+		fprintf(stderr,
+			"smtptls: %s: the interface is down (or has no carrier): waiting for it\n",
+			a->iface);
 	fprintf(stderr, "smtptls: capturing on %s (%s)\n", a->iface, l->filter);
 	int running = live_loop(l);
 	eng_end_input(l->e);
