@@ -265,7 +265,7 @@ static int live_open_capture(struct live *l)
 	pcap_set_snaplen(l->pcap, 262144);
 	pcap_set_promisc(l->pcap, 1);
 	pcap_set_timeout(l->pcap, 100);
-	pcap_set_buffer_size(l->pcap, 32 << 20);
+	pcap_set_buffer_size(l->pcap, (int)a->buffer_size);
 	pcap_set_tstamp_precision(l->pcap, PCAP_TSTAMP_PRECISION_MICRO);
 	int act = pcap_activate(l->pcap);
 	if (act < 0) {
