@@ -7,7 +7,8 @@ interface, so the kernel must drop packets; then it continues and is ended.
 Checks: the drops (libpcap's pcap_stats) are in the snapshot
 (health.live.dropped), in Prometheus (smtptls_capture_dropped_total) and
 in the summary on stderr, all three the same and at most what was received;
-received + dropped matches what tcpreplay sent. A second run with the
+received (which counts the dropped packets too) is at most what tcpreplay
+sent. A second run with the
 default buffer and no stop reports zero drops for the same replay (at
 --pps 20000).
 
