@@ -150,6 +150,7 @@ void cli_defaults(struct cli_analyze *a)
 	a->agg.max_keys = CLI_DEFAULT_MAX_KEYS;
 	a->agg.max_servers = CLI_DEFAULT_MAX_SERVERS;
 	a->output = "-";
+	a->buffer_size = CLI_DEFAULT_BUFFER_SIZE;
 }
 
 static const struct cli_choice cli_severities[] = {
@@ -332,6 +333,11 @@ static const struct cli_opt cli_opts[] = {
 	{"interval", 0, CLI_UINT, 1, 86400, 1, "seconds", NULL, CLI_FIELD(interval), CLI_LIVE,
 	 CLI_ROLE_IO, CLI_SEC_LIVE, "SECONDS",
 	 "how often --stats and --prom are written (" CLI_STR_OF(CLI_DEFAULT_INTERVAL) ")", NULL},
+	{"buffer-size", 0, CLI_SIZE, 1u << 20, 1u << 30, 0, NULL, NULL, CLI_FIELD(buffer_size),
+	 CLI_LIVE, CLI_ROLE_PROCESS, CLI_SEC_LIVE, "BYTES",
+	 "the kernel's capture buffer (default %D); packets\n"
+	 "that arrive while it is full are dropped (counted)",
+	 NULL},
 	{"output", 'o', CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(output), CLI_MERGE | CLI_TLSRPT,
 	 CLI_ROLE_IO | CLI_ROLE_PATH, CLI_SEC_OTHER, "PATH",
 	 "where to write: merge's snapshot (default: standard\n"

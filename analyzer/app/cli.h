@@ -33,7 +33,8 @@
 #define CLI_DEFAULT_MAX_SERVERS	    100000u
 #define CLI_DEFAULT_MAX_LINE	    4096u
 #define CLI_DEFAULT_MAX_HANDSHAKE   (128u * 1024u)
-#define CLI_DEFAULT_INTERVAL	    60 /* no suffix: it is also printed in the help */
+#define CLI_DEFAULT_INTERVAL	    60		/* no suffix: it is also printed in the help */
+#define CLI_DEFAULT_BUFFER_SIZE	    (32u << 20) /* live: the kernel's capture buffer */
 
 /* The options of one command; every command fills the part it uses. */
 struct cli_analyze {
@@ -75,8 +76,9 @@ struct cli_analyze {
 	const char *user; /* -Z: drop to this user after opening the interface */
 	int allow_root;
 	int use_syslog;
-	const char *prom;  /* Prometheus textfile */
-	unsigned interval; /* seconds between snapshots */
+	const char *prom;     /* Prometheus textfile */
+	unsigned interval;    /* seconds between snapshots */
+	uint64_t buffer_size; /* live: the kernel's capture buffer, bytes */
 	/* merge and history */
 	const char *output; /* merge -o: "-" by default */
 	const char *server; /* history --server, or NULL */

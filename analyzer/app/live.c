@@ -14,13 +14,17 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <inttypes.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <syslog.h>
 #include <time.h>
@@ -44,49 +48,67 @@ struct live {
 	int syslog_open;
 	char filter[4096];
 	struct engine *e;
-	FILE *alerts_fp; /* NULL when stdout */
-	FILE *sessions_fp;
+	/* the alert lines (standard output without --alerts) and the records:
+	 * whole lines, the ones that could not be written counted */
+	struct out_lines alerts_out, sessions_out;
+	int alerts_failing, sessions_failing; /* as last reported on stderr */
 	struct prom_live counters;
+	/* the interface's state (live_link): watched when it could be asked at
+	 * the start (not for "any") */
+	int link_watch, link_up;
+	uint64_t link_downs; /* times it went down */
+	double link_down_at; /* when it went down (live_now) */
+	double next_link_check;
 };
-
-static FILE *live_open_append(const char *path)
-{
-	FILE *fp = fopen(path, "a");
-	if (fp)
-		setvbuf(fp, NULL, _IOLBF, 0);
-	return fp;
-}
 
 static int live_open_outputs(struct live *l)
 {
 	const struct cli_analyze *a = &l->p.a;
-	if (a->alerts && strcmp(a->alerts, "-") != 0) {
-		l->alerts_fp = live_open_append(a->alerts);
-		if (!l->alerts_fp) {
-			fprintf(stderr, "smtptls: %s: %s\n", a->alerts, strerror(errno));
-			return -1;
-		}
+	char err[512];
+	int rc = 0;
+	l->p.alerts.lines = &l->alerts_out;
+	l->p.sinks.session_lines = a->sessions ? &l->sessions_out : NULL;
+	if (out_lines_open(&l->alerts_out, a->alerts ? a->alerts : "-", err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtptls: %s\n", err);
+		rc = -1;
 	}
-	l->p.alerts.fp = l->alerts_fp ? l->alerts_fp : stdout;
-	if (a->sessions) {
-		l->sessions_fp =
-			strcmp(a->sessions, "-") == 0 ? stdout : live_open_append(a->sessions);
-		if (!l->sessions_fp) {
-			fprintf(stderr, "smtptls: %s: %s\n", a->sessions, strerror(errno));
-			return -1;
-		}
+	if (a->sessions && out_lines_open(&l->sessions_out, a->sessions, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtptls: %s\n", err);
+		rc = -1;
 	}
-	l->p.sinks.sessions = l->sessions_fp;
-	return 0;
+	return rc;
 }
 
 static void live_close_outputs(struct live *l)
 {
-	if (l->alerts_fp)
-		fclose(l->alerts_fp);
-	if (l->sessions_fp && l->sessions_fp != stdout)
-		fclose(l->sessions_fp);
-	l->alerts_fp = l->sessions_fp = NULL;
+	out_lines_close(&l->alerts_out);
+	out_lines_close(&l->sessions_out);
+}
+
+/* Says on stderr when writing a line file starts failing (a full disk) and
+ * when it works again; *shown is the state last reported. */
+static void live_output_state(const struct out_lines *o, const char *path, int *shown)
+{
+	if (o->failing == *shown)
+		return;
+	*shown = o->failing;
+	if (o->failing)
+		fprintf(stderr,
+			"smtptls: %s: cannot write (%s): lines are counted as lost until "
+			"it can be written again\n",
+			path, strerror(o->err));
+	else
+		fprintf(stderr, "smtptls: %s: writing again, %" PRIu64 " lines lost so far\n", path,
+			o->lost);
+}
+
+static void live_check_outputs(struct live *l)
+{
+	const struct cli_analyze *a = &l->p.a;
+	live_output_state(&l->alerts_out, a->alerts ? a->alerts : "standard output",
+			  &l->alerts_failing);
+	if (a->sessions)
+		live_output_state(&l->sessions_out, a->sessions, &l->sessions_failing);
 }
 
 /* The periodic outputs, each written to a temporary file and renamed. */
@@ -103,17 +125,22 @@ static void live_write_snapshots(struct live *l)
 	}
 	l->counters.flows_open = l->e->flows.count;
 	l->counters.alerts = l->p.alerts.emitted;
+	l->counters.records_lost = l->sessions_out.lost;
+	l->counters.alerts_lost = l->alerts_out.lost;
 	agg->health = l->e->health;
 	agg->health.files = 0;
 	if (a->stats) {
 		struct out_file o;
 		json_t *j = agg_to_json(agg);
 		if (j && pipeline_mark_json(&l->p, j) == 0) {
-			json_t *cap =
-				json_pack("{s:s,s:I,s:I,s:I}", "interface", a->iface, "received",
-					  (json_int_t)l->counters.pcap_received, "dropped",
-					  (json_int_t)l->counters.pcap_dropped, "if_dropped",
-					  (json_int_t)l->counters.pcap_if_dropped);
+			const struct prom_live *c = &l->counters;
+			json_t *cap = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "interface",
+						a->iface, "received", (json_int_t)c->pcap_received,
+						"dropped", (json_int_t)c->pcap_dropped,
+						"if_dropped", (json_int_t)c->pcap_if_dropped,
+						"records_lost", (json_int_t)c->records_lost,
+						"alerts_lost", (json_int_t)c->alerts_lost,
+						"link_down", (json_int_t)l->link_downs);
 			json_object_set_new(json_object_get(j, "health"), "live", cap);
 		}
 		if (!j || out_open(&o, a->stats, err, sizeof(err)) != 0) {
@@ -239,7 +266,7 @@ static int live_open_capture(struct live *l)
 	pcap_set_snaplen(l->pcap, 262144);
 	pcap_set_promisc(l->pcap, 1);
 	pcap_set_timeout(l->pcap, 100);
-	pcap_set_buffer_size(l->pcap, 32 << 20);
+	pcap_set_buffer_size(l->pcap, (int)a->buffer_size);
 	pcap_set_tstamp_precision(l->pcap, PCAP_TSTAMP_PRECISION_MICRO);
 	int act = pcap_activate(l->pcap);
 	if (act < 0) {
@@ -328,9 +355,10 @@ static int live_signals(struct live *l)
 		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
 			running = 0;
 		} else if (si.ssi_signo == SIGHUP) {
+			/* a file that cannot be opened again loses its lines
+			 * (counted) until a later SIGHUP opens it */
 			live_close_outputs(l);
-			if (live_open_outputs(l) != 0)
-				running = 0;
+			live_open_outputs(l);
 		} else if (si.ssi_signo == SIGUSR1) {
 			live_write_snapshots(l);
 		}
@@ -338,8 +366,61 @@ static int live_signals(struct live *l)
 	return running;
 }
 
+/* The interface's state, asked on the capture's own socket: 1 up with a
+ * carrier, 0 down or without a carrier, -1 gone (or not an interface). */
+static int live_link_state(const struct live *l)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", l->p.a.iface);
+	if (ioctl(l->pfd, SIOCGIFFLAGS, &ifr) != 0)
+		return -1;
+	return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING) ? 1 : 0;
+}
+
+/* Follows the interface going down and up: the capture's socket stays bound
+ * to it and delivers again once it is back, so the sensor says so and
+ * waits. An interface that is gone (deleted, moved to another namespace)
+ * cannot come back to this socket: -1, the sensor exits with status 1 for
+ * its supervisor to restart it. The socket's pending error (ENETDOWN) is
+ * read here so that poll() does not report it again and again. */
+static int live_link(struct live *l, int pollerr)
+{
+	if (pollerr) {
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+		getsockopt(l->pfd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	}
+	double now = live_now();
+	if (!l->link_watch || (!pollerr && now < l->next_link_check))
+		return 0;
+	l->next_link_check = now + 1.0;
+	int st = live_link_state(l);
+	if (st < 0) {
+		fprintf(stderr,
+			"smtptls: %s: the interface is gone; exiting (status 1) so that the "
+			"service manager can start the sensor again\n",
+			l->p.a.iface);
+		return -1;
+	}
+	if (st == l->link_up)
+		return 0;
+	l->link_up = st;
+	if (!st) {
+		l->link_downs++;
+		l->link_down_at = now;
+		fprintf(stderr,
+			"smtptls: %s: the interface is down (or has no carrier): waiting for it\n",
+			l->p.a.iface);
+	} else {
+		fprintf(stderr, "smtptls: %s: the interface is up again after %.0f s: capturing\n",
+			l->p.a.iface, now - l->link_down_at);
+	}
+	return 0;
+}
+
 /* Polls the capture and the signals until a signal ends the run (returns
- * 0) or reading or writing fails (returns 1). */
+ * 0) or reading or writing fails or the interface is gone (returns 1). */
 static int live_loop(struct live *l)
 {
 	const struct cli_analyze *a = &l->p.a;
@@ -349,6 +430,8 @@ static int live_loop(struct live *l)
 		struct pollfd fds[2] = {{l->pfd, POLLIN, 0}, {l->sfd, POLLIN, 0}};
 		int n = poll(fds, 2, 200);
 		if (n < 0 && errno != EINTR)
+			break;
+		if (live_link(l, (fds[0].revents & (POLLERR | POLLHUP)) != 0) != 0)
 			break;
 		if (fds[0].revents & POLLIN) {
 			if (pcap_dispatch(l->pcap, 1000, live_packet, (u_char *)(void *)l) < 0) {
@@ -368,6 +451,7 @@ static int live_loop(struct live *l)
 			live_write_snapshots(l);
 			next_snap = live_now() + a->interval;
 		}
+		live_check_outputs(l);
 		if (l->p.alerts.failed || l->p.sinks.failed) {
 			fprintf(stderr, "smtptls: writing an output failed\n");
 			break;
@@ -376,11 +460,26 @@ static int live_loop(struct live *l)
 	return running;
 }
 
+/* The last word on stderr: what the capture and the outputs lost. */
+static void live_summary(const struct live *l)
+{
+	const struct prom_live *c = &l->counters;
+	fprintf(stderr,
+		"smtptls: %s: %" PRIu64 " packets received, %" PRIu64
+		" dropped by the kernel (buffer full), %" PRIu64 " by the interface\n",
+		l->p.a.iface, c->pcap_received, c->pcap_dropped, c->pcap_if_dropped);
+	fprintf(stderr,
+		"smtptls: %" PRIu64 " records and %" PRIu64 " alerts written, %" PRIu64
+		" record lines and %" PRIu64 " alert lines lost (output not writable)\n",
+		l->sessions_out.written, l->alerts_out.written, c->records_lost, c->alerts_lost);
+}
+
 static int live_run(struct live *l)
 {
 	const struct cli_analyze *a = &l->p.a;
 	int rc = 2;
 	l->sfd = l->pfd = -1;
+	l->alerts_out.fd = l->sessions_out.fd = -1;
 	if (geteuid() == 0 && !a->user && !a->allow_root) {
 		fprintf(stderr,
 			"smtptls live: refusing to run as root: give -Z USER to drop "
@@ -390,10 +489,19 @@ static int live_run(struct live *l)
 	}
 	if (live_open_capture(l) != 0 || live_setup(l) != 0)
 		goto fail;
+	l->link_up = live_link_state(l);
+	l->link_watch = l->link_up >= 0;
+	if (l->link_up == 0)
+		fprintf(stderr,
+			"smtptls: %s: the interface is down (or has no carrier): waiting for it\n",
+			a->iface);
 	fprintf(stderr, "smtptls: capturing on %s (%s)\n", a->iface, l->filter);
 	int running = live_loop(l);
 	eng_end_input(l->e);
 	live_write_snapshots(l);
+	live_check_outputs(l);
+	if (!a->quiet)
+		live_summary(l);
 	rc = running ? 1 : 0;
 	if (l->p.anom.db && hist_close(l->p.anom.db) != 0)
 		rc = 1;

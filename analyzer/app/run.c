@@ -127,7 +127,7 @@ static void run_emit_line(struct run_sinks *s, const struct rec *r, int head)
 	}
 	if (s->alerts)
 		alert_final(s->alerts, r, &v);
-	if (s->sessions) {
+	if (s->sessions || s->session_lines) {
 		/* one buffer, one write; the record goes straight to JSON text
 		 * (what json_dumps() would give for the same values) */
 		struct jsonw *w = &s->line;
@@ -142,7 +142,11 @@ static void run_emit_line(struct run_sinks *s, const struct rec *r, int head)
 			JSONW_LIT(w, "\n");
 			rc = w->failed ? -1 : 0;
 		}
-		if (rc != 0 || fwrite(w->buf, 1, w->len, s->sessions) != w->len)
+		if (rc != 0)
+			s->failed = 1;
+		else if (s->session_lines)
+			out_lines_write(s->session_lines, w->buf, w->len);
+		else if (fwrite(w->buf, 1, w->len, s->sessions) != w->len)
 			s->failed = 1;
 	}
 	if (s->agg)

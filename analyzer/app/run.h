@@ -20,6 +20,7 @@
 #include "stats/sinks/anomaly.h"
 #include "stats/record/rec_anon.h"
 #include "dissectors/base/jsonw.h"
+#include "dissectors/base/out.h"
 
 /* Where finished records go, in order: detectors, the session log, the
  * statistics. Any member may be NULL. */
@@ -28,8 +29,11 @@ struct run_sinks {
 			    * the policy dry-run (stats/sinks/policy.h) */
 	const struct geo *geo; /* local networks: the dry-run's direction (may be NULL) */
 	struct alert_out *alerts;
-	FILE *dump;	/* binary records, as finished, before the detectors */
-	FILE *sessions; /* JSON Lines */
+	FILE *dump;			 /* binary records, as finished, before the detectors */
+	FILE *sessions;			 /* JSON Lines */
+	struct out_lines *session_lines; /* instead of sessions (live): a line
+					  * that cannot be written is counted
+					  * there, not a failure */
 	struct agg *agg;
 	int failed;	   /* a write failed */
 	struct jsonw line; /* the record being written (owned; jsonw_free at the end) */

@@ -2,6 +2,7 @@
 #include "dissectors/base/out.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -106,4 +107,67 @@ void out_abort(struct out_file *o)
 	free(o->path);
 	free(o->tmp);
 	memset(o, 0, sizeof(*o));
+}
+
+int out_lines_open(struct out_lines *o, const char *path, char *err, size_t errlen)
+{
+	if (strcmp(path, "-") == 0) {
+		o->fd = STDOUT_FILENO;
+		o->is_stdout = 1;
+		return 0;
+	}
+	o->is_stdout = 0;
+	o->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (o->fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Cuts a regular file back by the n bytes a short write left at its end,
+ * and puts the offset there (standard output need not be in append mode).
+ * A pipe cannot be cut: lseek() fails on it and nothing is done. */
+static void out_lines_cut(int fd, size_t n)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (end < (off_t)n || ftruncate(fd, end - (off_t)n) != 0)
+		return; /* nothing more to do: the next line is tried anyway */
+	lseek(fd, end - (off_t)n, SEEK_SET);
+}
+
+int out_lines_write(struct out_lines *o, const char *line, size_t len)
+{
+	if (o->fd < 0) {
+		o->err = EBADF;
+		goto lost;
+	}
+	ssize_t n;
+	do
+		n = write(o->fd, line, len);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)len) {
+		o->written++;
+		o->failing = 0;
+		return 0;
+	}
+	if (n < 0) {
+		o->err = errno;
+	} else {
+		/* a short write: the disk is full (the next write would say so) */
+		o->err = ENOSPC;
+		out_lines_cut(o->fd, (size_t)n);
+	}
+lost:
+	o->lost++;
+	o->failing = 1;
+	return -1;
+}
+
+void out_lines_close(struct out_lines *o)
+{
+	if (o->fd >= 0 && !o->is_stdout)
+		close(o->fd);
+	o->fd = -1;
+	o->is_stdout = 0;
 }

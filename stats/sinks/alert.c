@@ -20,7 +20,7 @@ static void alert_one(struct alert_out *o, const struct rec *r, const struct rec
 	const char *type = rec_anom_name((enum rec_anom)x->type);
 	const char *sev = rec_severity_name((enum rec_severity)x->severity);
 	o->emitted++;
-	if (o->fp) {
+	if (o->fp || o->lines) {
 		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:i},s:{s:s,s:i},s:s,s:b}", "ts", ts,
 				      "type", type, "severity", sev, "detail", x->detail, "client",
 				      "ip", c, "port", (int)r->client.port, "server", "ip", s,
@@ -32,7 +32,9 @@ static void alert_one(struct alert_out *o, const struct rec *r, const struct rec
 			/* one write per alert, so readers never see half a line */
 			size_t n = strlen(line);
 			line[n] = '\n';
-			if (fwrite(line, 1, n + 1, o->fp) != n + 1 || fflush(o->fp) != 0)
+			if (o->lines)
+				out_lines_write(o->lines, line, n + 1);
+			else if (fwrite(line, 1, n + 1, o->fp) != n + 1 || fflush(o->fp) != 0)
 				o->failed = 1;
 			free(line);
 		} else {

@@ -12,12 +12,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dissectors/base/out.h"
 #include "stats/record/record.h"
 
 struct alert_out {
-	FILE *fp;	      /* NULL: no JSON output */
-	int use_syslog;	      /* also to syslog (LOG_MAIL) */
-	uint8_t min_severity; /* enum rec_severity: lower ones are not alerted */
+	FILE *fp;		 /* NULL: no JSON output */
+	struct out_lines *lines; /* instead of fp (live): a line that cannot be
+				  * written is counted there, not a failure */
+	int use_syslog;		 /* also to syslog (LOG_MAIL) */
+	uint8_t min_severity;	 /* enum rec_severity: lower ones are not alerted */
 	uint64_t emitted;
 	int failed; /* a write failed */
 };

@@ -107,6 +107,12 @@ int prom_write(FILE *out, const struct agg *a, const struct prom_live *live)
 		fprintf(out, "smtptls_flows_open %" PRIu64 "\n", live->flows_open);
 		prom_head(out, "smtptls_alerts_total", "counter", "Alerts raised.");
 		fprintf(out, "smtptls_alerts_total %" PRIu64 "\n", live->alerts);
+		prom_head(out, "smtptls_output_lines_lost_total", "counter",
+			  "Record and alert lines that could not be written (a full disk).");
+		fprintf(out, "smtptls_output_lines_lost_total{output=\"records\"} %" PRIu64 "\n",
+			live->records_lost);
+		fprintf(out, "smtptls_output_lines_lost_total{output=\"alerts\"} %" PRIu64 "\n",
+			live->alerts_lost);
 	}
 	prom_head(out, "smtptls_last_packet_timestamp_seconds", "gauge",
 		  "Capture time of the latest packet.");

@@ -14,6 +14,8 @@ struct prom_live {
 	uint64_t pcap_if_dropped;
 	uint64_t flows_open;
 	uint64_t alerts;
+	uint64_t records_lost; /* record lines that could not be written */
+	uint64_t alerts_lost;  /* alert lines that could not be written */
 };
 
 /* Writes every metric. Returns 0, or -1 on a write error. */
