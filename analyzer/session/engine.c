@@ -202,6 +202,13 @@ static void eng_build_rec(const struct engine *e, struct flow *f, struct rec *r,
  * lingers. Without memory for the packed record it simply stays whole. */
 static void eng_pack(struct engine *e, struct flow *f)
 {
+	if (e->event.provisional) {
+		/* Live alerting: the close itself may say what failed (a reset
+		 * handshake); judge once more before the dissectors go. */
+		struct rec pr;
+		eng_build_rec(e, f, &pr, f->rst_seen ? REC_END_RST : REC_END_FIN);
+		e->event.provisional(e->event.ctx, &pr, &f->sess.alerted);
+	}
 	struct rsm_sink s[2] = {eng_rsm_sink(e, f, 0), eng_rsm_sink(e, f, 1)};
 	rsm_flush(&f->dir[0], &s[0]);
 	rsm_flush(&f->dir[1], &s[1]);

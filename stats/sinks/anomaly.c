@@ -96,6 +96,24 @@ static void anom_alerts(const struct tls_facts *t, char *buf, size_t n)
 		}
 }
 
+/* Whether a fatal alert was seen in clear, either way. */
+static int anom_fatal_alert(const struct tls_facts *t)
+{
+	for (int d = 0; d < 2; d++)
+		for (int i = 0; i < t->alerts_n[d] && i < TLS_MAX_ALERTS; i++)
+			if (t->alerts[d][i][0] == 2)
+				return 1;
+	return 0;
+}
+
+/* Whether the handshake of a record is over, failed or not: at the end of
+ * the connection; while it runs, once a fatal alert was sent or the
+ * connection was reset or closed both ways. */
+static int anom_handshake_over(const struct rec *r, int final)
+{
+	return final || anom_fatal_alert(&r->tls) || r->tcp.rst || (r->tcp.fin[0] && r->tcp.fin[1]);
+}
+
 static void anom_per_connection(const struct rec *r, struct rec_verdict *vd, int final)
 {
 	const struct smtp_facts *m = &r->smtp;
@@ -146,9 +164,8 @@ static void anom_per_connection(const struct rec *r, struct rec_verdict *vd, int
 			rec_verdict_add(vd, REC_A_AUTH_IN_PLAINTEXT, d);
 		}
 	}
-	/* (only at the end: while the connection runs, a handshake under way
-	 * has not failed) */
-	if (final && r->tls_valid && t->client_hello && !t->established &&
+	/* (while the connection runs, a handshake under way has not failed) */
+	if (anom_handshake_over(r, final) && r->tls_valid && t->client_hello && !t->established &&
 	    (r->encryption == REC_ENC_STARTTLS_FAILED || r->encryption == REC_ENC_IMPLICIT_TLS)) {
 		char al[80];
 		anom_alerts(t, al, sizeof(al));
@@ -217,7 +234,8 @@ static void anom_dns(const struct rec *r, struct rec_verdict *vd, int final)
 	char det[120];
 	if (!d->present || !d->mx_host[0])
 		return;
-	int handshake_running = !final && r->encryption == REC_ENC_STARTTLS_FAILED;
+	int handshake_running =
+		!anom_handshake_over(r, final) && r->encryption == REC_ENC_STARTTLS_FAILED;
 	int no_tls = r->encryption == REC_ENC_PLAINTEXT ||
 		     r->encryption == REC_ENC_STARTTLS_REFUSED ||
 		     (r->encryption == REC_ENC_STARTTLS_FAILED && !handshake_running);

@@ -456,6 +456,16 @@ static void test_handshake_failed(void **state)
 	assert_false(has(&f->v, REC_A_TLS_HANDSHAKE_FAILED));
 	anom_judge(&f->a, r, &f->v);
 	assert_true(has(&f->v, REC_A_TLS_HANDSHAKE_FAILED));
+	/* ... but a fatal alert, or a reset, ends it while the connection runs */
+	r->tls.alerts_n[1] = 1;
+	r->tls.alerts[1][0][0] = 2;
+	r->tls.alerts[1][0][1] = 40;
+	anom_judge_provisional(&f->a, r, &f->v);
+	assert_true(has(&f->v, REC_A_TLS_HANDSHAKE_FAILED));
+	r->tls.alerts_n[1] = 0;
+	r->tcp.rst = 1;
+	anom_judge_provisional(&f->a, r, &f->v);
+	assert_true(has(&f->v, REC_A_TLS_HANDSHAKE_FAILED));
 	free(r);
 	fx_free(f);
 }
