@@ -325,9 +325,44 @@ static void anom_key(struct anom *a, const struct rec *r, struct rec_verdict *vd
 		k[ANOM_KEY_LAST] = now;
 	}
 	k[ANOM_KEY_LAST_VALID] = (uint64_t)valid;
-	if (a->db && hist_add_key(a->db, key, r->cert.spki_sha256, r->ts_us, r->cert.validation,
-				  r->cert.not_before, r->cert.not_after) != 0)
-		a->db_errors++;
+	if (a->db)
+		hist_add_key(a->db, key, r->cert.spki_sha256, r->ts_us, r->cert.validation,
+			     r->cert.not_before, r->cert.not_after);
+}
+
+/* Adds r to what the run (and, with --history, the file) knows of its
+ * server h (key). */
+static void anom_remember(struct anom *a, const struct rec *r, const char *key, uint64_t *h)
+{
+	const struct smtp_facts *m = &r->smtp;
+	const struct tls_facts *t = &r->tls;
+	/* this connection's increments: added to the memory and, with
+	 * --history, to the file (never absolute values: other processes may
+	 * be adding to the same rows) */
+	uint64_t inc[HIST_COUNT] = {0};
+	inc[HIST_STARTTLS_OFFERED] = r->smtp_valid && m->starttls_offered;
+	inc[HIST_EHLO_ACCEPTED] = r->smtp_valid && m->ehlo_reply == 250;
+	inc[HIST_STARTTLS_USED] = r->smtp_valid && m->starttls_reply == 220;
+	inc[HIST_TLS13] = r->tls_valid && t->server_hello && t->version == 0x0304;
+	inc[HIST_CONNECTIONS] = 1;
+	inc[HIST_FIRST_SEEN] = r->ts_us;
+	inc[HIST_LAST_SEEN] = r->end_us;
+	for (int i = 0; i < HIST_COUNT; i++)
+		if (i != HIST_FIRST_SEEN && i != HIST_LAST_SEEN && i != HIST_LOADED)
+			h[i] += inc[i];
+	if (!h[HIST_FIRST_SEEN] || r->ts_us < h[HIST_FIRST_SEEN])
+		h[HIST_FIRST_SEEN] = r->ts_us;
+	if (r->end_us > h[HIST_LAST_SEEN])
+		h[HIST_LAST_SEEN] = r->end_us;
+	if (a->db) {
+		char v[24];
+		/* an update that cannot be kept is counted by the history
+		 * (hist_health), as is a batch that cannot be written */
+		hist_add_server(a->db, key, inc);
+		if (r->tls_valid && t->server_hello)
+			hist_add_version(a->db, key, suite_version_name(t->version, v, sizeof(v)));
+		hist_tick(a->db); /* a batch that fails stays pending (hist_health) */
+	}
 }
 
 static void anom_cross_connection(struct anom *a, const struct rec *r, struct rec_verdict *vd,
@@ -407,8 +442,8 @@ static void anom_cross_connection(struct anom *a, const struct rec *r, struct re
 			v[0] = r->end_us ? r->end_us : 1;
 		if (v && r->tls_valid && t->client_hello && t->client_pq_share && !t->server_hello)
 			v[1] = r->end_us ? r->end_us : 1;
-		if (a->db && hist_store_attempt(a->db, pk, r->end_us ? r->end_us : 1) != 0)
-			a->db_errors++;
+		if (a->db)
+			hist_store_attempt(a->db, pk, r->end_us ? r->end_us : 1);
 	} else if ((r->encryption == REC_ENC_PLAINTEXT ||
 		    r->encryption == REC_ENC_STARTTLS_REFUSED) &&
 		   r->smtp_valid && (m->messages || m->commands[SMTP_V_MAIL])) {
@@ -425,29 +460,7 @@ static void anom_cross_connection(struct anom *a, const struct rec *r, struct re
 		}
 	}
 
-	if (r->smtp_valid && m->starttls_offered)
-		h[HIST_STARTTLS_OFFERED]++;
-	if (r->smtp_valid && m->ehlo_reply == 250)
-		h[HIST_EHLO_ACCEPTED]++;
-	if (r->smtp_valid && m->starttls_reply == 220)
-		h[HIST_STARTTLS_USED]++;
-	if (r->tls_valid && t->server_hello && t->version == 0x0304)
-		h[HIST_TLS13]++;
-	h[HIST_CONNECTIONS]++;
-	if (!h[HIST_FIRST_SEEN] || r->ts_us < h[HIST_FIRST_SEEN])
-		h[HIST_FIRST_SEEN] = r->ts_us;
-	if (r->end_us > h[HIST_LAST_SEEN])
-		h[HIST_LAST_SEEN] = r->end_us;
-	if (a->db) {
-		char v[24];
-		if (hist_store_server(a->db, key, h) != 0)
-			a->db_errors++;
-		if (r->tls_valid && t->server_hello &&
-		    hist_add_version(a->db, key, suite_version_name(t->version, v, sizeof(v))) != 0)
-			a->db_errors++;
-		if (hist_tick(a->db) != 0)
-			a->db_errors++;
-	}
+	anom_remember(a, r, key, h);
 }
 
 void anom_judge(struct anom *a, const struct rec *r, struct rec_verdict *vd)

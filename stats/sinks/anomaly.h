@@ -40,7 +40,7 @@ struct anom {
 				  * post-quantum key share and got no ServerHello */
 	struct agg_map spki;	 /* server -> its recent keys (enum anom_key_val) */
 	struct hist *db;	 /* --history file, or NULL (borrowed) */
-	uint64_t db_errors;	 /* history reads or writes that failed */
+	uint64_t db_errors;	 /* history reads that failed (writes: hist_health) */
 };
 
 void anom_init(struct anom *a, const struct anom_cfg *cfg, struct mem *mem);

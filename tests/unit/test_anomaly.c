@@ -354,7 +354,7 @@ static void test_certificate_changed_history(void **state)
 	r = tls_rec(300, k2, 1);
 	anom_judge(&f->a, r, &f->v);
 	free(r);
-	assert_int_equal(hist_close(f->a.db), 0);
+	assert_int_equal(hist_close(f->a.db, NULL), 0);
 	fx_free(f);
 
 	/* a new run: k1 is the key before the last, k3 is new */
@@ -377,7 +377,7 @@ static void test_certificate_changed_history(void **state)
 	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
 	free(r);
 	assert_int_equal(f->a.db_errors, 0);
-	assert_int_equal(hist_close(f->a.db), 0);
+	assert_int_equal(hist_close(f->a.db, NULL), 0);
 	fx_free(f);
 
 	char buf[8192] = "";
