@@ -163,20 +163,82 @@ static void test_capability_missing_needs_history(void **state)
 	anom_judge(&f->a, r, &f->v); /* first sight without STARTTLS: nothing */
 	assert_false(has(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING));
 	free(r);
-	r = smtp_rec(7, 40001, 200);
-	add_cap(r, "STARTTLS");
-	anom_judge(&f->a, r, &f->v);
-	free(r);
-	r = smtp_rec(7, 40002, 300); /* now it is missing */
+	fx_free(f);
+	f = fx_new();
+	for (int i = 0; i < 2; i++) {
+		r = smtp_rec(7, (uint16_t)(40001 + i), 200 + (uint64_t)i);
+		add_cap(r, "STARTTLS");
+		anom_judge(&f->a, r, &f->v);
+		free(r);
+	}
+	r = smtp_rec(7, 40003, 300); /* now it is missing */
 	add_cap(r, "PIPELINING");
 	anom_judge(&f->a, r, &f->v);
 	assert_int_equal(has(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING), REC_SEV_HIGH + 1);
 	assert_true(f->v.anomalies[0].cross);
+	assert_int_equal(f->v.anomalies[0].confidence, 67); /* 2 of 2, 2/3 */
 	free(r);
-	r = smtp_rec(8, 40003, 300); /* another server: no history */
+	r = smtp_rec(8, 40004, 300); /* another server: no history */
 	anom_judge(&f->a, r, &f->v);
 	assert_false(has(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING));
 	free(r);
+	fx_free(f);
+}
+
+static const struct rec_anomaly *find(const struct rec_verdict *v, enum rec_anom t)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->anomalies[i].type == t)
+			return &v->anomalies[i];
+	return NULL;
+}
+
+/* A server whose STARTTLS came back after missing is a known flapper: its
+ * next miss is low, with a lower confidence, and the detail says why; a
+ * consistent server's miss stays high. */
+static void test_flapping_server(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	static const int offered[] = {1, 1, 1, 0, 1, 0};
+	const struct rec_anomaly *x = NULL;
+	for (int i = 0; i < 6; i++) {
+		struct rec *r = smtp_rec(5, (uint16_t)(41000 + i), 100 + (uint64_t)i);
+		if (offered[i])
+			add_cap(r, "STARTTLS");
+		anom_judge(&f->a, r, &f->v);
+		x = find(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING);
+		if (i == 3) { /* the first miss after three: high */
+			assert_non_null(x);
+			assert_int_equal(x->severity, REC_SEV_HIGH);
+			assert_int_equal(x->confidence, 75);
+			assert_null(strstr(x->detail, "flapper"));
+		}
+		free(r);
+	}
+	assert_non_null(x); /* the second miss, after STARTTLS came back */
+	assert_int_equal(x->severity, REC_SEV_LOW);
+	assert_true(x->confidence < 25);
+	assert_non_null(strstr(x->detail, "; flapper: STARTTLS back after missing 1x (server)"));
+	fx_free(f);
+
+	/* a pool: .20 offers, .21 does not, .20 offers again (the pool's
+	 * STARTTLS came back); then .20 misses it: low, because of its /24 */
+	f = fx_new();
+	static const int server[] = {20, 21, 20, 20}, offer2[] = {1, 0, 1, 0};
+	for (int i = 0; i < 4; i++) {
+		struct rec *r =
+			smtp_rec((uint8_t)server[i], (uint16_t)(42000 + i), 100 + (uint64_t)i);
+		if (offer2[i])
+			add_cap(r, "STARTTLS");
+		anom_judge(&f->a, r, &f->v);
+		x = find(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING);
+		assert_true(i == 3 ? x != NULL : x == NULL);
+		free(r);
+	}
+	assert_int_equal(x->severity, REC_SEV_LOW);
+	assert_non_null(strstr(
+		x->detail, "flapper: STARTTLS back after missing 1x (pool 198.51.100.0/24:25)"));
 	fx_free(f);
 }
 
@@ -324,9 +386,12 @@ static void test_certificate_changed(void **state)
 	anom_judge(&f->a, r, &f->v);
 	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_MEDIUM + 1);
 	free(r);
-	r = tls_rec(600, k1, 0); /* k1 is now older than the last two: high */
+	r = tls_rec(600, k1, 0); /* k1 is older than the last two, after two
+				  * new keys: a known flapper, low */
 	anom_judge(&f->a, r, &f->v);
-	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
+	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_LOW + 1);
+	assert_non_null(strstr(find(&f->v, REC_A_CERTIFICATE_CHANGED)->detail,
+			       "; flapper: new keys 2x (server)"));
 	free(r);
 	fx_free(f);
 }
@@ -569,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_command_corrupted_and_refused),
 		cmocka_unit_test(test_not_used_and_auth),
 		cmocka_unit_test(test_capability_missing_needs_history),
+		cmocka_unit_test(test_flapping_server),
 		cmocka_unit_test(test_ehlo_downgrade),
 		cmocka_unit_test(test_plaintext_fallback_window),
 		cmocka_unit_test(test_tls_downgrade_and_weak),
