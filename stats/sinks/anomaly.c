@@ -323,19 +323,19 @@ static void anom_weigh(struct rec_anomaly *x, double confidence, int flapper, co
 	}
 }
 
-/* starttls_capability_missing: o earlier connections offered STARTTLS, m
- * had EHLO accepted without it. Flapper: STARTTLS came back after missing,
- * at the server or in a pool. */
+/* starttls_capability_missing: o earlier connections offered STARTTLS.
+ * Flapper: STARTTLS came back after missing, at the server or in a pool
+ * member. A server seen offering it once only is not yet known to be
+ * consistent: medium. */
 static void anom_weigh_starttls(const struct anom_flap *f, struct rec_anomaly *x)
 {
 	double o = (double)f->server[HIST_STARTTLS_OFFERED];
-	uint64_t e = f->server[HIST_EHLO_ACCEPTED], oi = f->server[HIST_STARTTLS_OFFERED];
-	double m = e > oi ? (double)(e - oi) : 0;
-	char why[100] = "";
+	char why[100] = "", w[110];
 	int flapper = anom_flapper(f, HIST_STARTTLS_RETURNS, 1, 3, why, sizeof(why));
-	char w[110];
 	snprintf(w, sizeof(w), "STARTTLS back after missing %s", why);
-	double c = o / (o + 1) * (o / (o + m));
+	double c = o / (o + 1);
+	if (x && !flapper && f->server[HIST_STARTTLS_OFFERED] < 2 && x->severity > REC_SEV_MEDIUM)
+		x->severity = REC_SEV_MEDIUM;
 	anom_weigh(x, flapper ? c / 4 : c, flapper, w);
 }
 
@@ -420,6 +420,18 @@ static void anom_key(struct anom *a, const struct rec *r, struct rec_verdict *vd
 			     r->cert.not_before, r->cert.not_after);
 }
 
+/* Adds the increments inc of r to the values e (times widened). */
+static void anom_add(uint64_t *e, const uint64_t inc[HIST_COUNT], const struct rec *r)
+{
+	for (int i = 0; i < HIST_COUNT; i++)
+		if (i != HIST_FIRST_SEEN && i != HIST_LAST_SEEN && i != HIST_LOADED)
+			e[i] += inc[i];
+	if (!e[HIST_FIRST_SEEN] || r->ts_us < e[HIST_FIRST_SEEN])
+		e[HIST_FIRST_SEEN] = r->ts_us;
+	if (r->end_us > e[HIST_LAST_SEEN])
+		e[HIST_LAST_SEEN] = r->end_us;
+}
+
 /* What one connection shows of its server's consistency. */
 struct anom_obs {
 	uint8_t offered, no_starttls; /* EHLO reply with / accepted without STARTTLS */
@@ -427,20 +439,25 @@ struct anom_obs {
 	uint64_t key; /* anom_key_id() of the certificate seen in clear, or 0 */
 };
 
-/* One step of a server's (or pool's) in-run state e: fills the flap
- * counters of inc (transitions within this run, so that what several
- * processes add up does not depend on their order) and adds inc to e. */
+/* One step of a server's in-run state e: fills the flap counters of inc
+ * (transitions within this run, so that what several processes add up does
+ * not depend on their order) and adds inc to e. A return is on, off, on:
+ * STARTTLS offered again after a connection without it, by a server that
+ * offered it earlier in the run (a server that starts offering it has not
+ * flapped); the same for TLS working after failing. */
 static void anom_flap_step(uint64_t *e, const struct anom_obs *o, const struct rec *r,
 			   uint64_t inc[HIST_COUNT])
 {
+	enum { MISSING = 1, FAILED = 2, OFFERED_BEFORE = 4, WORKED_BEFORE = 8 };
 	uint64_t last = e[ANOM_H_LAST];
-	inc[HIST_STARTTLS_RETURNS] = o->offered && (last & 1);
-	inc[HIST_TLS_RETURNS] = o->tls_ok && (last & 2);
+	inc[HIST_STARTTLS_RETURNS] = o->offered && (last & MISSING) && (last & OFFERED_BEFORE);
+	inc[HIST_TLS_RETURNS] = o->tls_ok && (last & FAILED) && (last & WORKED_BEFORE);
 	inc[HIST_KEY_CHANGES] = 0;
 	if (o->offered || o->no_starttls)
-		last = (last & ~1ull) | o->no_starttls;
+		last = (last & ~(uint64_t)MISSING) | (o->no_starttls ? MISSING : 0);
 	if (o->tls_ok || o->tls_failed)
-		last = (last & ~2ull) | (uint64_t)o->tls_failed << 1;
+		last = (last & ~(uint64_t)FAILED) | (o->tls_failed ? FAILED : 0);
+	last |= (o->offered ? OFFERED_BEFORE : 0) | (o->tls_ok ? WORKED_BEFORE : 0);
 	e[ANOM_H_LAST] = last;
 	if (o->key) {
 		inc[HIST_KEY_CHANGES] = e[ANOM_H_KEY_LAST] && o->key != e[ANOM_H_KEY_LAST] &&
@@ -450,13 +467,7 @@ static void anom_flap_step(uint64_t *e, const struct anom_obs *o, const struct r
 			e[ANOM_H_KEY_LAST] = o->key;
 		}
 	}
-	for (int i = 0; i < HIST_COUNT; i++)
-		if (i != HIST_FIRST_SEEN && i != HIST_LAST_SEEN && i != HIST_LOADED)
-			e[i] += inc[i];
-	if (!e[HIST_FIRST_SEEN] || r->ts_us < e[HIST_FIRST_SEEN])
-		e[HIST_FIRST_SEEN] = r->ts_us;
-	if (r->end_us > e[HIST_LAST_SEEN])
-		e[HIST_LAST_SEEN] = r->end_us;
+	anom_add(e, inc, r);
 }
 
 /* Adds r to what the run (and, with --history, the file) knows of its
@@ -493,9 +504,12 @@ static void anom_remember(struct anom *a, const struct rec *r, const char *key, 
 	 * (hist_health), as is a batch that cannot be written */
 	if (a->db)
 		hist_add_server(a->db, key, inc);
+	/* a pool's values are the sums of its members': it has flapped when
+	 * one of them has (a /24 of consistent servers, some with STARTTLS and
+	 * some without, has not) */
 	for (int i = 0; i < 2; i++)
 		if (pool[i]) {
-			anom_flap_step(pool[i], &o, r, inc);
+			anom_add(pool[i], inc, r);
 			if (a->db)
 				hist_add_pool(a->db, pool_key[i], inc);
 		}

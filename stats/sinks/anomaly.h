@@ -37,7 +37,8 @@ enum anom_key_val {
  * are counted from. */
 enum anom_host_val {
 	ANOM_H_LAST = HIST_COUNT, /* the last connection: 1 EHLO accepted without
-				   * STARTTLS, 2 TLS failed */
+				   * STARTTLS, 2 TLS failed; earlier in the run:
+				   * 4 STARTTLS offered, 8 TLS worked */
 	ANOM_H_KEY_LAST,	  /* the last key (anom_key_id), and the one before */
 	ANOM_H_KEY_PREVIOUS,
 	ANOM_H_COUNT

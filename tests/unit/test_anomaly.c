@@ -222,23 +222,43 @@ static void test_flapping_server(void **state)
 	assert_non_null(strstr(x->detail, "; flapper: STARTTLS back after missing 1x (server)"));
 	fx_free(f);
 
-	/* a pool: .20 offers, .21 does not, .20 offers again (the pool's
-	 * STARTTLS came back); then .20 misses it: low, because of its /24 */
+	/* a pool: .21 offers, does not, offers again (it flapped); then .20,
+	 * consistent so far, misses it: low, because of its /24 */
 	f = fx_new();
-	static const int server[] = {20, 21, 20, 20}, offer2[] = {1, 0, 1, 0};
-	for (int i = 0; i < 4; i++) {
+	static const int server[] = {21, 21, 21, 20, 20, 20}, offer2[] = {1, 0, 1, 1, 1, 0};
+	for (int i = 0; i < 6; i++) {
 		struct rec *r =
 			smtp_rec((uint8_t)server[i], (uint16_t)(42000 + i), 100 + (uint64_t)i);
 		if (offer2[i])
 			add_cap(r, "STARTTLS");
 		anom_judge(&f->a, r, &f->v);
 		x = find(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING);
-		assert_true(i == 3 ? x != NULL : x == NULL);
+		if (i == 1) { /* offered once only before: medium */
+			assert_non_null(x);
+			assert_int_equal(x->severity, REC_SEV_MEDIUM);
+			assert_int_equal(x->confidence, 50);
+		}
 		free(r);
 	}
+	assert_non_null(x);
 	assert_int_equal(x->severity, REC_SEV_LOW);
 	assert_non_null(strstr(
 		x->detail, "flapper: STARTTLS back after missing 1x (pool 198.51.100.0/24:25)"));
+	fx_free(f);
+
+	/* a server that starts offering STARTTLS has not flapped */
+	f = fx_new();
+	static const int offer3[] = {0, 1, 1, 0};
+	for (int i = 0; i < 4; i++) {
+		struct rec *r = smtp_rec(22, (uint16_t)(43000 + i), 100 + (uint64_t)i);
+		if (offer3[i])
+			add_cap(r, "STARTTLS");
+		anom_judge(&f->a, r, &f->v);
+		x = find(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING);
+		free(r);
+	}
+	assert_non_null(x);
+	assert_int_equal(x->severity, REC_SEV_HIGH);
 	fx_free(f);
 }
 
