@@ -332,7 +332,7 @@ static void anom_weigh_starttls(const struct anom_flap *f, struct rec_anomaly *x
 	double o = (double)f->server[HIST_STARTTLS_OFFERED];
 	char why[100] = "", w[110];
 	int flapper = anom_flapper(f, HIST_STARTTLS_RETURNS, 1, 3, why, sizeof(why));
-	snprintf(w, sizeof(w), "STARTTLS back after missing %s", why);
+	snprintf(w, sizeof(w), "STARTTLS back after missing %.80s", why);
 	double c = o / (o + 1);
 	if (x && !flapper && f->server[HIST_STARTTLS_OFFERED] < 2 && x->severity > REC_SEV_MEDIUM)
 		x->severity = REC_SEV_MEDIUM;
@@ -348,7 +348,7 @@ static void anom_weigh_key(const struct anom_flap *f, struct rec_anomaly *x)
 	double k = (double)f->server[HIST_KEY_CHANGES];
 	char why[100] = "", w[110];
 	int flapper = anom_flapper(f, HIST_KEY_CHANGES, 2, 2, why, sizeof(why));
-	snprintf(w, sizeof(w), "new keys %s", why);
+	snprintf(w, sizeof(w), "new keys %.80s", why);
 	double c = n / (n + 1) * (n > k ? 1 - k / n : 0);
 	anom_weigh(x, flapper ? c / 4 : c, flapper, w);
 }
@@ -362,7 +362,7 @@ static void anom_weigh_fallback(const struct anom_flap *f, struct rec_anomaly *x
 	double t = (double)f->server[HIST_TLS_FAILED];
 	char why[100] = "", w[110];
 	int flapper = anom_flapper(f, HIST_TLS_RETURNS, 1, 3, why, sizeof(why));
-	snprintf(w, sizeof(w), "TLS back after failing %s", why);
+	snprintf(w, sizeof(w), "TLS back after failing %.80s", why);
 	double c = (s + 1) / (s + (t > 0 ? t : 1) + 1);
 	anom_weigh(x, flapper ? c / 4 : c, flapper, w);
 }
@@ -572,8 +572,12 @@ static void anom_cross_connection(struct anom *a, const struct rec *r, struct re
 	anom_pool_keys(r, pkeys, f.pool_key);
 	for (int i = 0; i < 2; i++)
 		if (f.pool_key[i])
-			f.pool[i] = pool[i] =
-				anom_values(a, &a->pools, f.pool_key[i], plocal[i], 1);
+			pool[i] = anom_values(a, &a->pools, f.pool_key[i], plocal[i], 1);
+	/* the second entry may have moved the first (the map grows) */
+	if (pool[1] && pool[0] != plocal[0])
+		pool[0] = anom_values(a, &a->pools, f.pool_key[0], plocal[0], 1);
+	f.pool[0] = pool[0];
+	f.pool[1] = pool[1];
 	int corrupted = 0;
 	for (int i = 0; i < rec_anomaly_count(r, vd); i++)
 		corrupted |= rec_anomaly_at(r, vd, i)->type == REC_A_STARTTLS_CAPABILITY_CORRUPTED;
