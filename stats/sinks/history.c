@@ -148,13 +148,21 @@ static void hist_sleep_ms(long ms)
 	nanosleep(&t, NULL);
 }
 
+/* Tries of a statement that finds the file busy: at open (the first
+ * writers of a new file wait for each other), and per batch (a batch that
+ * still finds it busy stays pending for the next one, so that a sensor is
+ * not held up for long). Each try waits up to HIST_BUSY_MS first. */
+#define HIST_BUSY_MS	 2000
+#define HIST_TRIES_OPEN	 30
+#define HIST_TRIES_BATCH 3
+
 /* Runs sql, retrying while another writer holds the file (the busy timeout
  * covers most waits; SQLITE_BUSY can still come back at once, e.g. when a
  * read transaction would have to be upgraded). */
-static int hist_exec_retry(sqlite3 *db, const char *sql, char *err, size_t errlen)
+static int hist_exec_retry(sqlite3 *db, const char *sql, int tries, char *err, size_t errlen)
 {
 	int rc = SQLITE_BUSY;
-	for (int i = 0; i < 50; i++) {
+	for (int i = 0; i < tries; i++) {
 		char *msg = NULL;
 		rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
@@ -186,7 +194,7 @@ static int hist_version(sqlite3 *db)
  * version says so) or not begun. */
 static int hist_migrate(sqlite3 *db, char *err, size_t errlen)
 {
-	if (hist_exec_retry(db, "BEGIN EXCLUSIVE", err, errlen) != 0)
+	if (hist_exec_retry(db, "BEGIN EXCLUSIVE", HIST_TRIES_OPEN, err, errlen) != 0)
 		return -1;
 	int v = hist_version(db);
 	if (v < 0) {
@@ -214,7 +222,7 @@ static int hist_migrate(sqlite3 *db, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	if (hist_exec_retry(db, "COMMIT", err, errlen) != 0)
+	if (hist_exec_retry(db, "COMMIT", HIST_TRIES_OPEN, err, errlen) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -235,12 +243,14 @@ struct hist *hist_open(const char *path, char *err, size_t errlen)
 			 h->db ? sqlite3_errmsg(h->db) : "cannot open");
 		goto fail;
 	}
-	sqlite3_busy_timeout(h->db, 10000);
+	sqlite3_busy_timeout(h->db, HIST_BUSY_MS);
 	char msg[256];
 	/* the journal mode is switched to WAL once, by whichever writer comes
 	 * first: it needs the file to itself, hence the retries */
-	if (hist_exec_retry(h->db, "PRAGMA journal_mode = WAL", msg, sizeof(msg)) != 0 ||
-	    hist_exec_retry(h->db, "PRAGMA synchronous = NORMAL", msg, sizeof(msg)) != 0 ||
+	if (hist_exec_retry(h->db, "PRAGMA journal_mode = WAL", HIST_TRIES_OPEN, msg,
+			    sizeof(msg)) != 0 ||
+	    hist_exec_retry(h->db, "PRAGMA synchronous = NORMAL", HIST_TRIES_OPEN, msg,
+			    sizeof(msg)) != 0 ||
 	    hist_migrate(h->db, msg, sizeof(msg)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, msg);
 		goto fail;
@@ -456,14 +466,14 @@ int hist_flush(struct hist *h)
 	h->last_flush_us = hist_now_us();
 	if (!h->nops)
 		return 0;
-	if (hist_exec_retry(h->db, "BEGIN IMMEDIATE", NULL, 0) != 0)
+	if (hist_exec_retry(h->db, "BEGIN IMMEDIATE", HIST_TRIES_BATCH, NULL, 0) != 0)
 		goto fail;
 	for (size_t i = 0; i < h->nops; i++)
 		if (hist_apply(h, &h->ops[i]) != 0) {
 			sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
 		}
-	if (hist_exec_retry(h->db, "COMMIT", NULL, 0) != 0) {
+	if (hist_exec_retry(h->db, "COMMIT", HIST_TRIES_BATCH, NULL, 0) != 0) {
 		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 		goto fail;
 	}
