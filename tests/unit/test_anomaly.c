@@ -480,6 +480,68 @@ static void test_certificate_changed_history(void **state)
 	unlink(wal);
 }
 
+/* Two writers on one file: their increments add up in the file (never one
+ * overwriting the other's counters), times widen, and a file opened by a
+ * second handle while the first holds pending updates is not disturbed. */
+static void test_history_two_writers(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/smtptls-test-hist2-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	char err[256];
+	struct hist *w[2];
+	for (int i = 0; i < 2; i++) {
+		w[i] = hist_open(path, err, sizeof(err));
+		assert_non_null(w[i]);
+	}
+	uint64_t inc[HIST_COUNT] = {0};
+	inc[HIST_CONNECTIONS] = 1;
+	inc[HIST_STARTTLS_OFFERED] = 1;
+	inc[HIST_STARTTLS_RETURNS] = 1;
+	for (int k = 0; k < 5; k++) {
+		for (int i = 0; i < 2; i++) {
+			inc[HIST_FIRST_SEEN] = inc[HIST_LAST_SEEN] = 100 + (uint64_t)(10 * k + i);
+			assert_int_equal(hist_add_server(w[i], "192.0.2.1:25", inc), 0);
+			assert_int_equal(hist_add_pool(w[i], "net 192.0.2.0/24:25", inc), 0);
+			assert_int_equal(hist_add_version(w[i], "192.0.2.1:25", "TLSv1.3"), 0);
+		}
+		/* the other writer's batch goes in between */
+		assert_int_equal(hist_flush(w[k % 2]), 0);
+	}
+	uint64_t v[HIST_COUNT];
+	assert_int_equal(hist_load_server(w[0], "192.0.2.1:25", v), 1);
+	assert_true(v[HIST_CONNECTIONS] < 10); /* w[1]'s last batch is still pending */
+	struct hist_health hh;
+	hist_health(w[1], &hh);
+	assert_true(hh.pending > 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(hist_close(w[i], NULL), 0);
+	struct hist *r = hist_open(path, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(hist_load_server(r, "192.0.2.1:25", v), 1);
+	assert_int_equal(v[HIST_CONNECTIONS], 10);
+	assert_int_equal(v[HIST_STARTTLS_OFFERED], 10);
+	assert_int_equal(v[HIST_STARTTLS_RETURNS], 10);
+	assert_int_equal(v[HIST_FIRST_SEEN], 100);
+	assert_int_equal(v[HIST_LAST_SEEN], 141);
+	assert_int_equal(hist_load_pool(r, "net 192.0.2.0/24:25", v), 1);
+	assert_int_equal(v[HIST_CONNECTIONS], 10);
+	assert_int_equal(hist_close(r, NULL), 0);
+	char buf[4096] = "";
+	FILE *out = fmemopen(buf, sizeof(buf) - 1, "w");
+	assert_int_equal(hist_print(path, NULL, out, err, sizeof(err)), 0);
+	fclose(out);
+	assert_non_null(strstr(buf, "TLSv1.3 10"));
+	char aux[64];
+	unlink(path);
+	snprintf(aux, sizeof(aux), "%s-wal", path);
+	unlink(aux);
+	snprintf(aux, sizeof(aux), "%s-shm", path);
+	unlink(aux);
+}
+
 static const char *detail_of(const struct rec_verdict *v, enum rec_anom t)
 {
 	for (int i = 0; i < v->n; i++)
@@ -660,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_tls_downgrade_and_weak),
 		cmocka_unit_test(test_certificate_changed),
 		cmocka_unit_test(test_certificate_changed_history),
+		cmocka_unit_test(test_history_two_writers),
 		cmocka_unit_test(test_handshake_failed),
 		cmocka_unit_test(test_downgrade_signals),
 		cmocka_unit_test(test_weak_certificate),
