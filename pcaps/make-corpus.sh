@@ -228,6 +228,7 @@ source "$HERE/lib/certs.sh"
 source "$HERE/lib/daemons.sh"
 source "$HERE/lib/dns.sh"
 source "$HERE/lib/pq.sh"
+source "$HERE/lib/flap.sh"
 
 # ---------------------------------------------------------------- capture
 # capture_start NAME NS IFACE [NS IFACE ...]: one tcpdump per (ns, iface)
@@ -280,9 +281,11 @@ source "$HERE/lib/scenarios.sh"
 
 # ---------------------------------------------------------------- main
 ALL_SCENARIOS=(plaintext starttls_tls13 tls12_certs weak_tls starttls_unused mitm transparent_strip starttls_454
-               tls_fail_retry submission implicit_tls pipelining ipv6 resumption derived dane mta_sts pq)
+               tls_fail_retry submission implicit_tls pipelining ipv6 resumption derived dane mta_sts pq
+               flap_pool flap_strip)
 DNS_SCENARIOS=(dane mta_sts)   # real DNS software (lib/dns.sh), the DNS CA
 PQ_SCENARIOS=(pq)              # Node 26 / OpenSSL 3.5 (lib/pq.sh), a CA of its own
+FLAP_SCENARIOS=(flap_pool flap_strip) # lib/flap.sh: self-signed, no CA
 
 # dns_ca: the DNS CA of the committed DNS captures when its keys are kept in
 # $DNS_CA, else a new one when every DNS scenario is made (a full run, all
@@ -302,12 +305,13 @@ dns_ca() {
 }
 
 main() {
-    local list=("$@") base=() dns=() pq=() s
+    local list=("$@") base=() dns=() pq=() flap=() s
     FULL_RUN=0
     [ ${#list[@]} -gt 0 ] || { list=("${ALL_SCENARIOS[@]}"); FULL_RUN=1; }
     for s in "${list[@]}"; do
         if [[ " ${DNS_SCENARIOS[*]} " == *" $s "* ]]; then dns+=("$s")
         elif [[ " ${PQ_SCENARIOS[*]} " == *" $s "* ]]; then pq+=("$s")
+        elif [[ " ${FLAP_SCENARIOS[*]} " == *" $s "* ]]; then flap+=("$s")
         else base+=("$s"); fi
     done
     install_packages
@@ -350,7 +354,11 @@ main() {
         setup_net_pq
         start_pq_servers
     fi
-    for s in "${base[@]}" "${dns[@]}" "${pq[@]}"; do
+    if [ ${#flap[@]} -gt 0 ]; then
+        setup_net_flap
+        start_flap_servers
+    fi
+    for s in "${base[@]}" "${dns[@]}" "${pq[@]}" "${flap[@]}"; do
         log "=== scenario $s"
         "scn_$s"
     done

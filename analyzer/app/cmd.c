@@ -40,12 +40,8 @@ static int cmd_analyze_commit(struct pipeline *p, long failed, int rc)
 	char err[512];
 	if (a->dump && rc == 0)
 		failed = cmd_analyze_commit_dump(p, failed);
-	if (p->anom.db && (hist_close(p->anom.db) != 0 || p->anom.db_errors)) {
-		fprintf(stderr, "smtptls: %s: %llu history updates failed\n", a->history,
-			(unsigned long long)p->anom.db_errors);
+	if (pipeline_close_history(p, stderr) != 0)
 		rc = 2;
-	}
-	p->anom.db = NULL;
 	if (a->alerts && (p->alerts.failed || out_commit(&p->alert_file, err, sizeof(err)) != 0)) {
 		fprintf(stderr, "smtptls: %s: write failed\n", a->alerts);
 		out_abort(&p->alert_file);
@@ -67,6 +63,7 @@ static int cmd_analyze_commit(struct pipeline *p, long failed, int rc)
 	}
 	if (a->stats) {
 		json_t *j = agg_to_json(p->agg);
+		pipeline_history_json(p, j);
 		if (pipeline_mark_json(p, j) != 0 || pipeline_write_json(j, p->stats.fp) != 0 ||
 		    out_commit(&p->stats, err, sizeof(err)) != 0) {
 			if (!j)
@@ -77,8 +74,13 @@ static int cmd_analyze_commit(struct pipeline *p, long failed, int rc)
 		}
 		json_decref(j);
 	}
-	if (!a->sessions && !a->stats)
+	if (!a->sessions && !a->stats) {
 		agg_print_text(p->agg, stdout, a->top);
+		if (a->history)
+			printf("    history          %llu writes deferred, %llu updates lost\n",
+			       (unsigned long long)p->hist.write_failures,
+			       (unsigned long long)p->hist.updates_lost);
+	}
 	if (p->files.n == 0 && rc == 0) {
 		fprintf(stderr, "smtptls: no capture files to read\n");
 		rc = 1;

@@ -142,6 +142,7 @@ static void live_write_snapshots(struct live *l)
 						"alerts_lost", (json_int_t)c->alerts_lost,
 						"link_down", (json_int_t)l->link_downs);
 			json_object_set_new(json_object_get(j, "health"), "live", cap);
+			pipeline_history_json(&l->p, j);
 		}
 		if (!j || out_open(&o, a->stats, err, sizeof(err)) != 0) {
 			fprintf(stderr, "smtptls: %s\n", j ? err : "out of memory");
@@ -447,6 +448,8 @@ static int live_loop(struct live *l)
 		struct timeval tv;
 		gettimeofday(&tv, NULL);
 		eng_advance(l->e, (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec);
+		if (l->p.anom.db)
+			hist_poll(l->p.anom.db); /* pending history, also when no record comes */
 		if ((a->stats || a->prom) && live_now() >= next_snap) {
 			live_write_snapshots(l);
 			next_snap = live_now() + a->interval;
@@ -503,9 +506,8 @@ static int live_run(struct live *l)
 	if (!a->quiet)
 		live_summary(l);
 	rc = running ? 1 : 0;
-	if (l->p.anom.db && hist_close(l->p.anom.db) != 0)
+	if (pipeline_close_history(&l->p, stderr) != 0)
 		rc = 1;
-	l->p.anom.db = NULL;
 fail:
 	if (l->e) {
 		eng_free(l->e);

@@ -188,10 +188,40 @@ fail:
 	return -1;
 }
 
+int pipeline_close_history(struct pipeline *p, FILE *err)
+{
+	if (!p->anom.db)
+		return 0;
+	int rc = hist_close(p->anom.db, &p->hist) != 0 || p->anom.db_errors ? -1 : 0;
+	p->anom.db = NULL;
+	if (p->hist.write_failures || rc)
+		fprintf(err,
+			"smtptls: %s: %llu history batches could not be written at once, "
+			"%llu updates lost, %llu reads failed\n",
+			p->a.history, (unsigned long long)p->hist.write_failures,
+			(unsigned long long)p->hist.updates_lost,
+			(unsigned long long)p->anom.db_errors);
+	return rc;
+}
+
+void pipeline_history_json(const struct pipeline *p, json_t *j)
+{
+	if (!p->a.history || !j)
+		return;
+	struct hist_health h = p->hist;
+	if (p->anom.db)
+		hist_health(p->anom.db, &h);
+	json_object_set_new(json_object_get(j, "health"), "history",
+			    json_pack("{s:I,s:I,s:I,s:I}", "write_failures",
+				      (json_int_t)h.write_failures, "updates_lost",
+				      (json_int_t)h.updates_lost, "pending", (json_int_t)h.pending,
+				      "read_errors", (json_int_t)p->anom.db_errors));
+}
+
 void pipeline_close(struct pipeline *p)
 {
 	if (p->anom.db)
-		hist_close(p->anom.db);
+		hist_close(p->anom.db, NULL);
 	p->anom.db = NULL;
 	if (p->opened & PIPELINE_ANOM)
 		anom_free(&p->anom);

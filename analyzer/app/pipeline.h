@@ -55,6 +55,7 @@ struct pipeline {
 	struct psl *psl;	   /* --anon-keep-suffix: the Public Suffix List (owned) */
 	struct rec *scratch;	   /* the anonymised copy of a record (owned) */
 	unsigned opened;	   /* what pipeline_close() releases (internal bits) */
+	struct hist_health hist;   /* what the history could not write, once closed */
 };
 
 /* Copies the options into p (which is zeroed first) and loads the trust
@@ -79,6 +80,15 @@ int pipeline_mark_json(const struct pipeline *p, json_t *j);
 
 /* Releases everything set up; output files not committed are discarded. */
 void pipeline_close(struct pipeline *p);
+
+/* Writes what is pending in the --history file and closes it; what could
+ * not be written stays in p->hist. -1 when updates were lost or reads
+ * failed, with a message on err. 0 without a history file. */
+int pipeline_close_history(struct pipeline *p, FILE *err);
+
+/* With --history: adds health.history (writes deferred, updates lost,
+ * pending, reads failed) to the statistics snapshot j. */
+void pipeline_history_json(const struct pipeline *p, json_t *j);
 
 /* Writes a statistics snapshot as every command writes it: indented JSON
  * and a newline. 0 or -1. */

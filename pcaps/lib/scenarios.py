@@ -555,3 +555,6 @@ SCENARIOS["pq-tls13"] = dict(
                  "plain text through the middlebox to Postfix; a PQ attempt reset, then plain text to the same "
                  "server: PQ-intolerant, and a plain-text fallback"),
     ])
+
+import flap_scenarios  # noqa: E402  (lib/flap.sh)
+flap_scenarios.add(SCENARIOS, conn, smtp, tls, T13, C_SWAKS)

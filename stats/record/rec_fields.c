@@ -164,6 +164,11 @@ static void rec_f_anomalies(const struct rec *r, const struct rec_verdict *v, re
 		rec_f_name(fn, ctx, "type", rec_anom_name((enum rec_anom)x->type));
 		rec_f_name(fn, ctx, "severity", rec_severity_name((enum rec_severity)x->severity));
 		rec_f_text(fn, ctx, "detail", x->detail, sizeof(x->detail), REC_BAD_PARENT);
+		if (x->confidence) { /* 0.01 .. 1, written as a real */
+			struct rec_field c = {.key = "confidence", .kind = REC_F_SECONDS};
+			c.u = (uint64_t)x->confidence * 10000u;
+			fn(ctx, &c);
+		}
 		rec_f_emit(fn, ctx, NULL, REC_F_END, 0);
 	}
 	rec_f_emit(fn, ctx, NULL, REC_F_END, 0);

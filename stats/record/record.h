@@ -57,9 +57,10 @@ enum rec_absent {
 #define REC_MAX_ANOMALIES 12
 
 struct rec_anomaly {
-	uint8_t type;	  /* enum rec_anom */
-	uint8_t severity; /* enum rec_severity */
-	uint8_t cross;	  /* found by comparing with other connections (history) */
+	uint8_t type;	    /* enum rec_anom */
+	uint8_t severity;   /* enum rec_severity */
+	uint8_t cross;	    /* found by comparing with other connections (history) */
+	uint8_t confidence; /* percent, from the server's record; 0: not weighed */
 	char detail[120];
 };
 

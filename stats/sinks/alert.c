@@ -27,7 +27,9 @@ static void alert_one(struct alert_out *o, const struct rec *r, const struct rec
 				      "port", (int)r->server.port, "encryption",
 				      rec_enc_name((enum rec_enc)r->encryption), "connection_ended",
 				      final);
-		char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		if (j && x->confidence)
+			json_object_set_new(j, "confidence", json_real(x->confidence / 100.0));
+		char *line = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(2)) : NULL;
 		if (line) {
 			/* one write per alert, so readers never see half a line */
 			size_t n = strlen(line);

@@ -12,7 +12,8 @@ void anom_init(struct anom *a, const struct anom_cfg *cfg, struct mem *mem)
 {
 	memset(a, 0, sizeof(*a));
 	a->cfg = cfg;
-	agg_map_init(&a->hosts, mem, cfg->max_hosts, HIST_COUNT, NULL);
+	agg_map_init(&a->hosts, mem, cfg->max_hosts, ANOM_H_COUNT, NULL);
+	agg_map_init(&a->pools, mem, cfg->max_hosts, ANOM_H_COUNT, NULL);
 	agg_map_init(&a->attempts, mem, cfg->max_hosts, 2, NULL);
 	agg_map_init(&a->spki, mem, cfg->max_hosts, ANOM_KEY_COUNT, NULL);
 }
@@ -20,6 +21,7 @@ void anom_init(struct anom *a, const struct anom_cfg *cfg, struct mem *mem)
 void anom_free(struct anom *a)
 {
 	agg_map_free(&a->hosts);
+	agg_map_free(&a->pools);
 	agg_map_free(&a->attempts);
 	agg_map_free(&a->spki);
 }
@@ -300,6 +302,94 @@ static void anom_cross(struct rec_anomaly *x)
 		x->cross = 1;
 }
 
+/* What an alert from the history is weighed with (docs/anomalies.md,
+ * "Flapping servers"): the server's values before the connection and those
+ * of its pools, [0] its /24 or /64, [1] its MX name (NULL when none). */
+struct anom_flap {
+	const uint64_t *server;
+	const uint64_t *pool[2];
+	const char *pool_key[2]; /* "net 192.0.2.0/24:25", "name mx.example:25" */
+};
+
+/* Whether the server or one of the pools in `pools` (bits 1 << i) has done
+ * `what` (a value) at least `min` times; says who in why. */
+static int anom_flapper(const struct anom_flap *f, int what, uint64_t min, unsigned pools,
+			char *why, size_t n)
+{
+	if (f->server[what] >= min) {
+		snprintf(why, n, "%llux (server)", (unsigned long long)f->server[what]);
+		return 1;
+	}
+	for (int i = 0; i < 2; i++)
+		if ((pools & (1u << i)) && f->pool[i] && f->pool[i][what] >= min) {
+			snprintf(why, n, "%llux (pool %.60s)", (unsigned long long)f->pool[i][what],
+				 strchr(f->pool_key[i], ' ') + 1);
+			return 1;
+		}
+	return 0;
+}
+
+/* Marks x as found against the history, with its confidence (0 to 1); a
+ * known flapper's alert is lowered to low, and its detail says why. */
+static void anom_weigh(struct rec_anomaly *x, double confidence, int flapper, const char *why)
+{
+	if (!x)
+		return;
+	x->cross = 1;
+	if (confidence < 0.01)
+		confidence = 0.01;
+	x->confidence = (uint8_t)(confidence > 1 ? 100 : confidence * 100 + 0.5);
+	if (flapper) {
+		x->severity = REC_SEV_LOW;
+		size_t k = strlen(x->detail);
+		snprintf(x->detail + k, sizeof(x->detail) - k, "; flapper: %s", why);
+	}
+}
+
+/* starttls_capability_missing: o earlier connections offered STARTTLS.
+ * Flapper: STARTTLS came back after missing, at the server or in a pool
+ * member. A server seen offering it once only is not yet known to be
+ * consistent: medium. */
+static void anom_weigh_starttls(const struct anom_flap *f, struct rec_anomaly *x)
+{
+	double o = (double)f->server[HIST_STARTTLS_OFFERED];
+	char why[100] = "", w[110];
+	int flapper = anom_flapper(f, HIST_STARTTLS_RETURNS, 1, 3, why, sizeof(why));
+	snprintf(w, sizeof(w), "STARTTLS back after missing %.80s", why);
+	double c = o / (o + 1);
+	if (x && !flapper && f->server[HIST_STARTTLS_OFFERED] < 2 && x->severity > REC_SEV_MEDIUM)
+		x->severity = REC_SEV_MEDIUM;
+	anom_weigh(x, flapper ? c / 4 : c, flapper, w);
+}
+
+/* certificate_changed: n earlier connections, of which k showed a key other
+ * than the two before. Flapper: two such changes before, at the server or
+ * behind its MX name. */
+static void anom_weigh_key(const struct anom_flap *f, struct rec_anomaly *x)
+{
+	double n = (double)f->server[HIST_CONNECTIONS];
+	double k = (double)f->server[HIST_KEY_CHANGES];
+	char why[100] = "", w[110];
+	int flapper = anom_flapper(f, HIST_KEY_CHANGES, 2, 2, why, sizeof(why));
+	snprintf(w, sizeof(w), "new keys %.80s", why);
+	double c = n / (n + 1) * (n > k ? 1 - k / n : 0);
+	anom_weigh(x, flapper ? c / 4 : c, flapper, w);
+}
+
+/* plaintext_fallback: s earlier connections with STARTTLS answered 220,
+ * t failed TLS attempts (the one this fallback follows included).
+ * Flapper: TLS worked again after failing, at the server or in a pool. */
+static void anom_weigh_fallback(const struct anom_flap *f, struct rec_anomaly *x)
+{
+	double s = (double)f->server[HIST_STARTTLS_USED];
+	double t = (double)f->server[HIST_TLS_FAILED];
+	char why[100] = "", w[110];
+	int flapper = anom_flapper(f, HIST_TLS_RETURNS, 1, 3, why, sizeof(why));
+	snprintf(w, sizeof(w), "TLS back after failing %.80s", why);
+	double c = (s + 1) / (s + (t > 0 ? t : 1) + 1);
+	anom_weigh(x, flapper ? c / 4 : c, flapper, w);
+}
+
 /* A key's short form in memory: the last 64 bits of its SHA-256, never 0. */
 static uint64_t anom_key_id(const char *spki_hex)
 {
@@ -310,7 +400,7 @@ static uint64_t anom_key_id(const char *spki_hex)
 /* The server's two most recent keys, from memory or (the first time the run
  * meets the server) from the history file. */
 static void anom_key(struct anom *a, const struct rec *r, struct rec_verdict *vd, const char *key,
-		     int update)
+		     const struct anom_flap *f, int update)
 {
 	char d[120];
 	uint64_t local[ANOM_KEY_COUNT] = {0};
@@ -340,17 +430,156 @@ static void anom_key(struct anom *a, const struct rec *r, struct rec_verdict *vd
 			 r->cert.spki_sha256,
 			 worse ? "was valid, now invalid"
 			       : (valid ? "still valid" : "validity unchanged"));
-		anom_cross(rec_verdict_add_as(vd, REC_A_CERTIFICATE_CHANGED,
-					      worse ? REC_SEV_HIGH : REC_SEV_MEDIUM, d));
+		anom_weigh_key(f, rec_verdict_add_as(vd, REC_A_CERTIFICATE_CHANGED,
+						     worse ? REC_SEV_HIGH : REC_SEV_MEDIUM, d));
 	}
 	if (now != k[ANOM_KEY_LAST]) {
 		k[ANOM_KEY_PREVIOUS] = k[ANOM_KEY_LAST];
 		k[ANOM_KEY_LAST] = now;
 	}
 	k[ANOM_KEY_LAST_VALID] = (uint64_t)valid;
-	if (a->db && hist_add_key(a->db, key, r->cert.spki_sha256, r->ts_us, r->cert.validation,
-				  r->cert.not_before, r->cert.not_after) != 0)
+	if (a->db)
+		hist_add_key(a->db, key, r->cert.spki_sha256, r->ts_us, r->cert.validation,
+			     r->cert.not_before, r->cert.not_after);
+}
+
+/* Adds the increments inc of r to the values e (times widened). */
+static void anom_add(uint64_t *e, const uint64_t inc[HIST_COUNT], const struct rec *r)
+{
+	for (int i = 0; i < HIST_COUNT; i++)
+		if (i != HIST_FIRST_SEEN && i != HIST_LAST_SEEN && i != HIST_LOADED)
+			e[i] += inc[i];
+	if (!e[HIST_FIRST_SEEN] || r->ts_us < e[HIST_FIRST_SEEN])
+		e[HIST_FIRST_SEEN] = r->ts_us;
+	if (r->end_us > e[HIST_LAST_SEEN])
+		e[HIST_LAST_SEEN] = r->end_us;
+}
+
+/* What one connection shows of its server's consistency. */
+struct anom_obs {
+	uint8_t offered, no_starttls; /* EHLO reply with / accepted without STARTTLS */
+	uint8_t tls_ok, tls_failed;
+	uint64_t key; /* anom_key_id() of the certificate seen in clear, or 0 */
+};
+
+/* One step of a server's in-run state e: fills the flap counters of inc
+ * (transitions within this run, so that what several processes add up does
+ * not depend on their order) and adds inc to e. A return is on, off, on:
+ * STARTTLS offered again after a connection without it, by a server that
+ * offered it earlier in the run (a server that starts offering it has not
+ * flapped); the same for TLS working after failing. */
+static void anom_flap_step(uint64_t *e, const struct anom_obs *o, const struct rec *r,
+			   uint64_t inc[HIST_COUNT])
+{
+	enum { MISSING = 1, FAILED = 2, OFFERED_BEFORE = 4, WORKED_BEFORE = 8 };
+	uint64_t last = e[ANOM_H_LAST];
+	inc[HIST_STARTTLS_RETURNS] = o->offered && (last & MISSING) && (last & OFFERED_BEFORE);
+	inc[HIST_TLS_RETURNS] = o->tls_ok && (last & FAILED) && (last & WORKED_BEFORE);
+	inc[HIST_KEY_CHANGES] = 0;
+	if (o->offered || o->no_starttls)
+		last = (last & ~(uint64_t)MISSING) | (o->no_starttls ? MISSING : 0);
+	if (o->tls_ok || o->tls_failed)
+		last = (last & ~(uint64_t)FAILED) | (o->tls_failed ? FAILED : 0);
+	last |= (o->offered ? OFFERED_BEFORE : 0) | (o->tls_ok ? WORKED_BEFORE : 0);
+	e[ANOM_H_LAST] = last;
+	if (o->key) {
+		inc[HIST_KEY_CHANGES] = e[ANOM_H_KEY_LAST] && o->key != e[ANOM_H_KEY_LAST] &&
+					o->key != e[ANOM_H_KEY_PREVIOUS];
+		if (o->key != e[ANOM_H_KEY_LAST]) {
+			e[ANOM_H_KEY_PREVIOUS] = e[ANOM_H_KEY_LAST];
+			e[ANOM_H_KEY_LAST] = o->key;
+		}
+	}
+	anom_add(e, inc, r);
+}
+
+/* Adds r to what the run (and, with --history, the file) knows of its
+ * server (h, key) and pools. */
+static void anom_remember(struct anom *a, const struct rec *r, const char *key, uint64_t *h,
+			  uint64_t *pool[2], const char *pool_key[2], int corrupted)
+{
+	const struct smtp_facts *m = &r->smtp;
+	const struct tls_facts *t = &r->tls;
+	struct anom_obs o = {0};
+	o.offered = r->smtp_valid && m->starttls_offered;
+	o.no_starttls = r->smtp_valid && m->ehlo_reply == 250 && !m->starttls_offered && !corrupted;
+	/* a ClientHello with a post-quantum key share left unanswered is the
+	 * client's doing (pq_intolerance), not the server's flapping */
+	o.tls_failed = anom_tls_failed(r) &&
+		       !(r->tls_valid && t->client_hello && t->client_pq_share && !t->server_hello);
+	o.tls_ok = r->tls_valid && t->established;
+	if (r->cert.present && r->cert.source == CERT_SRC_OBSERVED && r->cert.spki_sha256[0])
+		o.key = anom_key_id(r->cert.spki_sha256);
+	/* this connection's increments: added to the memory and, with
+	 * --history, to the file (never absolute values: other processes may
+	 * be adding to the same rows) */
+	uint64_t inc[HIST_COUNT] = {0};
+	inc[HIST_STARTTLS_OFFERED] = o.offered;
+	inc[HIST_EHLO_ACCEPTED] = r->smtp_valid && m->ehlo_reply == 250;
+	inc[HIST_STARTTLS_USED] = r->smtp_valid && m->starttls_reply == 220;
+	inc[HIST_TLS13] = r->tls_valid && t->server_hello && t->version == 0x0304;
+	inc[HIST_TLS_FAILED] = (uint64_t)anom_tls_failed(r);
+	inc[HIST_CONNECTIONS] = 1;
+	inc[HIST_FIRST_SEEN] = r->ts_us;
+	inc[HIST_LAST_SEEN] = r->end_us;
+	anom_flap_step(h, &o, r, inc);
+	/* an update that cannot be kept is counted by the history
+	 * (hist_health), as is a batch that cannot be written */
+	if (a->db)
+		hist_add_server(a->db, key, inc);
+	/* a pool's values are the sums of its members': it has flapped when
+	 * one of them has (a /24 of consistent servers, some with STARTTLS and
+	 * some without, has not) */
+	for (int i = 0; i < 2; i++)
+		if (pool[i]) {
+			anom_add(pool[i], inc, r);
+			if (a->db)
+				hist_add_pool(a->db, pool_key[i], inc);
+		}
+	if (a->db) {
+		char v[24];
+		if (r->tls_valid && t->server_hello)
+			hist_add_version(a->db, key, suite_version_name(t->version, v, sizeof(v)));
+		hist_tick(a->db);
+	}
+}
+
+/* The values of a server or pool: in memory; with --history loaded from the
+ * file the first time the run meets it. A full table gives local, read from
+ * the file each time. */
+static uint64_t *anom_values(struct anom *a, struct agg_map *map, const char *key,
+			     uint64_t local[ANOM_H_COUNT], int pool)
+{
+	uint64_t *v = agg_map_values(map, key);
+	if (!v) {
+		v = local;
+		memset(local, 0, sizeof(uint64_t) * ANOM_H_COUNT);
+	} else if (v[HIST_LOADED]) {
+		return v;
+	}
+	if (a->db && (pool ? hist_load_pool(a->db, key, v) : hist_load_server(a->db, key, v)) < 0)
 		a->db_errors++;
+	v[HIST_LOADED] = 1;
+	return v;
+}
+
+/* The pools of r's server: "net 192.0.2.0/24:25" (or the /64), and
+ * "name mx.example:25" when the record names its MX host. */
+static void anom_pool_keys(const struct rec *r, char keys[2][160], const char *out[2])
+{
+	struct rec_ep net = r->server;
+	size_t keep = net.family == 6 ? 8 : 3;
+	memset(net.addr + keep, 0, sizeof(net.addr) - keep);
+	char ip[64];
+	rec_format_addr(&net, ip, sizeof(ip));
+	snprintf(keys[0], 160, "net %s/%u:%u", ip, net.family == 6 ? 64u : 24u,
+		 (unsigned)r->server.port);
+	out[0] = keys[0];
+	out[1] = NULL;
+	if (r->dns.present && r->dns.mx_host[0]) {
+		snprintf(keys[1], 160, "name %.140s:%u", r->dns.mx_host, (unsigned)r->server.port);
+		out[1] = keys[1];
+	}
 }
 
 static void anom_cross_connection(struct anom *a, const struct rec *r, struct rec_verdict *vd,
@@ -358,22 +587,20 @@ static void anom_cross_connection(struct anom *a, const struct rec *r, struct re
 {
 	const struct smtp_facts *m = &r->smtp;
 	const struct tls_facts *t = &r->tls;
-	char key[160], d[120];
+	char key[160], d[120], pkeys[2][160];
 	anom_server_key(r, key, sizeof(key));
-	/* The server's history: cached in memory; with --history loaded from the
-	 * file the first time the run meets the server. */
-	uint64_t local[HIST_COUNT];
-	uint64_t *h = agg_map_values(&a->hosts, key);
-	if (!h) {
-		h = local;
-		memset(local, 0, sizeof(local));
-		if (a->db && hist_load_server(a->db, key, h) < 0)
-			a->db_errors++;
-	} else if (a->db && !h[HIST_LOADED]) {
-		if (hist_load_server(a->db, key, h) < 0)
-			a->db_errors++;
-		h[HIST_LOADED] = 1;
-	}
+	uint64_t local[ANOM_H_COUNT], plocal[2][ANOM_H_COUNT];
+	uint64_t *h = anom_values(a, &a->hosts, key, local, 0), *pool[2] = {NULL, NULL};
+	struct anom_flap f = {.server = h};
+	anom_pool_keys(r, pkeys, f.pool_key);
+	for (int i = 0; i < 2; i++)
+		if (f.pool_key[i])
+			pool[i] = anom_values(a, &a->pools, f.pool_key[i], plocal[i], 1);
+	/* the second entry may have moved the first (the map grows) */
+	if (pool[1] && pool[0] != plocal[0])
+		pool[0] = anom_values(a, &a->pools, f.pool_key[0], plocal[0], 1);
+	f.pool[0] = pool[0];
+	f.pool[1] = pool[1];
 	int corrupted = 0;
 	for (int i = 0; i < rec_anomaly_count(r, vd); i++)
 		corrupted |= rec_anomaly_at(r, vd, i)->type == REC_A_STARTTLS_CAPABILITY_CORRUPTED;
@@ -383,7 +610,8 @@ static void anom_cross_connection(struct anom *a, const struct rec *r, struct re
 			snprintf(d, sizeof(d),
 				 "offered STARTTLS in %llu earlier connection(s), not now",
 				 (unsigned long long)h[HIST_STARTTLS_OFFERED]);
-			anom_cross(rec_verdict_add(vd, REC_A_STARTTLS_CAPABILITY_MISSING, d));
+			anom_weigh_starttls(
+				&f, rec_verdict_add(vd, REC_A_STARTTLS_CAPABILITY_MISSING, d));
 		}
 		for (int i = 0; i < vd->n; i++) {
 			/* the per-connection finding, in this verdict */
@@ -412,7 +640,7 @@ static void anom_cross_connection(struct anom *a, const struct rec *r, struct re
 	 * ECDSA certificate alternates between two); worse when it goes from a
 	 * valid chain to an invalid one. */
 	if (r->cert.present && r->cert.source == CERT_SRC_OBSERVED && r->cert.spki_sha256[0])
-		anom_key(a, r, vd, key, update);
+		anom_key(a, r, vd, key, &f, update);
 
 	/* plaintext_fallback: a failed TLS attempt, then plain-text mail from the
 	 * same client to the same server within the window. */
@@ -430,8 +658,8 @@ static void anom_cross_connection(struct anom *a, const struct rec *r, struct re
 			v[0] = r->end_us ? r->end_us : 1;
 		if (v && r->tls_valid && t->client_hello && t->client_pq_share && !t->server_hello)
 			v[1] = r->end_us ? r->end_us : 1;
-		if (a->db && hist_store_attempt(a->db, pk, r->end_us ? r->end_us : 1) != 0)
-			a->db_errors++;
+		if (a->db)
+			hist_store_attempt(a->db, pk, r->end_us ? r->end_us : 1);
 	} else if ((r->encryption == REC_ENC_PLAINTEXT ||
 		    r->encryption == REC_ENC_STARTTLS_REFUSED) &&
 		   r->smtp_valid && (m->messages || m->commands[SMTP_V_MAIL])) {
@@ -444,33 +672,10 @@ static void anom_cross_connection(struct anom *a, const struct rec *r, struct re
 			snprintf(d, sizeof(d),
 				 "plain-text delivery %.1f s after a failed TLS attempt",
 				 (double)(r->ts_us - v[0]) / 1e6);
-			anom_cross(rec_verdict_add(vd, REC_A_PLAINTEXT_FALLBACK, d));
+			anom_weigh_fallback(&f, rec_verdict_add(vd, REC_A_PLAINTEXT_FALLBACK, d));
 		}
 	}
-
-	if (r->smtp_valid && m->starttls_offered)
-		h[HIST_STARTTLS_OFFERED]++;
-	if (r->smtp_valid && m->ehlo_reply == 250)
-		h[HIST_EHLO_ACCEPTED]++;
-	if (r->smtp_valid && m->starttls_reply == 220)
-		h[HIST_STARTTLS_USED]++;
-	if (r->tls_valid && t->server_hello && t->version == 0x0304)
-		h[HIST_TLS13]++;
-	h[HIST_CONNECTIONS]++;
-	if (!h[HIST_FIRST_SEEN] || r->ts_us < h[HIST_FIRST_SEEN])
-		h[HIST_FIRST_SEEN] = r->ts_us;
-	if (r->end_us > h[HIST_LAST_SEEN])
-		h[HIST_LAST_SEEN] = r->end_us;
-	if (a->db) {
-		char v[24];
-		if (hist_store_server(a->db, key, h) != 0)
-			a->db_errors++;
-		if (r->tls_valid && t->server_hello &&
-		    hist_add_version(a->db, key, suite_version_name(t->version, v, sizeof(v))) != 0)
-			a->db_errors++;
-		if (hist_tick(a->db) != 0)
-			a->db_errors++;
-	}
+	anom_remember(a, r, key, h, pool, f.pool_key, corrupted);
 }
 
 void anom_judge(struct anom *a, const struct rec *r, struct rec_verdict *vd)

@@ -32,15 +32,28 @@ enum anom_key_val {
 	ANOM_KEY_COUNT
 };
 
+/* What the hosts and pools maps keep per server or pool: the history's
+ * values (enum hist_val), then the state of this run that the flap counters
+ * are counted from. */
+enum anom_host_val {
+	ANOM_H_LAST = HIST_COUNT, /* the last connection: 1 EHLO accepted without
+				   * STARTTLS, 2 TLS failed; earlier in the run:
+				   * 4 STARTTLS offered, 8 TLS worked */
+	ANOM_H_KEY_LAST,	  /* the last key (anom_key_id), and the one before */
+	ANOM_H_KEY_PREVIOUS,
+	ANOM_H_COUNT
+};
+
 struct anom {
 	const struct anom_cfg *cfg;
-	struct agg_map hosts;	 /* server -> what it did before */
+	struct agg_map hosts;	 /* server -> what it did before (enum anom_host_val) */
+	struct agg_map pools;	 /* "net 192.0.2.0/24:25", "name mx.example:25" -> the same */
 	struct agg_map attempts; /* client>server -> [0] end of the last failed TLS attempt,
 				  * [1] ... of the last one whose ClientHello carried a
 				  * post-quantum key share and got no ServerHello */
 	struct agg_map spki;	 /* server -> its recent keys (enum anom_key_val) */
 	struct hist *db;	 /* --history file, or NULL (borrowed) */
-	uint64_t db_errors;	 /* history reads or writes that failed */
+	uint64_t db_errors;	 /* history reads that failed (writes: hist_health) */
 };
 
 void anom_init(struct anom *a, const struct anom_cfg *cfg, struct mem *mem);

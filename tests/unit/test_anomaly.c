@@ -163,20 +163,102 @@ static void test_capability_missing_needs_history(void **state)
 	anom_judge(&f->a, r, &f->v); /* first sight without STARTTLS: nothing */
 	assert_false(has(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING));
 	free(r);
-	r = smtp_rec(7, 40001, 200);
-	add_cap(r, "STARTTLS");
-	anom_judge(&f->a, r, &f->v);
-	free(r);
-	r = smtp_rec(7, 40002, 300); /* now it is missing */
+	fx_free(f);
+	f = fx_new();
+	for (int i = 0; i < 2; i++) {
+		r = smtp_rec(7, (uint16_t)(40001 + i), 200 + (uint64_t)i);
+		add_cap(r, "STARTTLS");
+		anom_judge(&f->a, r, &f->v);
+		free(r);
+	}
+	r = smtp_rec(7, 40003, 300); /* now it is missing */
 	add_cap(r, "PIPELINING");
 	anom_judge(&f->a, r, &f->v);
 	assert_int_equal(has(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING), REC_SEV_HIGH + 1);
 	assert_true(f->v.anomalies[0].cross);
+	assert_int_equal(f->v.anomalies[0].confidence, 67); /* 2 of 2, 2/3 */
 	free(r);
-	r = smtp_rec(8, 40003, 300); /* another server: no history */
+	r = smtp_rec(8, 40004, 300); /* another server: no history */
 	anom_judge(&f->a, r, &f->v);
 	assert_false(has(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING));
 	free(r);
+	fx_free(f);
+}
+
+static const struct rec_anomaly *find(const struct rec_verdict *v, enum rec_anom t)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->anomalies[i].type == t)
+			return &v->anomalies[i];
+	return NULL;
+}
+
+/* A server whose STARTTLS came back after missing is a known flapper: its
+ * next miss is low, with a lower confidence, and the detail says why; a
+ * consistent server's miss stays high. */
+static void test_flapping_server(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	static const int offered[] = {1, 1, 1, 0, 1, 0};
+	const struct rec_anomaly *x = NULL;
+	for (int i = 0; i < 6; i++) {
+		struct rec *r = smtp_rec(5, (uint16_t)(41000 + i), 100 + (uint64_t)i);
+		if (offered[i])
+			add_cap(r, "STARTTLS");
+		anom_judge(&f->a, r, &f->v);
+		x = find(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING);
+		if (i == 3) { /* the first miss after three: high */
+			assert_non_null(x);
+			assert_int_equal(x->severity, REC_SEV_HIGH);
+			assert_int_equal(x->confidence, 75);
+			assert_null(strstr(x->detail, "flapper"));
+		}
+		free(r);
+	}
+	assert_non_null(x); /* the second miss, after STARTTLS came back */
+	assert_int_equal(x->severity, REC_SEV_LOW);
+	assert_true(x->confidence < 25);
+	assert_non_null(strstr(x->detail, "; flapper: STARTTLS back after missing 1x (server)"));
+	fx_free(f);
+
+	/* a pool: .21 offers, does not, offers again (it flapped); then .20,
+	 * consistent so far, misses it: low, because of its /24 */
+	f = fx_new();
+	static const int server[] = {21, 21, 21, 20, 20, 20}, offer2[] = {1, 0, 1, 1, 1, 0};
+	for (int i = 0; i < 6; i++) {
+		struct rec *r =
+			smtp_rec((uint8_t)server[i], (uint16_t)(42000 + i), 100 + (uint64_t)i);
+		if (offer2[i])
+			add_cap(r, "STARTTLS");
+		anom_judge(&f->a, r, &f->v);
+		x = find(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING);
+		if (i == 1) { /* offered once only before: medium */
+			assert_non_null(x);
+			assert_int_equal(x->severity, REC_SEV_MEDIUM);
+			assert_int_equal(x->confidence, 50);
+		}
+		free(r);
+	}
+	assert_non_null(x);
+	assert_int_equal(x->severity, REC_SEV_LOW);
+	assert_non_null(strstr(
+		x->detail, "flapper: STARTTLS back after missing 1x (pool 198.51.100.0/24:25)"));
+	fx_free(f);
+
+	/* a server that starts offering STARTTLS has not flapped */
+	f = fx_new();
+	static const int offer3[] = {0, 1, 1, 0};
+	for (int i = 0; i < 4; i++) {
+		struct rec *r = smtp_rec(22, (uint16_t)(43000 + i), 100 + (uint64_t)i);
+		if (offer3[i])
+			add_cap(r, "STARTTLS");
+		anom_judge(&f->a, r, &f->v);
+		x = find(&f->v, REC_A_STARTTLS_CAPABILITY_MISSING);
+		free(r);
+	}
+	assert_non_null(x);
+	assert_int_equal(x->severity, REC_SEV_HIGH);
 	fx_free(f);
 }
 
@@ -324,9 +406,12 @@ static void test_certificate_changed(void **state)
 	anom_judge(&f->a, r, &f->v);
 	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_MEDIUM + 1);
 	free(r);
-	r = tls_rec(600, k1, 0); /* k1 is now older than the last two: high */
+	r = tls_rec(600, k1, 0); /* k1 is older than the last two, after two
+				  * new keys: a known flapper, low */
 	anom_judge(&f->a, r, &f->v);
-	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
+	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_LOW + 1);
+	assert_non_null(strstr(find(&f->v, REC_A_CERTIFICATE_CHANGED)->detail,
+			       "; flapper: new keys 2x (server)"));
 	free(r);
 	fx_free(f);
 }
@@ -354,7 +439,7 @@ static void test_certificate_changed_history(void **state)
 	r = tls_rec(300, k2, 1);
 	anom_judge(&f->a, r, &f->v);
 	free(r);
-	assert_int_equal(hist_close(f->a.db), 0);
+	assert_int_equal(hist_close(f->a.db, NULL), 0);
 	fx_free(f);
 
 	/* a new run: k1 is the key before the last, k3 is new */
@@ -377,7 +462,7 @@ static void test_certificate_changed_history(void **state)
 	assert_int_equal(has(&f->v, REC_A_CERTIFICATE_CHANGED), REC_SEV_HIGH + 1);
 	free(r);
 	assert_int_equal(f->a.db_errors, 0);
-	assert_int_equal(hist_close(f->a.db), 0);
+	assert_int_equal(hist_close(f->a.db, NULL), 0);
 	fx_free(f);
 
 	char buf[8192] = "";
@@ -393,6 +478,68 @@ static void test_certificate_changed_history(void **state)
 	unlink(wal);
 	snprintf(wal, sizeof(wal), "%s-shm", path);
 	unlink(wal);
+}
+
+/* Two writers on one file: their increments add up in the file (never one
+ * overwriting the other's counters), times widen, and a file opened by a
+ * second handle while the first holds pending updates is not disturbed. */
+static void test_history_two_writers(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/smtptls-test-hist2-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	char err[256];
+	struct hist *w[2];
+	for (int i = 0; i < 2; i++) {
+		w[i] = hist_open(path, err, sizeof(err));
+		assert_non_null(w[i]);
+	}
+	uint64_t inc[HIST_COUNT] = {0};
+	inc[HIST_CONNECTIONS] = 1;
+	inc[HIST_STARTTLS_OFFERED] = 1;
+	inc[HIST_STARTTLS_RETURNS] = 1;
+	for (int k = 0; k < 5; k++) {
+		for (int i = 0; i < 2; i++) {
+			inc[HIST_FIRST_SEEN] = inc[HIST_LAST_SEEN] = 100 + (uint64_t)(10 * k + i);
+			assert_int_equal(hist_add_server(w[i], "192.0.2.1:25", inc), 0);
+			assert_int_equal(hist_add_pool(w[i], "net 192.0.2.0/24:25", inc), 0);
+			assert_int_equal(hist_add_version(w[i], "192.0.2.1:25", "TLSv1.3"), 0);
+		}
+		/* the other writer's batch goes in between */
+		assert_int_equal(hist_flush(w[k % 2]), 0);
+	}
+	uint64_t v[HIST_COUNT];
+	assert_int_equal(hist_load_server(w[0], "192.0.2.1:25", v), 1);
+	assert_true(v[HIST_CONNECTIONS] < 10); /* w[1]'s last batch is still pending */
+	struct hist_health hh;
+	hist_health(w[1], &hh);
+	assert_true(hh.pending > 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(hist_close(w[i], NULL), 0);
+	struct hist *r = hist_open(path, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(hist_load_server(r, "192.0.2.1:25", v), 1);
+	assert_int_equal(v[HIST_CONNECTIONS], 10);
+	assert_int_equal(v[HIST_STARTTLS_OFFERED], 10);
+	assert_int_equal(v[HIST_STARTTLS_RETURNS], 10);
+	assert_int_equal(v[HIST_FIRST_SEEN], 100);
+	assert_int_equal(v[HIST_LAST_SEEN], 141);
+	assert_int_equal(hist_load_pool(r, "net 192.0.2.0/24:25", v), 1);
+	assert_int_equal(v[HIST_CONNECTIONS], 10);
+	assert_int_equal(hist_close(r, NULL), 0);
+	char buf[4096] = "";
+	FILE *out = fmemopen(buf, sizeof(buf) - 1, "w");
+	assert_int_equal(hist_print(path, NULL, out, err, sizeof(err)), 0);
+	fclose(out);
+	assert_non_null(strstr(buf, "TLSv1.3 10"));
+	char aux[64];
+	unlink(path);
+	snprintf(aux, sizeof(aux), "%s-wal", path);
+	unlink(aux);
+	snprintf(aux, sizeof(aux), "%s-shm", path);
+	unlink(aux);
 }
 
 static const char *detail_of(const struct rec_verdict *v, enum rec_anom t)
@@ -590,11 +737,13 @@ int main(void)
 		cmocka_unit_test(test_command_corrupted_and_refused),
 		cmocka_unit_test(test_not_used_and_auth),
 		cmocka_unit_test(test_capability_missing_needs_history),
+		cmocka_unit_test(test_flapping_server),
 		cmocka_unit_test(test_ehlo_downgrade),
 		cmocka_unit_test(test_plaintext_fallback_window),
 		cmocka_unit_test(test_tls_downgrade_and_weak),
 		cmocka_unit_test(test_certificate_changed),
 		cmocka_unit_test(test_certificate_changed_history),
+		cmocka_unit_test(test_history_two_writers),
 		cmocka_unit_test(test_handshake_failed),
 		cmocka_unit_test(test_downgrade_signals),
 		cmocka_unit_test(test_weak_certificate),
