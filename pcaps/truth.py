@@ -23,6 +23,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import scenarios as S  # noqa: E402
 import dnszones  # noqa: E402
+from acc_scenarios import ACC_SCENARIOS  # noqa: E402
+
+S.SCENARIOS.update(ACC_SCENARIOS)
 
 TLS_VERSIONS = {0x0300: "SSLv3", 0x0301: "TLSv1.0", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
 DECODE = ["-d", "tcp.port==465,tls", "-d", "tcp.port==2525,smtp"]
@@ -32,8 +35,8 @@ class Mismatch(Exception):
     pass
 
 
-def tshark_fields(pcap, fields, yfilter=None):
-    cmd = ["tshark", "-n", "-r", pcap] + DECODE + ["-T", "fields", "-E", "separator=\t", "-E", "occurrence=a",
+def tshark_fields(pcap, fields, yfilter=None, decode=()):
+    cmd = ["tshark", "-n", "-r", pcap] + DECODE + list(decode) + ["-T", "fields", "-E", "separator=\t", "-E", "occurrence=a",
                                                   "-E", "aggregator=|"]
     if yfilter:
         cmd += ["-Y", yfilter]
@@ -114,6 +117,8 @@ def smtp_view(pcap):
                                 "smtp.response.code", "smtp.rsp.parameter"], "smtp")
     view = {}
     for r in rows:
+        if not r["tcp.stream"].isdigit():
+            continue  # a line of TLS bytes tshark took for SMTP (TLS after a reply other than 220)
         v = view.setdefault(int(r["tcp.stream"]), [])
         for cmd, par in zip(r["smtp.req.command"].split("|"), (r["smtp.req.parameter"].split("|") + [""] * 99)):
             if cmd:
@@ -147,12 +152,12 @@ def client_mail_commands(pcap, stream, client):
     return n
 
 
-def tls_view(pcap, names):
+def tls_view(pcap, names, decode=()):
     v = {}
     for r in tshark_fields(pcap, ["tcp.stream", "tls.handshake.type", "tls.handshake.version",
                                   "tls.handshake.extensions.supported_version", "tls.handshake.ciphersuite",
                                   "tls.handshake.extensions_server_name", "tls.handshake.certificate",
-                                  "tls.alert_message.desc", "tls.handshake.session_id"], "tls"):
+                                  "tls.alert_message.desc", "tls.handshake.session_id"], "tls", decode):
         s = v.setdefault(int(r["tcp.stream"]), dict(types=[], sni=None, version=None, cipher=None, certs=None,
                                                     alerts=[], ch_sid=None, sh_sid=None))
         types = [int(t) for t in r["tls.handshake.type"].split("|") if t.isdigit()]
@@ -243,11 +248,13 @@ def analyse_smtp(events):
     f = dict(banner=None, offered=False, requested=False, reply=None, mails=0, auth=None, auth_before_tls=None)
     last_cmd = None
     saw_ehlo_reply = False
+    starttls_pending = False  # STARTTLS sent, no reply yet (a command may follow it pipelined)
     for ev in events:
         if ev[0] == "cmd":
             last_cmd = ev[1]
             if ev[1] == "STARTTLS":
                 f["requested"] = True
+                starttls_pending = True
             elif ev[1] == "MAIL":
                 f["mails"] += 1
             elif ev[1] == "AUTH" and f["auth"] is None:
@@ -261,8 +268,9 @@ def analyse_smtp(events):
             if last_cmd == "EHLO" and not saw_ehlo_reply:
                 saw_ehlo_reply = True
                 f["offered"] = any(p.strip().upper() == "STARTTLS" for p in params)
-            if last_cmd == "STARTTLS" and f["reply"] is None and codes:
+            if (last_cmd == "STARTTLS" or starttls_pending) and f["reply"] is None and codes:
                 f["reply"] = codes[0]
+            starttls_pending = False
     return f
 
 
@@ -276,6 +284,9 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
     st = streams(pcap)
     smtpv = smtp_view(pcap)
     tlsv = tls_view(pcap, names)
+    # TLS after a STARTTLS reply other than 220: tshark reads port 25 as TLS
+    tlsv_any = tls_view(pcap, names, ["-d", "tcp.port==25,tls"]) if any(
+        e.get("tls_anyway") for e in sc["connections"]) else {}
     ca_root = os.path.join(pcap_dir, sc.get("ca_file", "ca/corpus-ca.pem"))
     errors = []
     pqv = pq_view(pcap) if sc.get("pq") else None
@@ -301,7 +312,7 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
         used.add(s["id"])
         where = "conn %d (stream %d)" % (i, s["id"])
         sm = analyse_smtp(smtpv.get(s["id"], []))
-        tv = tlsv.get(s["id"])
+        tv = (tlsv_any if e.get("tls_anyway") else tlsv).get(s["id"])
         es = e["smtp"]
         enc = e["encryption"]
         # --- SMTP checks (what is visible in clear)
@@ -319,13 +330,17 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
                 where, sm["reply"], es["starttls_reply"]), errors)
             if enc in ("plaintext", "starttls_refused") or (enc == "starttls_failed" and not tv):
                 sm["mails"] = client_mail_commands(pcap, s["id"], s["client"])
-                check(sm["mails"] == es["messages"], "%s: %d MAIL commands in clear, %d messages configured" % (
-                    where, sm["mails"], es["messages"]), errors)
+                check(sm["mails"] == e.get("mail_commands", es["messages"]),
+                      "%s: %d MAIL commands in clear, %d messages configured" % (where, sm["mails"], es["messages"]),
+                      errors)
             if es["auth"] and es["auth"]["before_tls"]:
                 check(sm["auth"] == es["auth"]["mechanism"], "%s: AUTH %r in clear, %r configured" % (
                     where, sm["auth"], es["auth"]), errors)
             elif sm["auth"] is not None:
                 errors.append("%s: AUTH %s seen in clear, not configured" % (where, sm["auth"]))
+        if e.get("tls_anyway"):
+            check(bool(tv) and 1 in tv["types"] and sm["reply"] not in (None, 220),
+                  "%s: no ClientHello after a STARTTLS reply other than 220" % where, errors)
         # --- TLS checks
         et = e["tls"]
         if et is None:

@@ -354,8 +354,13 @@ static enum rec_enc sess_outcome(const struct sess *s, const struct sess_app *a)
 		return a->server_plaintext && m->helo_verb ? REC_ENC_PLAINTEXT : REC_ENC_UNKNOWN;
 	}
 	if (m->starttls_requested && m->starttls_reply) {
-		if (m->starttls_reply != 220)
+		if (m->starttls_reply != 220) {
+			/* A client that started TLS anyway: the bytes say
+			 * whether it worked, whatever the reply was. */
+			if (m->tls_despite_reply && t->established)
+				return REC_ENC_STARTTLS;
 			return REC_ENC_STARTTLS_REFUSED;
+		}
 		if (a->plaintext_after_starttls || !t->established)
 			return REC_ENC_STARTTLS_FAILED;
 		return REC_ENC_STARTTLS;

@@ -57,6 +57,8 @@ static void rec_f_smtp(const struct smtp_facts *f, rec_field_fn fn, void *ctx)
 	rec_f_emit(fn, ctx, "starttls_offered", REC_F_BOOL, f->starttls_offered);
 	rec_f_emit(fn, ctx, "starttls_requested", REC_F_BOOL, f->starttls_requested);
 	rec_f_code(fn, ctx, "starttls_reply", f->starttls_reply);
+	if (f->tls_despite_reply) /* written only when so: older records are unchanged */
+		rec_f_emit(fn, ctx, "tls_despite_reply", REC_F_BOOL, 1);
 	if (f->auth_mech[0]) {
 		rec_f_emit(fn, ctx, "auth", REC_F_OBJECT, 0);
 		rec_f_text(fn, ctx, "mechanism", f->auth_mech, sizeof(f->auth_mech), REC_BAD_FAIL);

@@ -36,6 +36,7 @@ FACTS = {
     "smtp.starttls_offered": "smtp.starttls_offered",
     "smtp.starttls_requested": "smtp.starttls_requested",
     "smtp.starttls_reply": "smtp.starttls_reply",
+    "smtp.tls_despite_reply": "smtp.tls_despite_reply",
     "smtp.messages": "smtp.messages",
     "smtp.auth.mechanism": "smtp.auth.mechanism",
     "smtp.auth.before_tls": "smtp.auth.before_tls",

@@ -1,0 +1,67 @@
+"""Scenario configuration of the accuracy captures (lib/accuracy.sh), merged
+into lib/scenarios.py's SCENARIOS by truth.py. Each fact follows from the
+configuration written by lib/accuracy.sh and is checked with tshark.
+
+Keys beyond lib/scenarios.py's: tls_anyway (the client sends TLS after a
+STARTTLS reply other than 220: tshark is told to read port 25 as TLS to see
+the handshake, as it stops following a connection whose STARTTLS got no 220);
+mail_commands (MAIL commands in the clear when they differ from the messages
+sent: a rewritten reply breaks the delivery after MAIL).
+"""
+from scenarios import conn, smtp, tls
+
+
+def anyway(software, reply):
+    """The SMTP facts of a client that started TLS after reply."""
+    d = smtp(software, True, True, reply, messages=0)
+    d["tls_despite_reply"] = True
+    return d
+
+C_ACC = "203.0.113.17"
+S_ACCPF, S_ACCOS = "198.51.100.70", "198.51.100.71"
+M_ACC200, M_ACC550, M_ACC454 = "198.51.100.84", "198.51.100.85", "198.51.100.86"
+T13 = "TLS_AES_256_GCM_SHA384"
+ACC_CA_FILE = "ca/corpus-acc-ca.pem"
+
+ACC_SCENARIOS = {}
+
+ACC_SCENARIOS["starttls-reply-rewritten"] = dict(
+    description="A STARTTLS reply that is neither 220 nor a normal refusal: an on-path proxy rewrites Postfix's "
+                "220 into 200 and into 550 in front of swaks --tls-optional (client leg); OpenSMTPD answers 500 "
+                "to a STARTTLS that arrived pipelined with NOOP in one segment and closes.",
+    ca_file=ACC_CA_FILE,
+    connections=[
+        conn(C_ACC, M_ACC200, 25, "starttls_refused", smtp("Postfix", True, True, 200, messages=0),
+             mail_commands=1, anomalies=["starttls_reply_unexpected", "starttls_refused"],
+             how="lib/acc_proxy.py rewrites '220 2.0.0 Ready to start TLS' into 200; swaks --tls-optional "
+                 "goes on with MAIL in clear, Postfix (in TLS) drops the connection"),
+        conn(C_ACC, M_ACC550, 25, "starttls_refused", smtp("Postfix", True, True, 550, messages=0),
+             mail_commands=1, anomalies=["starttls_reply_unexpected"],
+             how="lib/acc_proxy.py rewrites the 220 into 550; swaks --tls-optional as above"),
+        conn(C_ACC, S_ACCOS, 25, "starttls_refused", smtp("OpenSMTPD", True, True, 500, messages=0),
+             anomalies=["starttls_command_corrupted"],
+             how="lib/acc_client.py sends 'STARTTLS\\r\\nNOOP\\r\\n' in one segment; OpenSMTPD 6.8 answers "
+                 "500 (pipelining after STARTTLS) and closes"),
+    ])
+
+ACC_SCENARIOS["starttls-tls-anyway"] = dict(
+    description="Clients that start TLS after a STARTTLS reply other than 220: openssl s_client -starttls smtp "
+                "through a proxy that rewrites Postfix's 220 into 200, lib/acc_client.py through one that "
+                "rewrites it into 454 (both handshakes complete with Postfix, TLS 1.3), and lib/acc_client.py "
+                "after OpenSMTPD's 500 (the server has closed: no handshake).",
+    ca_file=ACC_CA_FILE,
+    connections=[
+        conn(C_ACC, M_ACC200, 25, "starttls", anyway("Postfix", 200),
+             tls("TLSv1.3", T13, "mx1.acc.example.net"), tls_anyway=True,
+             anomalies=["starttls_reply_unexpected"],
+             how="openssl s_client -starttls smtp does not look at the reply to STARTTLS; the proxy relays "
+                 "the handshake to Postfix unchanged"),
+        conn(C_ACC, M_ACC454, 25, "starttls", anyway("Postfix", 454),
+             tls("TLSv1.3", T13, "mx1.acc.example.net"), tls_anyway=True,
+             how="lib/acc_client.py starttls-anyway: Python's ssl module after the rewritten 454"),
+        conn(C_ACC, S_ACCOS, 25, "starttls_refused", anyway("OpenSMTPD", 500),
+             tls(None, None, "mx1.acc.example.net"), tls_anyway=True,
+             anomalies=["starttls_command_corrupted"],
+             how="lib/acc_client.py tls-anyway: STARTTLS and NOOP in one segment, 500, then a ClientHello "
+                 "to a server that has closed (reset)"),
+    ])
