@@ -180,6 +180,29 @@ def tls_view(pcap, names, decode=()):
     return v
 
 
+def record_view(pcap):
+    """Per stream and source port: the TLS record content types tshark finds
+    (in a capture cut by its snap length, the record headers at the start of
+    the segments are all it can read)."""
+    v = {}
+    for r in tshark_fields(pcap, ["tcp.stream", "tcp.srcport", "tls.record.content_type"], "tls"):
+        if not r["tcp.stream"].isdigit():
+            continue
+        types = [int(x) for x in re.split("[|,]", r["tls.record.content_type"]) if x.isdigit()]
+        v.setdefault(int(r["tcp.stream"]), {}).setdefault(int(r["tcp.srcport"]), []).extend(types)
+    return v
+
+
+def heads_checks(rv, s, et, where, errors):
+    """A connection recorded with a short snap length: the record headers
+    tshark reads must show the configured handshake (22 both ways) and, when
+    it was established, application data (23) both ways."""
+    cl, sv = rv.get(s["client"][1], []), rv.get(s["server"][1], [])
+    check(22 in cl and 22 in sv, "%s: no handshake record heads both ways (%r, %r)" % (where, cl, sv), errors)
+    if et.get("established"):
+        check(23 in cl and 23 in sv, "%s: no application-data record heads both ways" % where, errors)
+
+
 def openssl(*args, inp=None):
     return subprocess.run(["openssl"] + list(args), capture_output=True, text=True, input=inp)
 
@@ -315,8 +338,15 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
         tv = (tlsv_any if e.get("tls_anyway") else tlsv).get(s["id"])
         es = e["smtp"]
         enc = e["encryption"]
+        heads = e.get("heads")  # a short snap length: the facts the heads show
         # --- SMTP checks (what is visible in clear)
-        if enc != "implicit_tls":
+        if enc != "implicit_tls" and heads:
+            check(sm["banner"] is not None, "%s: no greeting head" % where, errors)
+            check(sm["requested"] == es["starttls_requested"], "%s: STARTTLS requested %s in capture" % (
+                where, sm["requested"]), errors)
+            check(sm["reply"] == es["starttls_reply"], "%s: STARTTLS reply %s in capture, %s configured" % (
+                where, sm["reply"], es["starttls_reply"]), errors)
+        elif enc != "implicit_tls":
             if es["server_software"] is None:  # a banner that names no product (the Node servers)
                 check(sm["banner"] is not None, "%s: no banner" % where, errors)
             else:
@@ -343,7 +373,10 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
                   "%s: no ClientHello after a STARTTLS reply other than 220" % where, errors)
         # --- TLS checks
         et = e["tls"]
-        if et is None:
+        if heads and et is not None:
+            heads_checks(record_view(pcap).get(s["id"], {}), s, et, where, errors)
+            tls_out = dict(et)
+        elif et is None:
             check(tv is None or not tv["types"], "%s: TLS handshake seen, none configured" % where, errors)
             tls_out = None
         else:
@@ -400,7 +433,7 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
                  server=dict(ip=s["server"][0], port=s["server"][1]),
                  tcp=s["tcp"], encryption=enc,
                  smtp=dict(es), tls=tls_out, cert=cert_out, how_known=how)
-        for k in ("leg", "resumed_with", "client_log"):
+        for k in ("leg", "resumed_with", "client_log", "heads"):
             if k in e:
                 c[k] = e[k]
         if e.get("dns_cfg"):
@@ -792,6 +825,8 @@ def passive_view(c):
         c["smtp_configured"] = es
         c["smtp"] = None
         return
+    if c.get("heads"):
+        return  # heads: the configuration already says what they show
     if c.get("encryption") == "starttls":
         es["messages_configured"] = es.get("messages")
         es["messages"] = 0  # sent inside TLS: invisible

@@ -295,6 +295,7 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 	f->sess.server_key[17] = (uint8_t)f->ep[FLOW_S2C].port;
 	f->sess.tap = e->tap;
 	f->sess.id = f->seqno;
+	f->sess.head_mode = (uint8_t)(e->snaplen && e->snaplen <= ENG_HEAD_SNAPLEN);
 	return f;
 }
 
@@ -373,10 +374,16 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 	}
 	if (p.paylen && !f->sess.app)
 		f->sess.midstream = !f->syn_seen && !f->synack_seen;
-	if (p.paylen || (p.flags & DEC_TCP_FIN))
+	if (f->sess.head_mode && !f->dns) {
+		/* Heads only: each segment on its own, nothing reassembled. */
+		sess_head(&f->sess, dir, seq, p.payload, p.caplen, p.paylen);
+		if (p.flags & DEC_TCP_FIN) /* seen and, nothing being reassembled, done */
+			f->dir[dir].fin_seen = f->dir[dir].fin_done = 1;
+	} else if (p.paylen || (p.flags & DEC_TCP_FIN)) {
 		rsm_segment(&f->dir[dir], &s, seq, p.payload, p.caplen, p.paylen,
 			    p.flags & DEC_TCP_FIN);
-	if (p.flags & DEC_TCP_ACK) {
+	}
+	if ((p.flags & DEC_TCP_ACK) && !f->sess.head_mode) {
 		struct rsm_dir *o = &f->dir[!dir];
 		struct rsm_sink so = eng_rsm_sink(e, f, !dir);
 		rsm_ack(o, &so, p.ack);
@@ -399,6 +406,11 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 	}
 	if (e->budget.peak > h->rsm_peak_bytes)
 		h->rsm_peak_bytes = e->budget.peak;
+}
+
+void eng_set_snaplen(struct engine *e, uint32_t snaplen)
+{
+	e->snaplen = snaplen;
 }
 
 void eng_advance(struct engine *e, uint64_t now_us)

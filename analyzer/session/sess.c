@@ -370,9 +370,20 @@ static enum rec_enc sess_outcome(const struct sess *s, const struct sess_app *a)
 	return REC_ENC_UNKNOWN;
 }
 
+void sess_head(struct sess *s, int dir, uint32_t seq, const uint8_t *p, size_t caplen,
+	       size_t paylen)
+{
+	/* Nothing is reassembled, nor shown to the tap: heads are not streams. */
+	head_packet(&s->head, dir & 1, seq, p, caplen, paylen);
+}
+
 void sess_finish(struct sess *s, struct rec *r)
 {
 	struct sess_app *a = s->app;
+	if (s->head_mode) {
+		head_finish(&s->head, s->implicit_tls, r);
+		return;
+	}
 	if (!a) {
 		r->encryption = REC_ENC_UNKNOWN;
 		r->smtp_absent = s->app_failed ? REC_ABS_OUT_OF_MEMORY : REC_ABS_NO_PAYLOAD;

@@ -18,6 +18,7 @@ def anyway(software, reply):
     return d
 
 C_ACC = "203.0.113.17"
+C_OSSL = "203.0.113.13"
 S_ACCPF, S_ACCOS = "198.51.100.70", "198.51.100.71"
 M_ACC200, M_ACC550, M_ACC454 = "198.51.100.84", "198.51.100.85", "198.51.100.86"
 T13 = "TLS_AES_256_GCM_SHA384"
@@ -65,3 +66,38 @@ ACC_SCENARIOS["starttls-tls-anyway"] = dict(
              how="lib/acc_client.py tls-anyway: STARTTLS and NOOP in one segment, 500, then a ClientHello "
                  "to a server that has closed (reset)"),
     ])
+
+
+# Recorded with tcpdump -s 96 and -s 128 at capture time (lib/accuracy.sh,
+# scn_acc_snap): each segment shows only its head. What the heads cannot show
+# is null (unknown): the STARTTLS offer, the messages, the TLS version, suite,
+# SNI and certificate.
+def heads_smtp(requested, reply):
+    return dict(server_software=None, starttls_offered=None, starttls_requested=requested,
+                starttls_reply=reply, messages=None, auth=None)
+
+
+HEADS_TLS = dict(version=None, cipher=None, sni=None, resumed=None, established=True)
+
+
+def snap_scenario(snap):
+    return dict(
+        description="Four deliveries to Postfix recorded with tcpdump -s %d: plain text (swaks), STARTTLS TLS 1.3 "
+                    "(swaks --tls), STARTTLS TLS 1.2 (openssl s_client -tls1_2), implicit TLS on 465 (swaks "
+                    "--tlsc); the payloads are cut by the snap length, read by their heads." % snap,
+        ca_file=ACC_CA_FILE,
+        connections=[
+            conn(C_ACC, S_ACCPF, 25, "plaintext", heads_smtp(False, None), heads=True,
+                 how="swaks without --tls: STARTTLS offered, not asked for"),
+            conn(C_ACC, S_ACCPF, 25, "starttls", heads_smtp(True, 220), dict(HEADS_TLS), heads=True,
+                 how="swaks --tls, TLS 1.3"),
+            conn(C_OSSL, S_ACCPF, 25, "starttls", heads_smtp(True, 220), dict(HEADS_TLS), heads=True,
+                 how="openssl s_client -starttls smtp -tls1_2 (from the s_client address, the client "
+                     "namespace's route source)"),
+            conn(C_ACC, S_ACCPF, 465, "implicit_tls", heads_smtp(False, None), dict(HEADS_TLS), heads=True,
+                 how="swaks --tlsc to Postfix's smtpd_tls_wrappermode listener, TLS 1.3"),
+        ])
+
+
+ACC_SCENARIOS["snap-96"] = snap_scenario(96)
+ACC_SCENARIOS["snap-128"] = snap_scenario(128)

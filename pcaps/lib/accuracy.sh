@@ -13,7 +13,7 @@
 #                 server has closed: no handshake)
 #
 # The scenarios have a CA of their own ($ACC_CA, default /tmp/smtptls-acc-ca),
-# made new on every run: its root is committed as ca/corpus-acc-ca.pem and
+# reused while its keys are kept there (NEW_CA=1: a new one): its root is committed as ca/corpus-acc-ca.pem and
 # signs one leaf (acc-mx) for mx1.acc.example.net. The main CA and the other
 # captures are never touched.
 C_ACC=203.0.113.17        # the accuracy scenarios' clients
@@ -25,9 +25,17 @@ M_ACC454=198.51.100.86    # acc_proxy.py: 220 -> 454
 ACC_CA="${ACC_CA_STATE:-/tmp/smtptls-acc-ca}"
 
 make_acc_ca() {
-    log "creating a new private CA for the accuracy scenarios in $ACC_CA"
     local keep_ca="$CA"
     CA="$ACC_CA"
+    if [ -z "${NEW_CA:-}" ] && [ -f "$CA/root.key" ] && cmp -s "$CA/root.pem" "$OUT/ca/corpus-acc-ca.pem"; then
+        log "reusing the accuracy scenarios' CA in $ACC_CA"
+        rm -rf "$CA/leaves"
+        leaf acc-mx mx1.acc.example.net "DNS:mx1.acc.example.net,DNS:mx2.acc.example.net" \
+            root 2048 sha256 20250101000000Z 20430101000000Z
+        CA="$keep_ca"
+        return
+    fi
+    log "creating a new private CA for the accuracy scenarios in $ACC_CA"
     rm -rf "$CA"; mkdir -p "$CA"; chmod 700 "$CA"
     ca_conf root
     openssl req -new -newkey rsa:3072 -nodes -keyout "$CA/root.key" -out "$CA/root.csr" \
@@ -171,3 +179,65 @@ scn_acc_anyway() {
     capture_stop
     acc_truth starttls-tls-anyway
 }
+
+# ---------------------------------------------------------------- short snap lengths
+# acc_snap_start NAME SNAP...: one tcpdump per snap length on the servers'
+# interface, each writing NAME-SNAP.pcap (the snap length is set at capture
+# time: the files' headers carry it, the payloads are cut by tcpdump itself)
+ACC_SNAP_PIDS=(); ACC_SNAP_NAMES=()
+acc_snap_start() {
+    local name="$1" snap; shift
+    ACC_SNAP_PIDS=(); ACC_SNAP_NAMES=()
+    for snap in "$@"; do
+        ip netns exec "$NS_S" tcpdump -i s0 -s "$snap" -U -n -w "$WORK/cap-$name-$snap.pcap" \
+            "tcp and net 198.51.100.70/31" 2>"$WORK/tcpdump-$name-$snap.log" &
+        ACC_SNAP_PIDS+=($!); PIDS+=($!); ACC_SNAP_NAMES+=("$name-$snap")
+    done
+    local t=0 n
+    for n in "${ACC_SNAP_NAMES[@]}"; do
+        until grep -q 'listening on' "$WORK/tcpdump-$n.log" 2>/dev/null; do
+            sleep 0.1; t=$((t+1)); [ $t -lt 100 ] || die "tcpdump did not start"
+        done
+    done
+    sleep 0.3
+}
+acc_snap_stop() {
+    sleep 1
+    local pid n
+    for pid in "${ACC_SNAP_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+    for pid in "${ACC_SNAP_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for n in "${ACC_SNAP_NAMES[@]}"; do
+        cp "$WORK/cap-$n.pcap" "$OUT/$n.pcap"; chmod 644 "$OUT/$n.pcap"
+        log "captured $n.pcap ($(stat -c %s "$OUT/$n.pcap") bytes)"
+    done
+}
+
+# The same four deliveries recorded at once with tcpdump -s 96 and -s 128:
+# plain text (swaks without --tls), STARTTLS TLS 1.3 (swaks --tls), STARTTLS
+# TLS 1.2 (openssl s_client -tls1_2), implicit TLS on 465 (swaks --tlsc).
+scn_acc_snap() {
+    acc_snap_start snap 96 128
+    ip netns exec "$NS_C" swaks --server "$S_ACCPF" --local-interface "$C_ACC" --helo client.example.com \
+        --from sender@example.com --to snap@example.net --header "$HDR_DATE" --body "$BODY_SMALL" \
+        >>"$WORK/acc-swaks.log" 2>&1 || die "swaks plain text failed"
+    sleep 0.5
+    ip netns exec "$NS_C" swaks --server "$S_ACCPF" --local-interface "$C_ACC" --helo client.example.com \
+        --from sender@example.com --to snap@example.net --header "$HDR_DATE" --body "$BODY_SMALL" \
+        --tls >>"$WORK/acc-swaks.log" 2>&1 || die "swaks STARTTLS failed"
+    sleep 0.5
+    {
+        sleep 1.5
+        printf 'EHLO client.example.com\r\n'; sleep 0.3
+        printf 'QUIT\r\n'; sleep 0.5
+    } | ip netns exec "$NS_C" openssl s_client -connect "$S_ACCPF:25" -starttls smtp -tls1_2 \
+        -name client.example.com -servername mx1.acc.example.net -nocommands -ign_eof \
+        -CAfile "$OUT/ca/corpus-acc-ca.pem" >"$WORK/acc-ossl12.log" 2>&1 || true
+    sleep 0.5
+    ip netns exec "$NS_C" swaks --server "$S_ACCPF:465" --local-interface "$C_ACC" --helo client.example.com \
+        --from sender@example.com --to snap@example.net --header "$HDR_DATE" --body "$BODY_SMALL" \
+        --tlsc >>"$WORK/acc-swaks.log" 2>&1 || die "swaks implicit TLS failed"
+    acc_snap_stop
+    acc_truth snap-96
+    acc_truth snap-128
+}
+
