@@ -281,10 +281,10 @@ source "$HERE/lib/scenarios.sh"
 
 # ---------------------------------------------------------------- main
 ALL_SCENARIOS=(plaintext starttls_tls13 tls12_certs weak_tls starttls_unused mitm transparent_strip starttls_454
-               tls_fail_retry submission implicit_tls pipelining ipv6 resumption derived dane mta_sts pq acc_reply acc_anyway acc_snap)
+               tls_fail_retry submission implicit_tls pipelining ipv6 resumption derived dane mta_sts pq acc_reply acc_anyway acc_snap acc_midstream)
 DNS_SCENARIOS=(dane mta_sts)   # real DNS software (lib/dns.sh), the DNS CA
 PQ_SCENARIOS=(pq)              # Node 26 / OpenSSL 3.5 (lib/pq.sh), a CA of its own
-ACC_SCENARIOS=(acc_reply acc_anyway acc_snap)  # lib/accuracy.sh, a CA of its own
+ACC_SCENARIOS=(acc_reply acc_anyway acc_snap acc_midstream)  # lib/accuracy.sh, a CA of its own
 
 # dns_ca: the DNS CA of the committed DNS captures when its keys are kept in
 # $DNS_CA, else a new one when every DNS scenario is made (a full run, all

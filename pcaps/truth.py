@@ -180,12 +180,12 @@ def tls_view(pcap, names, decode=()):
     return v
 
 
-def record_view(pcap):
+def record_view(pcap, decode=()):
     """Per stream and source port: the TLS record content types tshark finds
     (in a capture cut by its snap length, the record headers at the start of
     the segments are all it can read)."""
     v = {}
-    for r in tshark_fields(pcap, ["tcp.stream", "tcp.srcport", "tls.record.content_type"], "tls"):
+    for r in tshark_fields(pcap, ["tcp.stream", "tcp.srcport", "tls.record.content_type"], "tls", decode):
         if not r["tcp.stream"].isdigit():
             continue
         types = [int(x) for x in re.split("[|,]", r["tls.record.content_type"]) if x.isdigit()]
@@ -201,6 +201,20 @@ def heads_checks(rv, s, et, where, errors):
     check(22 in cl and 22 in sv, "%s: no handshake record heads both ways (%r, %r)" % (where, cl, sv), errors)
     if et.get("established"):
         check(23 in cl and 23 in sv, "%s: no application-data record heads both ways" % where, errors)
+
+
+def pickup_checks(pcap, s, e, where, errors):
+    """A connection picked up mid-stream: no SYN; inside TLS, tshark told to
+    read port 25 as TLS finds application data both ways and no handshake;
+    inside a plain-text body, no TLS record at all."""
+    check(not s["tcp"]["syn_seen"], "%s: the SYN was captured" % where, errors)
+    if e["pickup"] == "tls":
+        rv = record_view(pcap, ["-d", "tcp.port==25,tls"]).get(s["id"], {})
+        cl, sv = rv.get(s["client"][1], []), rv.get(s["server"][1], [])
+        check(23 in cl and 23 in sv and 22 not in cl + sv,
+              "%s: not application data both ways without a handshake (%r, %r)" % (where, cl, sv), errors)
+    else:
+        check(not record_view(pcap).get(s["id"]), "%s: TLS records in a plain-text pickup" % where, errors)
 
 
 def openssl(*args, inp=None):
@@ -340,7 +354,9 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
         enc = e["encryption"]
         heads = e.get("heads")  # a short snap length: the facts the heads show
         # --- SMTP checks (what is visible in clear)
-        if enc != "implicit_tls" and heads:
+        if e.get("pickup"):
+            pickup_checks(pcap, s, e, where, errors)
+        elif enc != "implicit_tls" and heads:
             check(sm["banner"] is not None, "%s: no greeting head" % where, errors)
             check(sm["requested"] == es["starttls_requested"], "%s: STARTTLS requested %s in capture" % (
                 where, sm["requested"]), errors)
@@ -373,7 +389,9 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
                   "%s: no ClientHello after a STARTTLS reply other than 220" % where, errors)
         # --- TLS checks
         et = e["tls"]
-        if heads and et is not None:
+        if e.get("pickup") and et is not None:
+            tls_out = dict(et)
+        elif heads and et is not None:
             heads_checks(record_view(pcap).get(s["id"], {}), s, et, where, errors)
             tls_out = dict(et)
         elif et is None:
@@ -432,8 +450,8 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
         c = dict(client=dict(ip=s["client"][0], port=s["client"][1]),
                  server=dict(ip=s["server"][0], port=s["server"][1]),
                  tcp=s["tcp"], encryption=enc,
-                 smtp=dict(es), tls=tls_out, cert=cert_out, how_known=how)
-        for k in ("leg", "resumed_with", "client_log", "heads"):
+                 smtp=dict(es) if es is not None else None, tls=tls_out, cert=cert_out, how_known=how)
+        for k in ("leg", "resumed_with", "client_log", "heads", "pickup"):
             if k in e:
                 c[k] = e[k]
         if e.get("dns_cfg"):

@@ -268,6 +268,29 @@ static size_t sess_data(void *ctx, int dir, const uint8_t *p, size_t n)
 	return used;
 }
 
+/* A connection picked up mid-stream whose first bytes in a direction are a
+ * TLS record header (not an SSLv2 hello, not SMTP) is inside TLS: both
+ * directions go to the TLS dissector, which counts the records and calls
+ * the session established on application data both ways. A pickup inside
+ * a DATA body or after EHLO starts with text and stays SMTP. */
+static void sess_pickup(struct sess *s, struct sess_app *a, int dir, const uint8_t *p, size_t n)
+{
+	if (a->fed_any[dir] || n < 5)
+		return; /* judged already, or too few bytes to judge yet (SMTP holds them) */
+	a->fed_any[dir] = 1;
+	const struct smtp_facts *m = &a->smtp.f;
+	if (!s->midstream || s->implicit_tls || a->mode[dir] != SESS_M_SMTP || m->greeting_seen ||
+	    m->last_reply || m->helo_verb || m->commands[SMTP_V_OTHER])
+		return;
+	struct cur c = cur_make(p, n);
+	uint8_t type = cur_u8(&c);
+	uint16_t ver = cur_be16(&c);
+	if (type < 20 || type > 23 || tls_looks_like_tls(p, n) != 1)
+		return;
+	a->mode[0] = a->mode[1] = SESS_M_TLS;
+	a->tls.f.pickup_record_version = ver;
+}
+
 /* Offers the bytes to the direction's reader until they are taken or a
  * reader waits. A reader may hand the rest to another (SWITCH) without taking
  * anything, but not the same byte twice: that would be a loop. */
@@ -276,6 +299,7 @@ static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n, 
 	struct sess_app *a = sess_start(s);
 	if (!a)
 		return n;
+	sess_pickup(s, a, dir, p, n);
 	size_t used = 0;
 	size_t handed_at[2] = {SIZE_MAX, SIZE_MAX}; /* per reader: where it switched */
 	while (used < n) {

@@ -77,6 +77,7 @@ struct sess_app {
 	uint8_t seen_after_switch[2]; /* bytes arrived after the TLS boundary */
 	uint8_t plaintext_after_starttls;
 	uint8_t tls_unknown_start; /* mid-stream pickup inside TLS */
+	uint8_t fed_any[2];	   /* the direction has had bytes (mid-stream pickup test) */
 	uint8_t server_plaintext;  /* implicit-TLS port, but the server greets in SMTP */
 	uint64_t cli_skip;	   /* client bytes sent before the 220: skipped as injected */
 	uint64_t srv_held;	   /* server bytes after 220, before the client's TLS */

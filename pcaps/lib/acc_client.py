@@ -10,6 +10,11 @@ MODE tls-anyway   as pipelined, then sends a TLS ClientHello whatever the
                   reply to STARTTLS was (Python's ssl module, TLS 1.3); on a
                   completed handshake, EHLO and QUIT inside TLS
 MODE starttls-anyway  EHLO; STARTTLS alone; TLS whatever the reply was
+MODE slow-plain   EHLO, one message of 50 body lines sent 0.1 s apart, QUIT,
+                  all in plain text (a capture started meanwhile picks the
+                  connection up inside the DATA body)
+MODE slow-starttls  the same inside TLS after STARTTLS (a capture started
+                  meanwhile picks it up inside TLS)
 
 It logs one JSON line: the STARTTLS reply code, whether TLS was attempted and
 whether the handshake completed.
@@ -19,6 +24,7 @@ import json
 import socket
 import ssl
 import sys
+import time
 
 
 def read_reply(f):
@@ -33,18 +39,62 @@ def read_reply(f):
             return int(ln[:3]), lines
 
 
+def send_message(conn, f, rcpt):
+    """MAIL, RCPT, DATA, a body of 50 lines sent 0.1 s apart, the end, QUIT."""
+    for cmd in (b"MAIL FROM:<sender@example.com>", b"RCPT TO:<" + rcpt + b">", b"DATA"):
+        conn.sendall(cmd + b"\r\n")
+        read_reply(f)
+    conn.sendall(b"Subject: slow\r\nDate: Thu, 01 Jan 2026 00:00:00 +0000\r\n\r\n")
+    for i in range(50):
+        time.sleep(0.1)
+        conn.sendall(b"This is line %d of a corpus test message sent slowly.\r\n" % i)
+    conn.sendall(b".\r\n")
+    code, _ = read_reply(f)
+    conn.sendall(b"QUIT\r\n")
+    read_reply(f)
+    return code
+
+
+def slow(s, a, out):
+    f = s.makefile("rb")
+    out["greeting"], _ = read_reply(f)
+    s.sendall(b"EHLO client.example.org\r\n")
+    read_reply(f)
+    conn = s
+    if a.mode == "slow-starttls":
+        s.sendall(b"STARTTLS\r\n")
+        out["starttls_reply"], _ = read_reply(f)
+        ctx = ssl.create_default_context(cafile=a.ca)
+        conn = ctx.wrap_socket(s, server_hostname=a.sni or a.host)
+        out["version"] = conn.version()
+        f = conn.makefile("rb")
+        conn.sendall(b"EHLO client.example.org\r\n")
+        read_reply(f)
+    out["data_reply"] = send_message(conn, f, b"slow@example.net")
+    conn.close()
+    line = json.dumps(out, sort_keys=True)
+    if a.log:
+        with open(a.log, "a") as lf:
+            lf.write(line + "\n")
+    print(line)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("source")
     ap.add_argument("host")
     ap.add_argument("port", type=int)
-    ap.add_argument("mode", choices=("pipelined", "tls-anyway", "starttls-anyway"))
+    ap.add_argument("mode", choices=("pipelined", "tls-anyway", "starttls-anyway", "slow-plain",
+                                     "slow-starttls"))
     ap.add_argument("--sni")
     ap.add_argument("--ca")
     ap.add_argument("--log")
     a = ap.parse_args()
     out = dict(mode=a.mode, host=a.host, port=a.port)
     s = socket.create_connection((a.host, a.port), timeout=10, source_address=(a.source, 0))
+    if a.mode.startswith("slow-"):
+        return slow(s, a, out)
     f = s.makefile("rb")
     out["greeting"], _ = read_reply(f)
     s.sendall(b"EHLO client.example.org\r\n")

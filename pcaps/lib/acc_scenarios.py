@@ -101,3 +101,25 @@ def snap_scenario(snap):
 
 ACC_SCENARIOS["snap-96"] = snap_scenario(96)
 ACC_SCENARIOS["snap-128"] = snap_scenario(128)
+
+
+# Picked up mid-stream (lib/accuracy.sh, scn_acc_midstream): the capture starts
+# 2 s into two slow deliveries. Inside TLS (application data both ways): the
+# upgrade is not in the capture; the record version 0x0303 says at least
+# TLS 1.2. Inside a plain-text DATA body: plain text, as ever.
+ACC_SCENARIOS["midstream-tls"] = dict(
+    description="A capture started while two slow deliveries to Postfix were under way: one inside TLS 1.3 "
+                "after STARTTLS (application data both ways), one inside a plain-text DATA body "
+                "(lib/acc_client.py, 50 body lines 0.1 s apart).",
+    ca_file=ACC_CA_FILE,
+    connections=[
+        conn(C_ACC, S_ACCPF, 25, "tls_unknown_start", None,
+             dict(version=None, cipher=None, sni=None, resumed=False, established=True,
+                  version_at_least="TLSv1.2"), pickup="tls",
+             how="lib/acc_client.py slow-starttls: STARTTLS, TLS 1.3, the message sent slowly inside TLS; "
+                 "tcpdump started 2 s after the connection"),
+        conn(C_ACC, S_ACCPF, 25, "plaintext", smtp(None, False, False, None, messages=0), pickup="plain",
+             how="lib/acc_client.py slow-plain: the message sent slowly in plain text; tcpdump started "
+                 "2 s after the connection, inside the DATA body (its DATA command is not in the "
+                 "capture, so no message is counted; no greeting or EHLO reply: nothing is offered)"),
+    ])

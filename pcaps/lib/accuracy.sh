@@ -241,3 +241,22 @@ scn_acc_snap() {
     acc_truth snap-128
 }
 
+# ---------------------------------------------------------------- pick-up inside TLS
+# Two slow deliveries (lib/acc_client.py: 50 body lines 0.1 s apart), the
+# capture started 2 s after each began: inside TLS after STARTTLS (TLS 1.3,
+# application data both ways), and inside a plain-text DATA body.
+scn_acc_midstream() {
+    ip netns exec "$NS_C" $PY "$HERE/lib/acc_client.py" "$C_ACC" "$S_ACCPF" 25 slow-starttls \
+        --sni mx1.acc.example.net --ca "$OUT/ca/corpus-acc-ca.pem" --log "$WORK/acc-client.log" \
+        >/dev/null 2>>"$WORK/acc-client.err" &
+    local c1=$!
+    ip netns exec "$NS_C" $PY "$HERE/lib/acc_client.py" "$C_ACC" "$S_ACCPF" 25 slow-plain \
+        --log "$WORK/acc-client.log" >/dev/null 2>>"$WORK/acc-client.err" &
+    local c2=$!
+    sleep 2
+    capture_start midstream-tls "$NS_S" s0
+    wait "$c1" || die "the slow STARTTLS delivery failed"
+    wait "$c2" || die "the slow plain-text delivery failed"
+    capture_stop
+    acc_truth midstream-tls
+}

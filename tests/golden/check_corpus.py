@@ -44,6 +44,8 @@ FACTS = {
     "tls.cipher": "tls.cipher",
     "tls.sni": "tls.sni",
     "tls.resumed": "tls.resumed",
+    "tls.established": "tls.established",
+    "tls.version_at_least": "tls.version_at_least",
     "cert.self_signed": "cert.self_signed",
     "cert.valid_against_corpus_ca": None,
     "cert.expired": "cert.expired",

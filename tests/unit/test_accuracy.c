@@ -2,7 +2,7 @@
  * 3207 does not give (stats/sinks/anomaly.c, starttls_reply_unexpected), the
  * refusal kept whatever else is raised, and a client that starts TLS after a
  * reply other than 220 (dissectors/proto/smtp.c, analyzer/session/sess.c),
- * whole and at every split. */
+ * whole and at every split, and a connection picked up inside TLS. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -296,6 +296,81 @@ static void test_tls_after_other_command(void **state)
 	assert_int_equal(r.encryption, REC_ENC_STARTTLS_REFUSED);
 }
 
+/* ---- picked up mid-stream ------------------------------------------------ */
+
+/* Inside TLS: application-data records both ways, the first split anywhere. */
+static void test_pickup_inside_tls(void **state)
+{
+	(void)state;
+	static const struct feed_seg st[] = {
+		SEG(0, "\x17\x03\x03\x00\x05hello\x17\x03\x03\x00\x03"
+		       "abc"),
+		SEG(1, "\x17\x03\x03\x00\x04"
+		       "ok!!"),
+		SEG(0, "\x17\x03\x03\x00\x02"
+		       "zz"),
+	};
+	size_t n = sizeof(st) / sizeof(st[0]);
+	for (size_t split = 0; split < feed_total(st, n); split++) {
+		struct drv *d = drv_new();
+		d->s.midstream = 1;
+		feed_play(&d->fd, st, n, 0, split);
+		struct rec r;
+		drv_end(d, &r);
+		assert_int_equal(r.encryption, REC_ENC_TLS_UNKNOWN_START);
+		assert_true(r.tls_valid);
+		assert_true(r.tls.established);
+		assert_int_equal(r.tls.pickup_record_version, 0x0303);
+		assert_int_equal(r.tls.version, 0);
+		assert_false(r.smtp_valid);
+	}
+	/* TLS 1.0 records: established, the version not told */
+	static const struct feed_seg old[] = {
+		SEG(0, "\x17\x03\x01\x00\x02"
+		       "zz"),
+		SEG(1, "\x17\x03\x01\x00\x02"
+		       "yy"),
+	};
+	struct drv *d = drv_new();
+	d->s.midstream = 1;
+	feed_play(&d->fd, old, 2, 0, 0);
+	struct rec r;
+	drv_end(d, &r);
+	assert_int_equal(r.encryption, REC_ENC_TLS_UNKNOWN_START);
+	assert_int_equal(r.tls.pickup_record_version, 0x0301);
+}
+
+/* Inside a DATA body or after EHLO: text, SMTP as ever. */
+static void test_pickup_inside_smtp(void **state)
+{
+	(void)state;
+	static const struct feed_seg body[] = {
+		SEG(0, "This is line 7 of a message.\r\n.\r\n"),
+		SEG(1, "250 2.0.0 Ok: queued\r\n"),
+		SEG(0, "QUIT\r\n"),
+		SEG(1, "221 2.0.0 Bye\r\n"),
+	};
+	struct drv *d = drv_new();
+	d->s.midstream = 1;
+	feed_play(&d->fd, body, 4, 0, 0);
+	assert_int_equal(d->s.app->mode[0], SESS_M_SMTP);
+	struct rec r;
+	drv_end(d, &r);
+	assert_int_equal(r.encryption, REC_ENC_PLAINTEXT);
+	assert_false(r.tls_valid);
+	/* not mid-stream: TLS records on port 25 are not a pickup */
+	static const struct feed_seg tls[] = {
+		SEG(0, "\x17\x03\x03\x00\x02"
+		       "zz"),
+		SEG(1, "\x17\x03\x03\x00\x02"
+		       "yy"),
+	};
+	d = drv_new();
+	feed_play(&d->fd, tls, 2, 0, 0);
+	drv_end(d, &r);
+	assert_int_not_equal(r.encryption, REC_ENC_TLS_UNKNOWN_START);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +378,8 @@ int main(void)
 		cmocka_unit_test(test_tls_after_200_every_split),
 		cmocka_unit_test(test_refused_then_smtp),
 		cmocka_unit_test(test_tls_after_other_command),
+		cmocka_unit_test(test_pickup_inside_tls),
+		cmocka_unit_test(test_pickup_inside_smtp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
