@@ -341,6 +341,11 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
     for i, e in enumerate(exp):
         cand = [s for s in st if s["id"] not in used and s["server"] == (e["server_ip"], e["server_port"])
                 and (e["client_ip"] is None or s["client"][0] == e["client_ip"])]
+        if e.get("pickup"):
+            # two pick-ups from one client: the one inside TLS is the one with records
+            rvt = record_view(pcap, ["-d", "tcp.port==25,tls"])
+            cand = [c for c in cand
+                    if all(23 in t for t in rvt.get(c["id"], {0: []}).values()) == (e["pickup"] == "tls")]
         if not cand:
             errors.append("connection %d (%s -> %s:%d) not found in capture" % (i, e["client_ip"], e["server_ip"],
                                                                                e["server_port"]))
