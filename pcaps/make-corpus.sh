@@ -26,9 +26,9 @@ OUT="$HERE"
 PY=/usr/bin/python3
 WORK="$(mktemp -d /tmp/smtptls-corpus.XXXXXX)"
 chmod 755 "$WORK"
-NS_C=smtptls-c     # clients
-NS_S=smtptls-s     # servers
-NS_M=smtptls-m     # man in the middle
+NS_C=${CORPUS_NS:-smtptls}-c     # clients (CORPUS_NS: another prefix, for runs side by side)
+NS_S=${CORPUS_NS:-smtptls}-s     # servers
+NS_M=${CORPUS_NS:-smtptls}-m     # man in the middle
 PIDS=()            # daemons/processes started by this script
 PF_DIRS=()         # postfix instances started by this script (ns:dir)
 
@@ -229,6 +229,7 @@ source "$HERE/lib/daemons.sh"
 source "$HERE/lib/dns.sh"
 source "$HERE/lib/pq.sh"
 source "$HERE/lib/flap.sh"
+source "$HERE/lib/accuracy.sh"
 
 # ---------------------------------------------------------------- capture
 # capture_start NAME NS IFACE [NS IFACE ...]: one tcpdump per (ns, iface)
@@ -282,10 +283,11 @@ source "$HERE/lib/scenarios.sh"
 # ---------------------------------------------------------------- main
 ALL_SCENARIOS=(plaintext starttls_tls13 tls12_certs weak_tls starttls_unused mitm transparent_strip starttls_454
                tls_fail_retry submission implicit_tls pipelining ipv6 resumption derived dane mta_sts pq
-               flap_pool flap_strip)
+               flap_pool flap_strip acc_reply acc_anyway acc_snap acc_midstream)
 DNS_SCENARIOS=(dane mta_sts)   # real DNS software (lib/dns.sh), the DNS CA
 PQ_SCENARIOS=(pq)              # Node 26 / OpenSSL 3.5 (lib/pq.sh), a CA of its own
 FLAP_SCENARIOS=(flap_pool flap_strip) # lib/flap.sh: self-signed, no CA
+ACC_SCENARIOS=(acc_reply acc_anyway acc_snap acc_midstream)  # lib/accuracy.sh, a CA of its own
 
 # dns_ca: the DNS CA of the committed DNS captures when its keys are kept in
 # $DNS_CA, else a new one when every DNS scenario is made (a full run, all
@@ -305,13 +307,14 @@ dns_ca() {
 }
 
 main() {
-    local list=("$@") base=() dns=() pq=() flap=() s
+    local list=("$@") base=() dns=() pq=() flap=() acc=() s
     FULL_RUN=0
     [ ${#list[@]} -gt 0 ] || { list=("${ALL_SCENARIOS[@]}"); FULL_RUN=1; }
     for s in "${list[@]}"; do
         if [[ " ${DNS_SCENARIOS[*]} " == *" $s "* ]]; then dns+=("$s")
         elif [[ " ${PQ_SCENARIOS[*]} " == *" $s "* ]]; then pq+=("$s")
         elif [[ " ${FLAP_SCENARIOS[*]} " == *" $s "* ]]; then flap+=("$s")
+        elif [[ " ${ACC_SCENARIOS[*]} " == *" $s "* ]]; then acc+=("$s")
         else base+=("$s"); fi
     done
     install_packages
@@ -334,6 +337,7 @@ main() {
         install_node
         make_pq_ca
     fi
+    [ ${#acc[@]} -eq 0 ] || make_acc_ca
     setup_net
     if [ ${#base[@]} -gt 0 ]; then
         start_servers
@@ -358,7 +362,11 @@ main() {
         setup_net_flap
         start_flap_servers
     fi
-    for s in "${base[@]}" "${dns[@]}" "${pq[@]}" "${flap[@]}"; do
+    if [ ${#acc[@]} -gt 0 ]; then
+        setup_net_acc
+        start_acc_servers
+    fi
+    for s in "${base[@]}" "${dns[@]}" "${pq[@]}" "${flap[@]}" "${acc[@]}"; do
         log "=== scenario $s"
         "scn_$s"
     done

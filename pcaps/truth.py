@@ -23,6 +23,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import scenarios as S  # noqa: E402
 import dnszones  # noqa: E402
+from acc_scenarios import ACC_SCENARIOS  # noqa: E402
+
+S.SCENARIOS.update(ACC_SCENARIOS)
 
 TLS_VERSIONS = {0x0300: "SSLv3", 0x0301: "TLSv1.0", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
 DECODE = ["-d", "tcp.port==465,tls", "-d", "tcp.port==2525,smtp"]
@@ -32,8 +35,8 @@ class Mismatch(Exception):
     pass
 
 
-def tshark_fields(pcap, fields, yfilter=None):
-    cmd = ["tshark", "-n", "-r", pcap] + DECODE + ["-T", "fields", "-E", "separator=\t", "-E", "occurrence=a",
+def tshark_fields(pcap, fields, yfilter=None, decode=()):
+    cmd = ["tshark", "-n", "-r", pcap] + DECODE + list(decode) + ["-T", "fields", "-E", "separator=\t", "-E", "occurrence=a",
                                                   "-E", "aggregator=|"]
     if yfilter:
         cmd += ["-Y", yfilter]
@@ -114,6 +117,8 @@ def smtp_view(pcap):
                                 "smtp.response.code", "smtp.rsp.parameter"], "smtp")
     view = {}
     for r in rows:
+        if not r["tcp.stream"].isdigit():
+            continue  # a line of TLS bytes tshark took for SMTP (TLS after a reply other than 220)
         v = view.setdefault(int(r["tcp.stream"]), [])
         for cmd, par in zip(r["smtp.req.command"].split("|"), (r["smtp.req.parameter"].split("|") + [""] * 99)):
             if cmd:
@@ -147,12 +152,12 @@ def client_mail_commands(pcap, stream, client):
     return n
 
 
-def tls_view(pcap, names):
+def tls_view(pcap, names, decode=()):
     v = {}
     for r in tshark_fields(pcap, ["tcp.stream", "tls.handshake.type", "tls.handshake.version",
                                   "tls.handshake.extensions.supported_version", "tls.handshake.ciphersuite",
                                   "tls.handshake.extensions_server_name", "tls.handshake.certificate",
-                                  "tls.alert_message.desc", "tls.handshake.session_id"], "tls"):
+                                  "tls.alert_message.desc", "tls.handshake.session_id"], "tls", decode):
         s = v.setdefault(int(r["tcp.stream"]), dict(types=[], sni=None, version=None, cipher=None, certs=None,
                                                     alerts=[], ch_sid=None, sh_sid=None))
         types = [int(t) for t in r["tls.handshake.type"].split("|") if t.isdigit()]
@@ -173,6 +178,43 @@ def tls_view(pcap, names):
         if r["tls.alert_message.desc"]:
             s["alerts"] += r["tls.alert_message.desc"].split("|")
     return v
+
+
+def record_view(pcap, decode=()):
+    """Per stream and source port: the TLS record content types tshark finds
+    (in a capture cut by its snap length, the record headers at the start of
+    the segments are all it can read)."""
+    v = {}
+    for r in tshark_fields(pcap, ["tcp.stream", "tcp.srcport", "tls.record.content_type"], "tls", decode):
+        if not r["tcp.stream"].isdigit():
+            continue
+        types = [int(x) for x in re.split("[|,]", r["tls.record.content_type"]) if x.isdigit()]
+        v.setdefault(int(r["tcp.stream"]), {}).setdefault(int(r["tcp.srcport"]), []).extend(types)
+    return v
+
+
+def heads_checks(rv, s, et, where, errors):
+    """A connection recorded with a short snap length: the record headers
+    tshark reads must show the configured handshake (22 both ways) and, when
+    it was established, application data (23) both ways."""
+    cl, sv = rv.get(s["client"][1], []), rv.get(s["server"][1], [])
+    check(22 in cl and 22 in sv, "%s: no handshake record heads both ways (%r, %r)" % (where, cl, sv), errors)
+    if et.get("established"):
+        check(23 in cl and 23 in sv, "%s: no application-data record heads both ways" % where, errors)
+
+
+def pickup_checks(pcap, s, e, where, errors):
+    """A connection picked up mid-stream: no SYN; inside TLS, tshark told to
+    read port 25 as TLS finds application data both ways and no handshake;
+    inside a plain-text body, no TLS record at all."""
+    check(not s["tcp"]["syn_seen"], "%s: the SYN was captured" % where, errors)
+    if e["pickup"] == "tls":
+        rv = record_view(pcap, ["-d", "tcp.port==25,tls"]).get(s["id"], {})
+        cl, sv = rv.get(s["client"][1], []), rv.get(s["server"][1], [])
+        check(23 in cl and 23 in sv and 22 not in cl + sv,
+              "%s: not application data both ways without a handshake (%r, %r)" % (where, cl, sv), errors)
+    else:
+        check(not record_view(pcap).get(s["id"]), "%s: TLS records in a plain-text pickup" % where, errors)
 
 
 def openssl(*args, inp=None):
@@ -243,11 +285,13 @@ def analyse_smtp(events):
     f = dict(banner=None, offered=False, requested=False, reply=None, mails=0, auth=None, auth_before_tls=None)
     last_cmd = None
     saw_ehlo_reply = False
+    starttls_pending = False  # STARTTLS sent, no reply yet (a command may follow it pipelined)
     for ev in events:
         if ev[0] == "cmd":
             last_cmd = ev[1]
             if ev[1] == "STARTTLS":
                 f["requested"] = True
+                starttls_pending = True
             elif ev[1] == "MAIL":
                 f["mails"] += 1
             elif ev[1] == "AUTH" and f["auth"] is None:
@@ -261,8 +305,9 @@ def analyse_smtp(events):
             if last_cmd == "EHLO" and not saw_ehlo_reply:
                 saw_ehlo_reply = True
                 f["offered"] = any(p.strip().upper() == "STARTTLS" for p in params)
-            if last_cmd == "STARTTLS" and f["reply"] is None and codes:
+            if (last_cmd == "STARTTLS" or starttls_pending) and f["reply"] is None and codes:
                 f["reply"] = codes[0]
+            starttls_pending = False
     return f
 
 
@@ -276,6 +321,9 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
     st = streams(pcap)
     smtpv = smtp_view(pcap)
     tlsv = tls_view(pcap, names)
+    # TLS after a STARTTLS reply other than 220: tshark reads port 25 as TLS
+    tlsv_any = tls_view(pcap, names, ["-d", "tcp.port==25,tls"]) if any(
+        e.get("tls_anyway") for e in sc["connections"]) else {}
     ca_root = os.path.join(pcap_dir, sc.get("ca_file", "ca/corpus-ca.pem"))
     errors = []
     pqv = pq_view(pcap) if sc.get("pq") else None
@@ -293,6 +341,11 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
     for i, e in enumerate(exp):
         cand = [s for s in st if s["id"] not in used and s["server"] == (e["server_ip"], e["server_port"])
                 and (e["client_ip"] is None or s["client"][0] == e["client_ip"])]
+        if e.get("pickup"):
+            # two pick-ups from one client: the one inside TLS is the one with records
+            rvt = record_view(pcap, ["-d", "tcp.port==25,tls"])
+            cand = [c for c in cand
+                    if all(23 in t for t in rvt.get(c["id"], {0: []}).values()) == (e["pickup"] == "tls")]
         if not cand:
             errors.append("connection %d (%s -> %s:%d) not found in capture" % (i, e["client_ip"], e["server_ip"],
                                                                                e["server_port"]))
@@ -301,11 +354,20 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
         used.add(s["id"])
         where = "conn %d (stream %d)" % (i, s["id"])
         sm = analyse_smtp(smtpv.get(s["id"], []))
-        tv = tlsv.get(s["id"])
+        tv = (tlsv_any if e.get("tls_anyway") else tlsv).get(s["id"])
         es = e["smtp"]
         enc = e["encryption"]
+        heads = e.get("heads")  # a short snap length: the facts the heads show
         # --- SMTP checks (what is visible in clear)
-        if enc != "implicit_tls":
+        if e.get("pickup"):
+            pickup_checks(pcap, s, e, where, errors)
+        elif enc != "implicit_tls" and heads:
+            check(sm["banner"] is not None, "%s: no greeting head" % where, errors)
+            check(sm["requested"] == es["starttls_requested"], "%s: STARTTLS requested %s in capture" % (
+                where, sm["requested"]), errors)
+            check(sm["reply"] == es["starttls_reply"], "%s: STARTTLS reply %s in capture, %s configured" % (
+                where, sm["reply"], es["starttls_reply"]), errors)
+        elif enc != "implicit_tls":
             if es["server_software"] is None:  # a banner that names no product (the Node servers)
                 check(sm["banner"] is not None, "%s: no banner" % where, errors)
             else:
@@ -319,16 +381,25 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
                 where, sm["reply"], es["starttls_reply"]), errors)
             if enc in ("plaintext", "starttls_refused") or (enc == "starttls_failed" and not tv):
                 sm["mails"] = client_mail_commands(pcap, s["id"], s["client"])
-                check(sm["mails"] == es["messages"], "%s: %d MAIL commands in clear, %d messages configured" % (
-                    where, sm["mails"], es["messages"]), errors)
+                check(sm["mails"] == e.get("mail_commands", es["messages"]),
+                      "%s: %d MAIL commands in clear, %d messages configured" % (where, sm["mails"], es["messages"]),
+                      errors)
             if es["auth"] and es["auth"]["before_tls"]:
                 check(sm["auth"] == es["auth"]["mechanism"], "%s: AUTH %r in clear, %r configured" % (
                     where, sm["auth"], es["auth"]), errors)
             elif sm["auth"] is not None:
                 errors.append("%s: AUTH %s seen in clear, not configured" % (where, sm["auth"]))
+        if e.get("tls_anyway"):
+            check(bool(tv) and 1 in tv["types"] and sm["reply"] not in (None, 220),
+                  "%s: no ClientHello after a STARTTLS reply other than 220" % where, errors)
         # --- TLS checks
         et = e["tls"]
-        if et is None:
+        if e.get("pickup") and et is not None:
+            tls_out = dict(et)
+        elif heads and et is not None:
+            heads_checks(record_view(pcap).get(s["id"], {}), s, et, where, errors)
+            tls_out = dict(et)
+        elif et is None:
             check(tv is None or not tv["types"], "%s: TLS handshake seen, none configured" % where, errors)
             tls_out = None
         else:
@@ -384,8 +455,8 @@ def build(name, pcap_dir, ca_dir, names, maillog=None, node_log_path=None):
         c = dict(client=dict(ip=s["client"][0], port=s["client"][1]),
                  server=dict(ip=s["server"][0], port=s["server"][1]),
                  tcp=s["tcp"], encryption=enc,
-                 smtp=dict(es), tls=tls_out, cert=cert_out, how_known=how)
-        for k in ("leg", "resumed_with", "client_log"):
+                 smtp=dict(es) if es is not None else None, tls=tls_out, cert=cert_out, how_known=how)
+        for k in ("leg", "resumed_with", "client_log", "heads", "pickup"):
             if k in e:
                 c[k] = e[k]
         if e.get("dns_cfg"):
@@ -777,6 +848,8 @@ def passive_view(c):
         c["smtp_configured"] = es
         c["smtp"] = None
         return
+    if c.get("heads"):
+        return  # heads: the configuration already says what they show
     if c.get("encryption") == "starttls":
         es["messages_configured"] = es.get("messages")
         es["messages"] = 0  # sent inside TLS: invisible

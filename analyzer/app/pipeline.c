@@ -273,6 +273,11 @@ static void pipeline_file_begin(void *ctx)
 	e->health.files++;
 }
 
+static void pipeline_snaplen(void *ctx, uint32_t snaplen)
+{
+	eng_set_snaplen(ctx, snaplen);
+}
+
 static void pipeline_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *data,
 			    uint32_t caplen, uint32_t len)
 {
@@ -295,6 +300,7 @@ void pipeline_engine_source(struct src_sink *s, struct engine *e)
 	s->ctx = e;
 	s->link_ok = pipeline_link_ok;
 	s->begin = pipeline_file_begin;
+	s->snaplen = pipeline_snaplen;
 	s->packet = pipeline_packet;
 	s->end = pipeline_end;
 	s->connections = pipeline_connections;

@@ -186,6 +186,10 @@ int src_read_file(const struct src_sink *sink, const char *path, const struct sr
 		pcap_freecode(&prog);
 	}
 	sink->begin(sink->ctx);
+	if (sink->snaplen) {
+		int snap = pcap_snapshot(p);
+		sink->snaplen(sink->ctx, snap > 0 ? (uint32_t)snap : 0);
+	}
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	uint64_t n = 0, bytes = 0;

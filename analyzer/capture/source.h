@@ -50,6 +50,9 @@ struct src_sink {
 	int (*link_ok)(void *ctx, int dlt);
 	/* The file is open and about to be read (counted as read). */
 	void (*begin)(void *ctx);
+	/* The file's snap length (its header's; 0 when it gives none): a
+	 * short one cuts payloads. May be NULL; called after begin. */
+	void (*snaplen)(void *ctx, uint32_t snaplen);
 	/* One packet: capture time in microseconds, the bytes captured and the
 	 * length on the wire. The bytes are valid during the call only. */
 	void (*packet)(void *ctx, int dlt, uint64_t ts_us, const uint8_t *data, uint32_t caplen,

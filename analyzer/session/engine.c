@@ -183,7 +183,7 @@ static void eng_flow_facts(const struct flow *f, struct rec *r, enum rec_end end
 static void eng_build_rec(const struct engine *e, struct flow *f, struct rec *r, enum rec_end end)
 {
 	if (f->packed && recdump_unpack(f->packed, f->packed_len, r) == 0) {
-		r->gap_bytes = 0;
+		/* the packed gap_bytes hold what the session added (eng_pack) */
 		eng_flow_facts(f, r, end);
 		sess_infer_cert(f->sess.x509, f->sess.server_key, r);
 	} else {
@@ -220,6 +220,8 @@ static void eng_pack(struct engine *e, struct flow *f)
 	f->sess.x509 = NULL; /* the inference waits for the record's end */
 	sess_finish(&f->sess, &r);
 	f->sess.x509 = x;
+	/* the flow's own gaps are added again when the record leaves */
+	r.gap_bytes -= f->dir[0].gap_bytes + f->dir[1].gap_bytes;
 	size_t n = recdump_pack(&r, buf);
 	f->packed = mem_calloc(&e->mem, n);
 	if (!f->packed)
@@ -377,6 +379,7 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 	f->sess.tap = e->tap;
 	f->sess.app_pool = &e->app_pool;
 	f->sess.id = f->seqno;
+	f->sess.head_mode = (uint8_t)(e->snaplen && e->snaplen <= ENG_HEAD_SNAPLEN);
 	return f;
 }
 
@@ -455,10 +458,16 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 	}
 	if (p.paylen && !f->sess.app)
 		f->sess.midstream = !f->syn_seen && !f->synack_seen;
-	if (p.paylen || (p.flags & DEC_TCP_FIN))
+	if (f->sess.head_mode && !f->dns) {
+		/* Heads only: each segment on its own, nothing reassembled. */
+		sess_head(&f->sess, dir, seq, p.payload, p.caplen, p.paylen);
+		if (p.flags & DEC_TCP_FIN) /* seen and, nothing being reassembled, done */
+			f->dir[dir].fin_seen = f->dir[dir].fin_done = 1;
+	} else if (p.paylen || (p.flags & DEC_TCP_FIN)) {
 		rsm_segment(&f->dir[dir], &s, seq, p.payload, p.caplen, p.paylen,
 			    p.flags & DEC_TCP_FIN);
-	if (p.flags & DEC_TCP_ACK) {
+	}
+	if ((p.flags & DEC_TCP_ACK) && !f->sess.head_mode) {
 		struct rsm_dir *o = &f->dir[!dir];
 		struct rsm_sink so = eng_rsm_sink(e, f, !dir);
 		rsm_ack(o, &so, p.ack);
@@ -490,6 +499,11 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 	}
 	if (e->budget.peak > h->rsm_peak_bytes)
 		h->rsm_peak_bytes = e->budget.peak;
+}
+
+void eng_set_snaplen(struct engine *e, uint32_t snaplen)
+{
+	e->snaplen = snaplen;
 }
 
 void eng_advance(struct engine *e, uint64_t now_us)

@@ -63,6 +63,10 @@ struct eng_sink {
 
 #define ENG_MAX_SINKS 8
 
+/* A capture file whose snap length is at most this cuts the payload of
+ * nearly every data segment: its connections are read by heads (head.h). */
+#define ENG_HEAD_SNAPLEN 512
+
 struct engine {
 	const struct eng_cfg *cfg;
 	struct mem mem;
@@ -75,6 +79,7 @@ struct engine {
 	struct eng_sink sinks[ENG_MAX_SINKS];
 	int nsinks;
 	const struct sess_tap *tap; /* optional stream observer, borrowed */
+	uint32_t snaplen;	    /* the current input's snap length, 0: not known */
 	struct x509_ctx *x509;	    /* certificate analysis (owned), NULL if it failed */
 	struct dnsview *dns;	    /* what the DNS said (owned), NULL if no memory */
 	struct dns_stream dns_udp;  /* the UDP messages' reader */
@@ -98,6 +103,11 @@ int eng_add_sink(struct engine *e, void (*record)(void *ctx, const struct rec *r
 /* One frame of link type dlt, captured at ts_us. */
 void eng_packet(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
 		uint32_t wirelen);
+
+/* The snap length of the input about to be read (from its file header);
+ * 0 when not known. Connections that start while it is at most
+ * ENG_HEAD_SNAPLEN are read by the heads of their packets. */
+void eng_set_snaplen(struct engine *e, uint32_t snaplen);
 
 /* Moves the run clock forward to now_us (live capture with no packets) and
  * ends what has become idle. */

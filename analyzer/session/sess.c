@@ -269,6 +269,29 @@ static size_t sess_data(void *ctx, int dir, const uint8_t *p, size_t n)
 	return used;
 }
 
+/* A connection picked up mid-stream whose first bytes in a direction are a
+ * TLS record header (not an SSLv2 hello, not SMTP) is inside TLS: both
+ * directions go to the TLS dissector, which counts the records and calls
+ * the session established on application data both ways. A pickup inside
+ * a DATA body or after EHLO starts with text and stays SMTP. */
+static void sess_pickup(struct sess *s, struct sess_app *a, int dir, const uint8_t *p, size_t n)
+{
+	if (a->fed_any[dir] || n < 5)
+		return; /* judged already, or too few bytes to judge yet (SMTP holds them) */
+	a->fed_any[dir] = 1;
+	const struct smtp_facts *m = &a->smtp.f;
+	if (!s->midstream || s->implicit_tls || a->mode[dir] != SESS_M_SMTP || m->greeting_seen ||
+	    m->last_reply || m->helo_verb || m->commands[SMTP_V_OTHER])
+		return;
+	struct cur c = cur_make(p, n);
+	uint8_t type = cur_u8(&c);
+	uint16_t ver = cur_be16(&c);
+	if (type < 20 || type > 23 || tls_looks_like_tls(p, n) != 1)
+		return;
+	a->mode[0] = a->mode[1] = SESS_M_TLS;
+	a->tls.f.pickup_record_version = ver;
+}
+
 /* Offers the bytes to the direction's reader until they are taken or a
  * reader waits. A reader may hand the rest to another (SWITCH) without taking
  * anything, but not the same byte twice: that would be a loop. */
@@ -277,6 +300,7 @@ static size_t sess_consume(struct sess *s, int dir, const uint8_t *p, size_t n, 
 	struct sess_app *a = sess_start(s);
 	if (!a)
 		return n;
+	sess_pickup(s, a, dir, p, n);
 	size_t used = 0;
 	size_t handed_at[2] = {SIZE_MAX, SIZE_MAX}; /* per reader: where it switched */
 	while (used < n) {
@@ -355,8 +379,13 @@ static enum rec_enc sess_outcome(const struct sess *s, const struct sess_app *a)
 		return a->server_plaintext && m->helo_verb ? REC_ENC_PLAINTEXT : REC_ENC_UNKNOWN;
 	}
 	if (m->starttls_requested && m->starttls_reply) {
-		if (m->starttls_reply != 220)
+		if (m->starttls_reply != 220) {
+			/* A client that started TLS anyway: the bytes say
+			 * whether it worked, whatever the reply was. */
+			if (m->tls_despite_reply && t->established)
+				return REC_ENC_STARTTLS;
 			return REC_ENC_STARTTLS_REFUSED;
+		}
 		if (a->plaintext_after_starttls || !t->established)
 			return REC_ENC_STARTTLS_FAILED;
 		return REC_ENC_STARTTLS;
@@ -384,9 +413,20 @@ void sess_infer_cert(struct x509_ctx *x, const uint8_t server_key[18], struct re
 	x509_infer(x, server_key, r->ts_us, name, src, &r->cert);
 }
 
+void sess_head(struct sess *s, int dir, uint32_t seq, const uint8_t *p, size_t caplen,
+	       size_t paylen)
+{
+	/* Nothing is reassembled, nor shown to the tap: heads are not streams. */
+	head_packet(&s->head, dir & 1, seq, p, caplen, paylen);
+}
+
 void sess_finish(struct sess *s, struct rec *r)
 {
 	struct sess_app *a = s->app;
+	if (s->head_mode) {
+		head_finish(&s->head, s->implicit_tls, r);
+		return;
+	}
 	if (!a) {
 		r->encryption = REC_ENC_UNKNOWN;
 		r->smtp_absent = s->app_failed ? REC_ABS_OUT_OF_MEMORY : REC_ABS_NO_PAYLOAD;

@@ -33,6 +33,7 @@
 
 #include "dissectors/base/mem.h"
 #include "analyzer/net/rsm.h"
+#include "analyzer/session/head.h"
 #include "dissectors/proto/smtp.h"
 #include "dissectors/proto/tls.h"
 #include "dissectors/proto/x509.h"
@@ -76,6 +77,7 @@ struct sess_app {
 	uint8_t seen_after_switch[2]; /* bytes arrived after the TLS boundary */
 	uint8_t plaintext_after_starttls;
 	uint8_t tls_unknown_start; /* mid-stream pickup inside TLS */
+	uint8_t fed_any[2];	   /* the direction has had bytes (mid-stream pickup test) */
 	uint8_t server_plaintext;  /* implicit-TLS port, but the server greets in SMTP */
 	uint64_t cli_skip;	   /* client bytes sent before the 220: skipped as injected */
 	uint64_t srv_held;	   /* server bytes after 220, before the client's TLS */
@@ -92,6 +94,8 @@ struct sess {
 	uint8_t midstream;	    /* the TCP handshake was not seen */
 	uint8_t implicit_tls;	    /* the server port is an implicit-TLS port */
 	uint8_t app_failed;	    /* no memory for the dissectors: bytes only counted */
+	uint8_t head_mode;	    /* the snap length cuts payloads: read by heads */
+	struct head head;	    /* what the heads showed (head_mode) */
 	uint64_t stream_bytes[2];   /* in-order bytes seen, per direction */
 	uint64_t lost_bytes[2];	    /* bytes reported lost, per direction */
 	uint64_t held[2];	    /* offered last time, not consumed: offered again */
@@ -107,6 +111,11 @@ struct sess {
 
 /* Prepares a session; nothing is allocated until data arrives. */
 void sess_init(struct sess *s, const struct sess_cfg *cfg, struct mem *mem, int implicit_tls);
+
+/* One segment of a connection in head mode (the engine's, instead of the
+ * reassembler's): its sequence number and the captured head of its payload. */
+void sess_head(struct sess *s, int dir, uint32_t seq, const uint8_t *p, size_t caplen,
+	       size_t paylen);
 
 /* The reassembly callbacks whose context is a struct sess. */
 const struct rsm_ops *sess_ops(void);

@@ -280,6 +280,8 @@ static void smtp_reply_done(struct smtp *s, uint16_t code)
 		return;
 	}
 	int verb = pv & ~SMTP_LAST_FLAG;
+	if (verb != SMTP_V_STARTTLS)
+		s->starttls_answered = 0; /* the dialogue went on past the refusal */
 	if (verb == SMTP_V_AUTH && code == 334)
 		return; /* an AUTH challenge: the same command goes on */
 	smtp_pop(s);
@@ -328,8 +330,12 @@ static void smtp_reply_done(struct smtp *s, uint16_t code)
 			s->d[1].state = S_TLS;
 			c->state = C_TLS;
 			s->npending = 0;
-		} else if (c->state == C_WAIT) {
-			c->state = C_CMD;
+		} else {
+			/* Refused (or a code that is no answer to STARTTLS): the
+			 * client's next bytes are a command, or TLS anyway. */
+			s->starttls_answered = 1;
+			if (c->state == C_WAIT)
+				c->state = C_CMD;
 		}
 		break;
 	default: break;
@@ -508,6 +514,17 @@ static int smtp_client_bytes(struct smtp *s, struct cur *c, struct dissect_resul
 		s->d[1].state = S_TLS;
 		s->npending = 0;
 		*r = dissect_result(DISSECT_SWITCH, 0, 0);
+		return 1;
+	}
+	if (s->starttls_answered && d->state == C_CMD && smtp_looks_tls(*c)) {
+		/* A TLS record right after a reply to STARTTLS other than 220:
+		 * the client starts TLS anyway; the bytes decide (sess.c). */
+		s->f.tls_despite_reply = 1;
+		s->starttls_answered = 0;
+		d->state = C_TLS;
+		s->d[1].state = S_TLS;
+		s->npending = 0;
+		*r = dissect_result(DISSECT_SWITCH, c->off, 0);
 		return 1;
 	}
 	return 0;

@@ -115,6 +115,8 @@ struct smtp_facts {
 	uint8_t client_implicit_tls; /* the client spoke TLS before any greeting */
 	uint8_t software;	     /* guessed product + 1 (0: not guessed yet), see below */
 	uint8_t mangled_command;     /* an 8-letter command of X or *: a masked STARTTLS */
+	uint8_t tls_despite_reply;   /* after a STARTTLS reply other than 220, the client's
+				      * next bytes were a TLS record */
 };
 
 struct smtp_dir {
@@ -138,6 +140,8 @@ struct smtp {
 	uint8_t midstream;
 	uint8_t tls_now;		/* TLS negotiated: injection bytes were counted */
 	uint8_t caps_done;		/* the capabilities of a 250 EHLO reply are kept */
+	uint8_t starttls_answered;	/* STARTTLS got a reply other than 220, and no
+					 * later command a reply */
 	uint32_t events[SMTP_EV_COUNT]; /* enum smtp_event counters */
 };
 

@@ -125,6 +125,10 @@ struct tls_facts {
 	/* volume (counted by the session after the handshake, by tls.c before) */
 	uint64_t records[2];
 	uint64_t app_bytes[2]; /* bytes in application_data records / after done */
+	/* picked up inside TLS (set by the session): the record-layer version of
+	 * the first record; 0x0303 means at least TLS 1.2 (TLS 1.3 writes it
+	 * too, RFC 8446 §5.1), below that it tells nothing */
+	uint16_t pickup_record_version;
 };
 
 /* Per-direction parser state, private to tls.c. */

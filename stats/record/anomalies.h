@@ -55,7 +55,9 @@
 	X(DNSSEC_BOGUS_TLSA, "dnssec_bogus_tlsa", MEDIUM, \
 	  "the validating resolver failed the MX host's TLSA lookup (bogus DNSSEC)") \
 	X(PQ_INTOLERANCE, "pq_intolerance", MEDIUM, \
-	  "a ClientHello with a post-quantum key share went unanswered; the retry without one got through")
+	  "a ClientHello with a post-quantum key share went unanswered; the retry without one got through") \
+	X(STARTTLS_REPLY_UNEXPECTED, "starttls_reply_unexpected", HIGH, \
+	  "an advertised STARTTLS got a reply code RFC 3207 does not give it (rewritten on the path)")
 /* clang-format on */
 
 enum rec_severity { REC_SEV_INFO = 0, REC_SEV_LOW, REC_SEV_MEDIUM, REC_SEV_HIGH };

@@ -57,6 +57,8 @@ static void rec_f_smtp(const struct smtp_facts *f, rec_field_fn fn, void *ctx)
 	rec_f_emit(fn, ctx, "starttls_offered", REC_F_BOOL, f->starttls_offered);
 	rec_f_emit(fn, ctx, "starttls_requested", REC_F_BOOL, f->starttls_requested);
 	rec_f_code(fn, ctx, "starttls_reply", f->starttls_reply);
+	if (f->tls_despite_reply) /* written only when so: older records are unchanged */
+		rec_f_emit(fn, ctx, "tls_despite_reply", REC_F_BOOL, 1);
 	if (f->auth_mech[0]) {
 		rec_f_emit(fn, ctx, "auth", REC_F_OBJECT, 0);
 		rec_f_text(fn, ctx, "mechanism", f->auth_mech, sizeof(f->auth_mech), REC_BAD_FAIL);
@@ -79,6 +81,53 @@ static void rec_f_smtp(const struct smtp_facts *f, rec_field_fn fn, void *ctx)
 	rec_f_code(fn, ctx, "last_reply", f->last_reply);
 	rec_f_code(fn, ctx, "last_transaction_reply", f->last_txn_reply);
 	rec_f_pair(fn, ctx, "long_lines", f->long_lines[0], f->long_lines[1]);
+	rec_f_emit(fn, ctx, NULL, REC_F_END, 0);
+}
+
+/* A fact the heads do not show: null. */
+static void rec_f_null(rec_field_fn fn, void *ctx, const char *key)
+{
+	rec_f_emit(fn, ctx, key, REC_F_NULL, 0);
+}
+
+/* The SMTP facts of a connection read by packet heads: the ones a segment's
+ * first bytes show, null for the rest (docs/schema.md). */
+static void rec_f_smtp_head(const struct smtp_facts *f, rec_field_fn fn, void *ctx)
+{
+	static const char *const unknown_a[] = {"banner", "server_name", "server_software", "helo"};
+	static const char *const unknown_b[] = {"starttls_offered"};
+	static const char *const unknown_c[] = {
+		"auth",	    "messages",	  "messages_accepted",	    "recipients", "message_bytes",
+		"commands", "last_reply", "last_transaction_reply", "long_lines",
+	};
+	const char *helo_verb =
+		f->helo_verb ? smtp_verb_name((enum smtp_verb)(f->helo_verb - 1)) : NULL;
+	rec_f_emit(fn, ctx, "smtp", REC_F_OBJECT, 0);
+	rec_f_emit(fn, ctx, "greeting_code", f->greeting_seen ? REC_F_INT : REC_F_NULL,
+		   f->greeting_code);
+	for (size_t i = 0; i < sizeof(unknown_a) / sizeof(unknown_a[0]); i++)
+		rec_f_null(fn, ctx, unknown_a[i]);
+	rec_f_smtp_text(fn, ctx, "helo_verb", helo_verb != NULL, helo_verb, SIZE_MAX);
+	rec_f_null(fn, ctx, "capabilities");
+	for (size_t i = 0; i < sizeof(unknown_b) / sizeof(unknown_b[0]); i++)
+		rec_f_null(fn, ctx, unknown_b[i]);
+	rec_f_emit(fn, ctx, "starttls_requested", REC_F_BOOL, f->starttls_requested);
+	rec_f_code(fn, ctx, "starttls_reply", f->starttls_reply);
+	for (size_t i = 0; i < sizeof(unknown_c) / sizeof(unknown_c[0]); i++)
+		rec_f_null(fn, ctx, unknown_c[i]);
+	rec_f_emit(fn, ctx, NULL, REC_F_END, 0);
+}
+
+/* The TLS facts of a connection read by packet heads. */
+static void rec_f_tls_head(const struct rec *r, rec_field_fn fn, void *ctx)
+{
+	static const char *const unknown[] = {"version", "cipher", "sni", "resumed", "ja3", "ja4"};
+	rec_f_emit(fn, ctx, "tls", REC_F_OBJECT, 0);
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+		rec_f_null(fn, ctx, unknown[i]);
+	rec_f_emit(fn, ctx, "client_hello", REC_F_BOOL, r->head_hello[0]);
+	rec_f_emit(fn, ctx, "server_hello", REC_F_BOOL, r->head_hello[1]);
+	rec_f_emit(fn, ctx, "established", REC_F_BOOL, r->tls.established);
 	rec_f_emit(fn, ctx, NULL, REC_F_END, 0);
 }
 
@@ -135,7 +184,11 @@ static void rec_f_head(const struct rec *r, rec_field_fn fn, void *ctx)
 	rec_f_name(fn, ctx, "end", rec_end_name((enum rec_end)r->end));
 	rec_f_tcp(r, fn, ctx);
 	rec_f_name(fn, ctx, "encryption", rec_enc_name((enum rec_enc)r->encryption));
-	if (r->smtp_valid)
+	if (r->head_only) /* written only then: other records are unchanged */
+		rec_f_emit(fn, ctx, "head_only", REC_F_BOOL, 1);
+	if (r->smtp_valid && r->head_only)
+		rec_f_smtp_head(&r->smtp, fn, ctx);
+	else if (r->smtp_valid)
 		rec_f_smtp(&r->smtp, fn, ctx);
 	else
 		rec_f_emit(fn, ctx, "smtp", REC_F_NULL, 0);
@@ -143,7 +196,9 @@ static void rec_f_head(const struct rec *r, rec_field_fn fn, void *ctx)
 		rec_f_emit(fn, ctx, "smtp_absent", REC_F_NULL, 0);
 	else
 		rec_f_name(fn, ctx, "smtp_absent", rec_absent_name(r->smtp_absent));
-	if (r->tls_valid)
+	if (r->tls_valid && r->head_only)
+		rec_f_tls_head(r, fn, ctx);
+	else if (r->tls_valid)
 		rec_tls_fields(&r->tls, "tls", fn, ctx);
 	else
 		rec_f_emit(fn, ctx, "tls", REC_F_NULL, 0);

@@ -206,6 +206,8 @@ void rec_tls_fields(const struct tls_facts *f, const char *key, rec_field_fn fn,
 	rec_f_emit(fn, ctx, "sslv2_client_hello", REC_F_BOOL, f->sslv2_client_hello);
 	rec_f_emit(fn, ctx, "server_hello", REC_F_BOOL, f->server_hello);
 	rec_tls_version(fn, ctx, "version", f->server_hello ? f->version : 0);
+	if (!f->server_hello && f->pickup_record_version >= 0x0303) /* only then: additive */
+		rec_tls_version(fn, ctx, "version_at_least", 0x0303);
 	rec_tls_version(fn, ctx, "client_max_version", f->client_hello ? f->client_max_version : 0);
 	rec_f_emit(fn, ctx, "client_versions", REC_F_ARRAY, 0);
 	for (unsigned i = 0; i < f->n_client_versions && i < TLSD_MAX_VERSIONS; i++)

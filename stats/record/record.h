@@ -103,7 +103,11 @@ struct rec {
 	uint8_t smtp_valid;  /* SMTP was seen: smtp holds its facts */
 	uint8_t smtp_absent; /* why not, when !smtp_valid: enum rec_absent */
 	struct smtp_facts smtp;
-	uint8_t tls_valid; /* TLS was seen: tls holds its facts */
+	uint8_t head_only;     /* read by packet heads (a short snap length): the facts the
+			    * heads do not show are unknown (docs/schema.md) */
+	uint8_t head_hello[2]; /* head_only: a ClientHello / ServerHello head was seen (kept out
+				* of tls, whose detectors would judge the unknown rest) */
+	uint8_t tls_valid;     /* TLS was seen: tls holds its facts */
 	struct tls_facts tls;
 	struct cert_facts cert; /* present == 0: no certificate seen or inferred */
 	struct rec_dns dns;	/* present == 0: the run has no DNS data */

@@ -445,8 +445,13 @@ void agg_record(struct agg *a, const struct rec *r, const struct rec_verdict *v)
 {
 	unsigned enc = r->encryption < REC_ENC_COUNT ? r->encryption : REC_ENC_UNKNOWN;
 	agg_rec_connection(a, r, enc);
-	agg_rec_smtp(a, r, enc);
-	int weak = agg_rec_tls(a, r);
+	/* Facts a record could not show are counted apart, never as "no". */
+	int partial = agg_unknown_record(&a->unknown, r);
+	if (!partial)
+		agg_rec_smtp(a, r, enc);
+	else if (r->smtp_valid) /* a STARTTLS command shows in a head */
+		a->starttls_requested += r->smtp.starttls_requested;
+	int weak = partial ? 0 : agg_rec_tls(a, r);
 	agg_rec_cert(a, r);
 	uint64_t own_anomalies = agg_rec_anomalies(a, r, v);
 	agg_rec_outcome(a, r, enc, own_anomalies);
@@ -536,6 +541,7 @@ void agg_merge(struct agg *a, const struct agg *b)
 	agg_visit_maps(a, agg_merge_map, &mp);
 	agg_dns_merge(&a->dns, &b->dns);
 	agg_pq_merge(&a->pq, &b->pq);
+	agg_unknown_merge(&a->unknown, &b->unknown);
 	agg_policy_merge(&a->policy, &b->policy);
 }
 
@@ -679,7 +685,7 @@ json_t *agg_to_json(const struct agg *a)
 				      "inside TLS they cannot be seen",
 				      "servers_truncated", a->servers.truncated));
 	if (agg_dns_to_json(&a->dns, root) != 0 || agg_policy_to_json(&a->policy, root) != 0 ||
-	    agg_pq_to_json(&a->pq, root) != 0) {
+	    agg_pq_to_json(&a->pq, root) != 0 || agg_unknown_to_json(&a->unknown, root) != 0) {
 		json_decref(root);
 		return NULL;
 	}
@@ -774,6 +780,8 @@ int agg_add_json(struct agg *a, const json_t *j, char *err, size_t errlen)
 	if (!r.bad && agg_policy_add_json(&a->policy, j, err, errlen) != 0)
 		return -1;
 	if (!r.bad && agg_pq_add_json(&a->pq, j, err, errlen) != 0)
+		return -1;
+	if (!r.bad && agg_unknown_add_json(&a->unknown, j, err, errlen) != 0)
 		return -1;
 	return r.bad ? -1 : 0;
 }

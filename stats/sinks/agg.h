@@ -20,6 +20,7 @@
 #include "dissectors/base/mem.h"
 #include "stats/sinks/agg_dns.h"
 #include "stats/sinks/agg_pq.h"
+#include "stats/sinks/agg_unknown.h"
 #include "stats/sinks/agg_map.h"
 #include "stats/sinks/agg_policy.h"
 #include "stats/sinks/geo.h"
@@ -119,9 +120,10 @@ struct agg {
 	uint64_t cert_observed, cert_inferred, cert_unseen;
 	uint64_t cert_self_signed, cert_valid, cert_expired, cert_mismatch, cert_weak;
 	struct agg_map cert_keys, cert_sigalgs, cert_issuers, cert_validation, certs;
-	struct agg_dns dns;	  /* DANE and MTA-STS (section "dns", agg_dns.h) */
-	struct agg_pq pq;	  /* post-quantum key exchange (section "pq", agg_pq.h) */
-	struct agg_policy policy; /* the policy dry-run (section "policy", agg_policy.h) */
+	struct agg_dns dns;	    /* DANE and MTA-STS (section "dns", agg_dns.h) */
+	struct agg_pq pq;	    /* post-quantum key exchange (section "pq", agg_pq.h) */
+	struct agg_unknown unknown; /* facts records could not show (agg_unknown.h) */
+	struct agg_policy policy;   /* the policy dry-run (section "policy", agg_policy.h) */
 	uint64_t bucket_us;
 	const struct geo *geo;
 };

@@ -227,6 +227,50 @@ static void anom_per_connection(const struct rec *r, struct rec_verdict *vd, int
 	}
 }
 
+/* RFC 3207 §4 gives STARTTLS 220, 454 and 501; RFC 5321 §4.2 lets any
+ * command get 421, the generic 500/502/503/504, and a policy 554; RFC 4954
+ * §6 adds 530. Any other code is not a server's answer to STARTTLS. */
+static const uint16_t anom_starttls_refusals[] = {421, 454, 500, 501, 502, 503, 504, 530, 554};
+
+static int anom_starttls_refusal(unsigned code)
+{
+	for (size_t i = 0; i < sizeof(anom_starttls_refusals) / sizeof(anom_starttls_refusals[0]);
+	     i++)
+		if (anom_starttls_refusals[i] == code)
+			return 1;
+	return 0;
+}
+
+/* The reply to STARTTLS when it was not 220 (docs/anomalies.md): a code no
+ * server gives an advertised STARTTLS, and the refusal whatever else was
+ * raised (anom_per_connection() gives starttls_refused for a 4xx/5xx it does
+ * not take for a corrupted command; the rest is given here). */
+static void anom_starttls_reply(const struct rec *r, struct rec_verdict *vd)
+{
+	const struct smtp_facts *m = &r->smtp;
+	unsigned code = m->starttls_reply;
+	if (!r->smtp_valid || !m->starttls_requested || !code || code == 220)
+		return;
+	char d[120];
+	if (m->starttls_offered && !anom_starttls_refusal(code)) {
+		/* 2xx/3xx (or no class at all) cannot come from a server:
+		 * only a rewrite on the path makes them. */
+		int odd = code < 400 || code >= 600;
+		snprintf(d, sizeof(d), "STARTTLS was advertised and answered %u%s", code,
+			 m->tls_despite_reply ? "; the client started TLS anyway" : "");
+		rec_verdict_add_as(vd, REC_A_STARTTLS_REPLY_UNEXPECTED,
+				   odd ? REC_SEV_HIGH : REC_SEV_MEDIUM, d);
+	}
+	int corrupt = m->mangled_command || (m->starttls_offered && (code == 500 || code == 502));
+	int refused = code >= 400 || r->encryption == REC_ENC_STARTTLS_REFUSED;
+	if (refused && (corrupt || code < 400)) {
+		snprintf(d, sizeof(d), "STARTTLS answered %u%s", code,
+			 m->starttls_offered ? " after being advertised" : "");
+		rec_verdict_add_as(vd, REC_A_STARTTLS_REFUSED,
+				   m->starttls_offered ? REC_SEV_MEDIUM : REC_SEV_LOW, d);
+	}
+}
+
 /* What the DNS facts of the record show (docs/dns.md). While the
  * connection runs (!final) a handshake under way is not a failed one: no
  * DANE or MTA-STS alarm for "no TLS" yet. */
@@ -682,6 +726,7 @@ void anom_judge(struct anom *a, const struct rec *r, struct rec_verdict *vd)
 {
 	rec_verdict_init(vd, r);
 	anom_per_connection(r, vd, 1);
+	anom_starttls_reply(r, vd);
 	anom_dns(r, vd, 1);
 	anom_cross_connection(a, r, vd, 1);
 }
@@ -690,6 +735,7 @@ void anom_judge_provisional(struct anom *a, const struct rec *r, struct rec_verd
 {
 	rec_verdict_init(vd, r);
 	anom_per_connection(r, vd, 0);
+	anom_starttls_reply(r, vd);
 	anom_dns(r, vd, 0);
 	anom_cross_connection(a, r, vd, 0);
 }

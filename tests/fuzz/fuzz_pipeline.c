@@ -7,7 +7,8 @@
  * The read loop is src_read_file()'s (analyzer/capture/source.c), which takes a path;
  * a capture held in memory goes through fmemopen() and pcap_fopen_offline().
  * Checked: the engine frees everything it allocated and returns every byte of
- * its reassembly budget; a record always serialises, and what the writer
+ * its reassembly budget (a capture whose snap length is at most
+ * ENG_HEAD_SNAPLEN is read by packet heads, as the command reads it); a record always serialises, and what the writer
  * (rec_json_head + rec_json_anomalies) writes, read back by jansson, is
  * exactly what json_dumps() writes and holds every field of the record's
  * list with the record's value (tests/tools/reccheck.h).
@@ -56,6 +57,9 @@ static void run_capture(pcap_t *p, const struct eng_cfg *cfg)
 	}
 	struct out o = {0, 0, {0}};
 	FUZZ_CHECK(eng_add_sink(e, on_record, &o) == 0);
+	/* As src_read_file() does: a short snap length reads by heads. */
+	int snap = pcap_snapshot(p);
+	eng_set_snaplen(e, snap > 0 ? (uint32_t)snap : 0);
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	for (;;) {

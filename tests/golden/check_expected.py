@@ -82,7 +82,7 @@ def check_stats(snap, want, records):
         collections.Counter(snap["anomalies_cross"]["keys"])
     if got_a != want["anomalies"]:
         bad.append(f"anomalies and anomalies_cross {dict(got_a)}, truth {dict(want['anomalies'])}")
-    plain = sum(r["smtp"]["messages"] for r in records
+    plain = sum(r["smtp"]["messages"] or 0 for r in records
                 if r["smtp"] and r["encryption"] not in ENCRYPTED)
     if at(snap, "smtp.plaintext_messages") != plain:
         bad.append(f"smtp.plaintext_messages: expected {at(snap, 'smtp.plaintext_messages')}, "

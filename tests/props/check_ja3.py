@@ -11,7 +11,9 @@ import subprocess
 import sys
 
 DECODE = ["-d", "tcp.port==465,tls"]
-SPECIAL = {"certgrep/testdata/sess_smtps.pcapng": ["-d", "tcp.port==587,tls"]}
+SPECIAL = {"certgrep/testdata/sess_smtps.pcapng": ["-d", "tcp.port==587,tls"],
+           # TLS after a STARTTLS reply other than 220: tshark stops following SMTP there
+           "starttls-tls-anyway.pcap": ["-d", "tcp.port==25,tls"]}
 
 
 def tshark(path, extra, yfilter, field):

@@ -29,7 +29,7 @@ def server_key(e):
 def plain_messages(r):
     if not r["smtp"] or r["encryption"] in ("starttls", "implicit_tls"):
         return 0
-    return r["smtp"]["messages"]
+    return r["smtp"]["messages"] or 0  # null: read by packet heads, not counted
 
 
 def recompute(recs):

@@ -102,8 +102,10 @@ def main():
     # 3. figures recomputed from the session log
     recs = [json.loads(x) for x in outs[0][0].decode().splitlines()]
     enc = collections.Counter(r["encryption"] for r in recs)
-    smtp = [r["smtp"] for r in recs if r["smtp"]]
-    tls = [r["tls"] for r in recs if r["tls"]]
+    # records read by packet heads: their unknown facts are counted apart
+    heads = [r for r in recs if r.get("head_only")]
+    smtp = [r["smtp"] for r in recs if r["smtp"] and not r.get("head_only")]
+    tls = [r["tls"] for r in recs if r["tls"] and not r.get("head_only")]
     checks = {
         "connections.total": len(recs),
         "connections.complete": sum(r["complete"] for r in recs),
@@ -111,14 +113,20 @@ def main():
         "connections.bytes.client": sum(r["bytes"]["client"] for r in recs),
         "smtp.connections": len(smtp),
         "smtp.starttls_offered": sum(s["starttls_offered"] for s in smtp),
-        "smtp.starttls_requested": sum(s["starttls_requested"] for s in smtp),
+        "smtp.starttls_requested": sum(r["smtp"]["starttls_requested"] for r in recs if r["smtp"]),
         "smtp.auth": sum(1 for s in smtp if s["auth"]),
         "smtp.plaintext_messages": sum(s["messages"] for r in recs for s in [r["smtp"]]
-                                       if s and r["encryption"] not in ("starttls", "implicit_tls")),
+                                       if s and r["encryption"] not in ("starttls", "implicit_tls")
+                                       and not r.get("head_only")),
         "tls.connections": len(tls),
     }
     for k, v in enc.items():
         checks[f"encryption.connections.{k}"] = v
+    if heads:
+        checks["unknown.connections"] = len(heads)
+        checks["unknown.starttls_offered"] = sum(1 for r in heads if r["smtp"])
+        checks["unknown.tls_version"] = sum(1 for r in heads if r["tls"])
+        checks["unknown.tls_established"] = sum(1 for r in heads if r["tls"] and r["tls"]["established"])
     snap = json.loads(outs[0][1])
     bad = 0
     for path, want in checks.items():
