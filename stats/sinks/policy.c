@@ -44,8 +44,14 @@ static enum rec_pol_result policy_tls(const struct rec *r, enum rec_pol_reason *
 	case REC_ENC_STARTTLS_REFUSED:
 	case REC_ENC_STARTTLS_FAILED: *why = REC_POL_R_HANDSHAKE_FAILED; return REC_POL_FAIL;
 	case REC_ENC_PLAINTEXT:
-		*why = r->smtp_valid && m->starttls_offered ? REC_POL_R_STARTTLS_NOT_USED
-							    : REC_POL_R_STARTTLS_NOT_SUPPORTED;
+		/* a head-only record shows plain text, not whether STARTTLS was
+		 * offered: the failure has no reason then */
+		if (r->head_only)
+			*why = REC_POL_R_NONE;
+		else
+			*why = r->smtp_valid && m->starttls_offered
+				       ? REC_POL_R_STARTTLS_NOT_USED
+				       : REC_POL_R_STARTTLS_NOT_SUPPORTED;
 		return REC_POL_FAIL;
 	case REC_ENC_UNKNOWN:
 	case REC_ENC_COUNT: break;
@@ -159,6 +165,7 @@ static void policy_sts(const struct rec *r, enum rec_pol_reason tls_why, struct 
 		case REC_STS_WHY_EXPIRED: why = REC_POL_R_CERTIFICATE_EXPIRED; break;
 		case REC_STS_WHY_NO_TLS:
 			why = tls_why != REC_POL_R_NONE ? tls_why
+			      : r->head_only		? REC_POL_R_NONE
 							: REC_POL_R_STARTTLS_NOT_SUPPORTED;
 			break;
 		case REC_STS_WHY_NONE:

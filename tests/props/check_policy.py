@@ -51,7 +51,8 @@ def recompute(recs):
             msgs = plain_messages(r) if res == "fail" else 0
             if res == "fail":
                 o["fail_messages"] += msgs
-                o["reasons"][why] += 1
+                if why is not None:  # a head-only record fails with no reason
+                    o["reasons"][why] += 1
             keys = [("servers", server_key(r["server"]))]
             keys += [("domains", dom) for dom in (r.get("dns") or {}).get("domains", [])]
             for m, k in keys:
