@@ -15,10 +15,7 @@ Usage: check_disk_full.py SMTPTLS REPO
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import soaklib  # noqa: E402
@@ -109,32 +106,19 @@ def run(net, work, mnt, failures):
 
 
 def main():
-    why = soaklib.need_root_tools("mount", "umount")
-    if why:
-        print("FAIL", why)
-        return 1
-    work = tempfile.mkdtemp(prefix="smtptls-full-")
-    os.chmod(work, 0o777)  # the sensor writes here as nobody
-    mnt = os.path.join(work, "disk")
-    os.mkdir(mnt)
-    failures, net, mounted = [], None, False
-    try:
+    def mount(work):
+        mnt = os.path.join(work, "disk")
+        os.mkdir(mnt)
         soaklib.sh("mount", "-t", "tmpfs", "-o", "size=256k,mode=1777", "tmpfs", mnt)
-        mounted = True
-        net = soaklib.Net("full")
-        run(net, work, mnt, failures)
-    except (RuntimeError, subprocess.CalledProcessError) as e:
-        failures.append(f"{e}: {getattr(e, 'stderr', '')}")
-    finally:
-        if net:
-            net.close()
-        if mounted:
+
+    def umount(work):
+        mnt = os.path.join(work, "disk")
+        if os.path.ismount(mnt):
             soaklib.sh("umount", mnt, check=False)
-        shutil.rmtree(work, ignore_errors=True)
-    for f in failures:
-        print("FAIL", f)
-    print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
-    return 1 if failures else 0
+
+    return soaklib.run_in_net(
+        "full", lambda net, work, failures: run(net, work, os.path.join(work, "disk"), failures),
+        setup=mount, teardown=umount)
 
 
 if __name__ == "__main__":

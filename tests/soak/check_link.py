@@ -14,10 +14,7 @@ Usage: check_link.py SMTPTLS REPO
 """
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -85,26 +82,7 @@ def run(net, work, failures):
 
 
 def main():
-    why = soaklib.need_root_tools()
-    if why:
-        print("FAIL", why)
-        return 1
-    work = tempfile.mkdtemp(prefix="smtptls-link-")
-    os.chmod(work, 0o777)  # the sensor writes here as nobody
-    failures, net = [], None
-    try:
-        net = soaklib.Net("link")
-        run(net, work, failures)
-    except (RuntimeError, subprocess.CalledProcessError) as e:
-        failures.append(f"{e}: {getattr(e, 'stderr', '')}")
-    finally:
-        if net:
-            net.close()
-        shutil.rmtree(work, ignore_errors=True)
-    for f in failures:
-        print("FAIL", f)
-    print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
-    return 1 if failures else 0
+    return soaklib.run_in_net("link", run)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -233,30 +232,12 @@ def main():
     ap.add_argument("--count-live", action="store_true",
                     help="count the records at every sample (costly on long runs)")
     args = ap.parse_args()
-    why = soaklib.need_root_tools("tcprewrite")
-    if why:
-        print("FAIL", why)
-        return 1
     # AddressSanitizer builds keep freed memory in a quarantine (256 MiB by
     # default) that the RSS check would take for growth; other builds
     # ignore the variable
     os.environ.setdefault("ASAN_OPTIONS", "quarantine_size_mb=0:thread_local_quarantine_size_kb=0")
-    work = tempfile.mkdtemp(prefix="smtptls-soak-")
-    os.chmod(work, 0o777)  # the sensor writes here as nobody
-    failures, net = [], None
-    try:
-        net = soaklib.Net("soak")
-        soak(args, net, work, failures)
-    except (RuntimeError, subprocess.CalledProcessError) as e:
-        failures.append(f"{e}: {getattr(e, 'stderr', '')}")
-    finally:
-        if net:
-            net.close()
-        shutil.rmtree(work, ignore_errors=True)
-    for f in failures:
-        print("FAIL", f)
-    print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
-    return 1 if failures else 0
+    return soaklib.run_in_net("soak", lambda net, work, failures: soak(args, net, work, failures),
+                              tools=("tcprewrite",))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 
@@ -178,3 +179,36 @@ def wait_for(pred, timeout, step=0.2):
             return v
         time.sleep(step)
     return pred()
+
+
+def run_in_net(tag, body, tools=(), setup=None, teardown=None, report=True):
+    """The frame of a live test: checks the tools, makes a work folder the
+    sensor (running as nobody) may write, a network namespace named after
+    tag, calls body(net, work, failures) (setup(work) first and teardown(work)
+    last when given), removes everything, prints the failures and returns
+    the exit status."""
+    why = need_root_tools(*tools)
+    if why:
+        print("FAIL", why)
+        return 1
+    work = tempfile.mkdtemp(prefix=f"smtptls-{tag}-")
+    os.chmod(work, 0o777)  # the sensor writes here as nobody
+    failures, net = [], None
+    try:
+        if setup:
+            setup(work)
+        net = Net(tag)
+        body(net, work, failures)
+    except (RuntimeError, subprocess.CalledProcessError) as e:
+        failures.append(f"{e}: {getattr(e, 'stderr', '')}")
+    finally:
+        if net:
+            net.close()
+        if teardown:
+            teardown(work)
+        shutil.rmtree(work, ignore_errors=True)
+    for f in failures:
+        print("FAIL", f)
+    if report:
+        print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
+    return 1 if failures else 0

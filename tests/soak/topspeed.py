@@ -13,10 +13,8 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -67,25 +65,8 @@ def main():
     ap.add_argument("--loops", type=int, default=80)
     ap.add_argument("--buffer-size")
     args = ap.parse_args()
-    why = soaklib.need_root_tools("tcprewrite")
-    if why:
-        print("FAIL", why)
-        return 1
-    work = tempfile.mkdtemp(prefix="smtptls-top-")
-    os.chmod(work, 0o777)  # the sensor writes here as nobody
-    failures, net = [], None
-    try:
-        net = soaklib.Net("top")
-        failures = measure(args, net, work)
-    except (RuntimeError, subprocess.CalledProcessError) as e:
-        failures.append(f"{e}: {getattr(e, 'stderr', '')}")
-    finally:
-        if net:
-            net.close()
-        shutil.rmtree(work, ignore_errors=True)
-    for f in failures:
-        print("FAIL", f)
-    return 1 if failures else 0
+    return soaklib.run_in_net("top", lambda net, work, failures: failures.extend(measure(args, net, work)),
+                              tools=("tcprewrite",), report=False)
 
 
 if __name__ == "__main__":
