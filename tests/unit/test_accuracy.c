@@ -15,6 +15,7 @@
 
 #include "analyzer/session/sess.h"
 #include "feed.h"
+#include "sessdrv.h"
 #include "stats/record/record.h"
 #include "stats/sinks/anomaly.h"
 #include "tls_vectors.h"
@@ -121,53 +122,6 @@ static void test_reply_codes(void **state)
 }
 
 /* ---- the session: TLS after a reply other than 220 ---------------------- */
-
-struct drv {
-	struct sess_cfg cfg;
-	struct mem mem;
-	struct sess s;
-	struct feed fd;
-};
-
-static struct dissect_result drv_on_feed(void *ctx, int dir, const uint8_t *p, size_t n)
-{
-	struct drv *d = ctx;
-	size_t k = sess_ops()->data(&d->s, dir, p, n);
-	return dissect_result(k < n ? DISSECT_WAIT : DISSECT_OK, k, 0);
-}
-
-static void drv_on_gap(void *ctx, int dir, uint64_t n)
-{
-	struct drv *d = ctx;
-	sess_ops()->gap(&d->s, dir, n);
-}
-
-static const struct feed_ops drv_ops = {drv_on_feed, drv_on_gap, NULL, NULL};
-
-static struct drv *drv_new(void)
-{
-	struct drv *d = calloc(1, sizeof(*d));
-	assert_non_null(d);
-	d->cfg.smtp.max_line = 1024;
-	d->cfg.tls.max_handshake = 65536;
-	sess_init(&d->s, &d->cfg, &d->mem, 0);
-	assert_int_equal(feed_init(&d->fd, &drv_ops, d, 8192), 0);
-	return d;
-}
-
-/* Ends the session into *r (zeroed first) and frees it. */
-static void drv_end(struct drv *d, struct rec *r)
-{
-	memset(r, 0, sizeof(*r));
-	sess_finish(&d->s, r);
-	assert_int_equal(d->fd.violations, 0);
-	assert_int_equal(sess_event_count(&d->s, SESS_EV_CONTRACT_VIOLATION), 0);
-	assert_int_equal(sess_event_count(&d->s, SESS_EV_STALLED), 0);
-	feed_free(&d->fd);
-	sess_free(&d->s);
-	assert_int_equal(d->mem.in_use, 0);
-	free(d);
-}
 
 #define SEG(dir, text)                                                                             \
 	{                                                                                          \
