@@ -229,13 +229,26 @@ static void live_filter(const struct cli_analyze *a, char *buf, size_t n)
 		snprintf(buf + k, n - k, " and (%s)", a->bpf);
 }
 
-static int live_drop_privileges(const char *user)
+/* Gives an output file opened as root to the user the sensor becomes, as
+ * tcpdump -Z does: after a rotation SIGHUP reopens the path as that user,
+ * and appends to a file it owns. */
+static void live_give_file(const struct out_lines *o, const struct passwd *pw)
+{
+	if (o->fd >= 0 && !o->is_stdout && geteuid() == 0 &&
+	    fchown(o->fd, pw->pw_uid, pw->pw_gid) != 0)
+		fprintf(stderr, "smtptls: cannot give an output file to %s: %s\n", pw->pw_name,
+			strerror(errno));
+}
+
+static int live_drop_privileges(struct live *l, const char *user)
 {
 	struct passwd *pw = getpwnam(user);
 	if (!pw) {
 		fprintf(stderr, "smtptls: -Z %s: no such user\n", user);
 		return -1;
 	}
+	live_give_file(&l->alerts_out, pw);
+	live_give_file(&l->sessions_out, pw);
 	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
 		fprintf(stderr, "smtptls: cannot become %s: %s\n", user, strerror(errno));
 		return -1;
@@ -307,7 +320,7 @@ static int live_setup(struct live *l)
 	char err[512];
 	if (live_open_outputs(l) != 0)
 		return -1;
-	if (a->user && live_drop_privileges(a->user) != 0)
+	if (a->user && live_drop_privileges(l, a->user) != 0)
 		return -1;
 	if (a->use_syslog) {
 		openlog("smtptls", LOG_PID, LOG_MAIL);

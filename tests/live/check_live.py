@@ -76,6 +76,11 @@ def main():
         uid = re.search(r"^Uid:\s+(\d+)", status, re.M).group(1)
         if uid == "0":
             failures.append("still running as root after -Z nobody")
+        # the files opened as root are given to the user (SIGHUP reopens them as it)
+        for path in (alerts, sess):
+            if os.path.exists(path) and str(os.stat(path).st_uid) != uid:
+                failures.append(f"{os.path.basename(path)} is owned by uid {os.stat(path).st_uid}, "
+                                f"not by the sensor's {uid}")
         seccomp = re.search(r"^Seccomp:\s+(\d+)", status, re.M)
         if not seccomp or seccomp.group(1) != "2":
             failures.append(f"no seccomp filter on the sensor ({seccomp and seccomp.group(0)})")
