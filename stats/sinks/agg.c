@@ -861,6 +861,7 @@ void agg_print_text(const struct agg *a, FILE *out, unsigned top)
 		col += w;
 	}
 	fputc('\n', out);
+	agg_unknown_print_text(&a->unknown, out);
 	agg_dns_print_text(&a->dns, out);
 	agg_pq_print_text(&a->pq, out);
 	agg_policy_print_text(&a->policy, out);

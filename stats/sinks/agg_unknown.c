@@ -1,6 +1,7 @@
 /* agg_unknown.c — facts the records could not show, counted apart. */
 #include "stats/sinks/agg_unknown.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 
 /* The counters with their names in the snapshot. */
@@ -72,4 +73,16 @@ int agg_unknown_add_json(struct agg_unknown *u, const json_t *root, char *err, s
 #undef AGG_UNKNOWN_READ
 	agg_unknown_merge(u, &add);
 	return 0;
+}
+
+void agg_unknown_print_text(const struct agg_unknown *u, FILE *out)
+{
+	if (!u->connections)
+		return;
+	fprintf(out,
+		"  head-only          %" PRIu64
+		" connection%s read by packet heads (short snap length),"
+		"\n                     left out of the figures above where their facts are "
+		"unknown\n",
+		u->connections, u->connections == 1 ? "" : "s");
 }

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -32,6 +33,9 @@ struct agg_unknown {
 int agg_unknown_record(struct agg_unknown *u, const struct rec *r);
 
 void agg_unknown_merge(struct agg_unknown *a, const struct agg_unknown *b);
+
+/* One line of the text summary when anything was counted. */
+void agg_unknown_print_text(const struct agg_unknown *u, FILE *out);
 
 /* Adds the "unknown" section to root when anything was counted. 0 or -1. */
 int agg_unknown_to_json(const struct agg_unknown *u, json_t *root);
