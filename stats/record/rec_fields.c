@@ -186,6 +186,8 @@ static void rec_f_head(const struct rec *r, rec_field_fn fn, void *ctx)
 	rec_f_name(fn, ctx, "encryption", rec_enc_name((enum rec_enc)r->encryption));
 	if (r->head_only) /* written only then: other records are unchanged */
 		rec_f_emit(fn, ctx, "head_only", REC_F_BOOL, 1);
+	if (r->anon_key[0]) /* likewise: the identifier of the --anonymize key */
+		rec_f_name(fn, ctx, "anonymized", r->anon_key);
 	if (r->smtp_valid && r->head_only)
 		rec_f_smtp_head(&r->smtp, fn, ctx);
 	else if (r->smtp_valid)
