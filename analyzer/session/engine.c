@@ -394,6 +394,18 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 	return f;
 }
 
+/* A connection has closed (a reset, or both FINs): it moves to the closing
+ * list to linger, packed to its record when nothing is left to deliver. */
+static void eng_close(struct engine *e, struct flow *f)
+{
+	if (f->list == FLOW_CLOSING)
+		return;
+	f->at_closed = e->at;
+	flow_set_closing(&e->flows, f, e->now_us);
+	if (!f->packed && !f->dns)
+		eng_pack(e, f);
+}
+
 void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uint32_t caplen,
 		uint32_t wirelen)
 {
@@ -494,22 +506,12 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 	}
 	if (p.flags & DEC_TCP_RST) {
 		f->rst_seen = 1;
-		if (f->list != FLOW_CLOSING) {
-			f->at_closed = e->at;
-			flow_set_closing(&e->flows, f, e->now_us);
-			if (!f->packed && !f->dns)
-				eng_pack(e, f);
-		}
+		eng_close(e, f);
 	} else if (f->dir[0].fin_seen && f->dir[1].fin_seen) {
 		/* Closed either way, it lingers like a reset connection does: the
 		 * records leave in the order the connections closed, which is the
 		 * order the cross-connection detectors judge them in. */
-		if (f->list != FLOW_CLOSING) {
-			f->at_closed = e->at;
-			flow_set_closing(&e->flows, f, e->now_us);
-			if (!f->packed && !f->dns)
-				eng_pack(e, f);
-		}
+		eng_close(e, f);
 	}
 	if (e->budget.peak > h->rsm_peak_bytes)
 		h->rsm_peak_bytes = e->budget.peak;
