@@ -19,9 +19,9 @@
 struct split_batch {
 	struct split_batch *next;
 	size_t len, cap;
-	uint64_t mark; /* every item or record up to this packet number is in */
-	int last;      /* the stream's final batch */
-	uint8_t data[];
+	uint64_t mark;	/* every item or record up to this packet number is in */
+	uint64_t last;	/* the stream's final batch (64 bits: data stays aligned) */
+	uint8_t data[]; /* items and records, each padded to 8 bytes */
 };
 
 #define SPLIT_BATCH (256u * 1024u)
@@ -395,7 +395,7 @@ static void split_out_push(struct split_worker *w, int last)
 		return;
 	}
 	b->mark = last ? UINT64_MAX : w->mark;
-	b->last = last;
+	b->last = last ? 1u : 0u;
 	split_push(&w->out, b);
 	if (!last)
 		split_wait_room(&w->out);
@@ -472,7 +472,7 @@ struct split_cursor {
 	struct split_batch *b;
 	size_t pos;
 	uint64_t mark; /* of the batches done */
-	int done;
+	uint64_t done;
 };
 
 /* The cursor's batch is done with: takes the next one (waiting for it). */
