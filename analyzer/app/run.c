@@ -2,6 +2,7 @@
 #include "analyzer/app/run.h"
 
 #include "analyzer/app/pipeline.h"
+#include "analyzer/app/split.h"
 #include "stats/record/rec_json.h"
 #include "stats/record/recdump.h"
 #include "stats/sinks/policy.h"
@@ -48,10 +49,6 @@ struct run_shared {
 	struct run_sinks *direct;
 	int worker_json; /* session lines are written: workers make the JSON heads */
 };
-
-/* A head length that says rec_json_head() failed (the record cannot be
- * written: the main thread marks the run failed, as it would itself). */
-#define RUN_HEAD_FAILED UINT32_MAX
 
 /* Workers keep records as they are (struct rec holds plain values and
  * pointers to static strings only), for the main thread to put in order.
@@ -156,6 +153,11 @@ static void run_emit_line(struct run_sinks *s, const struct rec *r, int head)
 void run_emit(struct run_sinks *s, const struct rec *r)
 {
 	run_emit_line(s, r, 0);
+}
+
+void run_emit_head(struct run_sinks *s, const struct rec *r, int head)
+{
+	run_emit_line(s, r, head);
 }
 
 static void run_direct_record(void *ctx, const struct rec *r)
@@ -414,6 +416,8 @@ long run_files(const struct cli_analyze *a, const struct src_list *files, struct
 {
 	if (a->records_in)
 		return run_dumps(files, sinks);
+	if (a->jobs > 1 && files->n == 1 && !a->merge_files)
+		return split_file(a, files->paths[0], sinks);
 	struct run_shared sh;
 	memset(&sh, 0, sizeof(sh));
 	sh.a = a;

@@ -6,11 +6,13 @@
  * own engine, statistics and temporary session file; N threads take units in
  * turn, and the results are put together strictly in unit order — records,
  * statistics and error messages alike — so `--jobs N` writes exactly what
- * `--jobs 1` writes.
+ * `--jobs 1` writes. One file with --jobs N is split over N engines by
+ * connection instead (split.h).
  */
 #ifndef SMTPTLS_RUN_H
 #define SMTPTLS_RUN_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "analyzer/app/cli.h"
@@ -56,6 +58,16 @@ const struct rec *run_anon_view(struct run_sinks *s, const struct rec *r);
  * the policy dry-run on it), and the other sinks take the record with their
  * verdict. r is not changed. */
 void run_emit(struct run_sinks *s, const struct rec *r);
+
+/* A head length that says rec_json_head() failed (the record cannot be
+ * written: the thread that writes marks the run failed, as it would itself). */
+#define RUN_HEAD_FAILED UINT32_MAX
+
+/* run_emit() for a record whose session line may be begun: head 0 nothing
+ * yet (the line is written here from the start), 1 s->line holds the
+ * record's JSON head (rec_json_head, made by another thread), -1 it could
+ * not be made. */
+void run_emit_head(struct run_sinks *s, const struct rec *r, int head);
 
 /* Analyses files into the sinks. The health counters of every input are
  * added to sinks->agg. Returns the number of inputs that failed, or -1 when

@@ -87,6 +87,7 @@ int eng_init(struct engine *e, const struct eng_cfg *cfg)
 {
 	memset(e, 0, sizeof(*e));
 	e->cfg = cfg;
+	e->end_phase = ENG_END_NOW;
 	e->rsm.max_buffer = cfg->max_buffer;
 	e->rsm.max_total = cfg->max_reassembly;
 	char err[256];
@@ -269,6 +270,12 @@ static void eng_finish(struct engine *e, struct flow *f, enum rec_end end)
 
 	struct rec r;
 	eng_build_rec(e, f, &r, end);
+	e->end_key[0] = e->ending_input ? UINT64_MAX : e->at;
+	e->end_key[1] = e->end_phase;
+	e->end_key[2] = e->end_phase == ENG_END_LINGER ? f->at_closed
+			: e->end_phase == ENG_END_IDLE
+				? (e->ending_input ? f->at_first : f->at_last)
+				: 0;
 	for (int i = 0; i < e->nsinks; i++)
 		e->sinks[i].record(e->sinks[i].ctx, &r);
 
@@ -291,12 +298,15 @@ static enum rec_end eng_close_reason(const struct flow *f)
 static void eng_expire(struct engine *e)
 {
 	struct flow *f;
+	e->end_phase = ENG_END_LINGER;
 	while ((f = flow_oldest(&e->flows, FLOW_CLOSING)) &&
 	       f->closed_us + ENG_CLOSE_LINGER_US <= e->now_us)
 		eng_finish(e, f, eng_close_reason(f));
+	e->end_phase = ENG_END_IDLE;
 	while ((f = flow_oldest(&e->flows, FLOW_ACTIVE)) &&
 	       f->clock_us + e->cfg->idle_timeout_us <= e->now_us)
 		eng_finish(e, f, REC_END_TIMEOUT);
+	e->end_phase = ENG_END_NOW;
 }
 
 /* Makes room for one flow: the oldest closing flow goes first (it is done),
@@ -357,6 +367,7 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 		return NULL;
 	}
 	f->roles_from_syn = (uint8_t)from_syn;
+	f->at_first = e->at;
 	*dir = is_client ? FLOW_C2S : FLOW_S2C;
 	if (dns) {
 		f->dns = mem_calloc(&e->mem, 2 * sizeof(*f->dns));
@@ -381,6 +392,18 @@ static struct flow *eng_new_flow(struct engine *e, const struct pkt *p, uint64_t
 	f->sess.id = f->seqno;
 	f->sess.head_mode = (uint8_t)(e->snaplen && e->snaplen <= ENG_HEAD_SNAPLEN);
 	return f;
+}
+
+/* A connection has closed (a reset, or both FINs): it moves to the closing
+ * list to linger, packed to its record when nothing is left to deliver. */
+static void eng_close(struct engine *e, struct flow *f)
+{
+	if (f->list == FLOW_CLOSING)
+		return;
+	f->at_closed = e->at;
+	flow_set_closing(&e->flows, f, e->now_us);
+	if (!f->packed && !f->dns)
+		eng_pack(e, f);
 }
 
 void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uint32_t caplen,
@@ -439,6 +462,7 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 	if (ts < f->first_us)
 		f->first_us = ts;
 	flow_touch(&e->flows, f, ts);
+	f->at_last = e->at;
 	f->clock_us = e->now_us; /* timestamps may go back; the run clock does not */
 
 	struct rsm_sink s = eng_rsm_sink(e, f, dir);
@@ -482,23 +506,32 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 	}
 	if (p.flags & DEC_TCP_RST) {
 		f->rst_seen = 1;
-		if (f->list != FLOW_CLOSING) {
-			flow_set_closing(&e->flows, f, e->now_us);
-			if (!f->packed && !f->dns)
-				eng_pack(e, f);
-		}
+		eng_close(e, f);
 	} else if (f->dir[0].fin_seen && f->dir[1].fin_seen) {
 		/* Closed either way, it lingers like a reset connection does: the
 		 * records leave in the order the connections closed, which is the
 		 * order the cross-connection detectors judge them in. */
-		if (f->list != FLOW_CLOSING) {
-			flow_set_closing(&e->flows, f, e->now_us);
-			if (!f->packed && !f->dns)
-				eng_pack(e, f);
-		}
+		eng_close(e, f);
 	}
 	if (e->budget.peak > h->rsm_peak_bytes)
 		h->rsm_peak_bytes = e->budget.peak;
+}
+
+void eng_packet_at(struct engine *e, uint64_t at, uint64_t now_us, int dlt, uint64_t ts_us,
+		   const uint8_t *data, uint32_t caplen, uint32_t wirelen)
+{
+	e->at = at;
+	if (now_us > e->now_us)
+		e->now_us = now_us;
+	eng_packet(e, dlt, ts_us, data, caplen, wirelen);
+}
+
+void eng_tick(struct engine *e, uint64_t at, uint64_t now_us)
+{
+	e->at = at;
+	if (now_us > e->now_us)
+		e->now_us = now_us;
+	eng_expire(e);
 }
 
 void eng_set_snaplen(struct engine *e, uint32_t snaplen)
@@ -524,6 +557,7 @@ static int eng_by_seqno(const void *a, const void *b)
 void eng_end_input(struct engine *e)
 {
 	uint32_t n = e->flows.count;
+	e->ending_input = 1;
 	if (n == 0)
 		goto done;
 	struct flow **all = malloc((size_t)n * sizeof(*all));
@@ -540,8 +574,10 @@ void eng_end_input(struct engine *e)
 	 * linger would have let them go), then the ones the input cut short, in
 	 * the order they began. */
 	struct flow *f;
+	e->end_phase = ENG_END_LINGER;
 	while ((f = flow_oldest(&e->flows, FLOW_CLOSING)))
 		eng_finish(e, f, eng_close_reason(f));
+	e->end_phase = ENG_END_IDLE;
 	uint32_t k = 0;
 	for (f = e->flows.head[FLOW_ACTIVE]; f; f = f->next)
 		all[k++] = f;
@@ -550,6 +586,8 @@ void eng_end_input(struct engine *e)
 		eng_finish(e, all[i], REC_END_EOF);
 	free(all);
 done:
+	e->ending_input = 0;
+	e->end_phase = ENG_END_NOW;
 	e->health.rsm_refused_bytes = e->budget.refused;
 	eng_dns_view_health(e);
 	e->now_us = 0; /* the next input has a clock of its own */

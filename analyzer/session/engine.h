@@ -83,6 +83,15 @@ struct engine {
 	struct x509_ctx *x509;	    /* certificate analysis (owned), NULL if it failed */
 	struct dnsview *dns;	    /* what the DNS said (owned), NULL if no memory */
 	struct dns_stream dns_udp;  /* the UDP messages' reader */
+	/* One capture split over several engines by a reader (eng_packet_at,
+	 * eng_tick): the reader's index of the packet being handled, and the
+	 * place in the single engine's output of the record being emitted
+	 * (end_key, valid during a sink's call; see eng_packet_at). All 0
+	 * otherwise. */
+	uint64_t at;
+	uint8_t end_phase; /* enum eng_end_phase */
+	uint8_t ending_input;
+	uint64_t end_key[3];
 	struct {
 		/* Called after a payload packet of a connection whose SMTP
 		 * dialogue or TLS handshake is still being read, with the record
@@ -94,6 +103,13 @@ struct engine {
 	} event;
 };
 
+/* Why a record leaves at the point it does (the middle of its end_key). */
+enum eng_end_phase {
+	ENG_END_LINGER = 0, /* a closed connection past its linger (or closed at the end) */
+	ENG_END_IDLE = 1,   /* an idle connection (or cut by the end of the input) */
+	ENG_END_NOW = 2	    /* at the packet itself: port reuse, eviction */
+};
+
 /* Sets up an engine for cfg (which must outlive it). Returns 0 or -1. */
 int eng_init(struct engine *e, const struct eng_cfg *cfg);
 
@@ -103,6 +119,23 @@ int eng_add_sink(struct engine *e, void (*record)(void *ctx, const struct rec *r
 /* One frame of link type dlt, captured at ts_us. */
 void eng_packet(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
 		uint32_t wirelen);
+
+/* One capture read by a reader and split over several engines: eng_packet()
+ * for the reader's packet number at (counted from 1), with the run clock
+ * now_us the reader keeps (the latest capture time of all the packets so
+ * far, those of the other engines included). Each record then leaves with
+ * e->end_key set to where the single engine would have emitted it:
+ * {at of the packet or tick it ended at (UINT64_MAX at the end of the
+ * input), enum eng_end_phase, the at of its closing packet (LINGER) or of
+ * its last packet (IDLE; at the end of the input, of its first)}. Keys
+ * only grow within one engine; merging several engines' records by key
+ * gives the single engine's order as long as no limit is reached. */
+void eng_packet_at(struct engine *e, uint64_t at, uint64_t now_us, int dlt, uint64_t ts_us,
+		   const uint8_t *data, uint32_t caplen, uint32_t wirelen);
+
+/* A mail packet another engine handles: the run clock moves to now_us and
+ * what has become final ends, as in eng_packet(). */
+void eng_tick(struct engine *e, uint64_t at, uint64_t now_us);
 
 /* The snap length of the input about to be read (from its file header);
  * 0 when not known. Connections that start while it is at most

@@ -50,9 +50,13 @@ struct flow {
 	uint64_t packets[2];	    /* per sender */
 	uint64_t bytes[2];	    /* TCP payload bytes on the wire, per sender */
 	uint64_t seqno;		    /* creation order, for stable output */
-	struct rsm_dir dir[2];	    /* per sender */
-	struct sess sess;	    /* a mail connection's (unused for DNS) */
-	struct dns_stream *dns;	    /* DNS over TCP: its two directions (owned), else NULL */
+	/* One capture split over several engines (eng_packet_at): the reader's
+	 * index of the packet that created it, of its last packet and of the
+	 * one that closed it; 0 otherwise. */
+	uint64_t at_first, at_last, at_closed;
+	struct rsm_dir dir[2];	/* per sender */
+	struct sess sess;	/* a mail connection's (unused for DNS) */
+	struct dns_stream *dns; /* DNS over TCP: its two directions (owned), else NULL */
 	/* A connection closed both ways with nothing left to reassemble keeps
 	 * only its record while it lingers: the record packed (recdump_pack,
 	 * owned), its dissectors and buffers freed. NULL otherwise. */
