@@ -17,7 +17,7 @@
  * is what one writer reading all their inputs in turn would leave. BEGIN and
  * COMMIT wait for a busy file (busy timeout, then retries); a batch that
  * still cannot be written (the disk is full) is counted, kept (at most
- * HIST_PENDING_MAX updates, the oldest dropped and counted past that) and
+ * HIST_PENDING_MAX updates, further ones dropped and counted past that) and
  * tried again with the next batch. Schema creation and migration run in an
  * exclusive transaction that reads the schema version inside it, so
  * concurrent creators of a new file take turns.
