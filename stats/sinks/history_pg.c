@@ -455,12 +455,12 @@ static int hist_pg_cmp(const void *a, const void *b)
 
 /* One try of the batch: 0, 1 to try again (deadlock, serialization, a
  * connection reset), -1 failed. */
-static int hist_pg_batch(struct hist_pg_conn *p, const struct hist_op *const *ops, size_t n)
+static int hist_pg_batch(struct hist_pg_conn *p, const struct hist_op *ops, size_t n)
 {
 	if (hist_pg_exec(p->pg, "BEGIN", PGRES_COMMAND_OK, NULL, 0) != 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++)
-		if (hist_pg_apply(p->pg, ops[i]) != 0)
+		if (hist_pg_apply(p->pg, &ops[i]) != 0)
 			goto fail;
 	if (hist_pg_exec(p->pg, "COMMIT", PGRES_COMMAND_OK, NULL, 0) != 0)
 		goto fail;
@@ -474,24 +474,69 @@ fail:;
 	return strstr(e, "deadlock") || strstr(e, "serializ") ? 1 : -1;
 }
 
-static int hist_pg_write(void *c, const struct hist_op *ops, size_t n)
+/* Folds o into the update m of the same row, as the upsert would: counters
+ * add, times widen, a key's validation and validity are the latest's. */
+static void hist_pg_merge(struct hist_op *m, const struct hist_op *o)
 {
-	struct hist_pg_conn *p = c;
+	int later = o->d[HIST_LAST_SEEN] >= m->d[HIST_LAST_SEEN];
+	if (o->kind == HIST_OP_KEY && (o->d[HIST_LAST_SEEN] > m->d[HIST_LAST_SEEN] ||
+				       (o->d[HIST_LAST_SEEN] == m->d[HIST_LAST_SEEN] &&
+					strcmp(o->validation, m->validation) > 0)))
+		memcpy(m->validation, o->validation, sizeof(m->validation));
+	if (o->kind == HIST_OP_KEY && later) {
+		m->not_before = o->not_before;
+		m->not_after = o->not_after;
+	}
+	for (int i = 0; i < HIST_COUNT; i++)
+		if (i == HIST_FIRST_SEEN)
+			m->d[i] = o->d[i] < m->d[i] ? o->d[i] : m->d[i];
+		else if (i == HIST_LAST_SEEN)
+			m->d[i] = o->d[i] > m->d[i] ? o->d[i] : m->d[i];
+		else if (o->kind != HIST_OP_ATTEMPT)
+			m->d[i] += o->d[i];
+}
+
+/* The batch sorted by row and folded to one update per row: a server met a
+ * thousand times in a batch is one statement. Returns how many, or 0 when
+ * out of memory. */
+static size_t hist_pg_fold(const struct hist_op *ops, size_t n, struct hist_op *out)
+{
 	const struct hist_op **sorted = malloc(n * sizeof(*sorted));
-	int rc = -1;
+	size_t k = 0;
 	if (!sorted)
-		return -1;
+		return 0;
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = &ops[i];
 	qsort(sorted, n, sizeof(*sorted), hist_pg_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const struct hist_op *last = k ? &out[k - 1] : NULL;
+		if (last && hist_pg_cmp(&sorted[i], &last) == 0)
+			hist_pg_merge(&out[k - 1], sorted[i]);
+		else
+			out[k++] = *sorted[i];
+	}
+	free(sorted);
+	return k;
+}
+
+static int hist_pg_write(void *c, const struct hist_op *ops, size_t n)
+{
+	struct hist_pg_conn *p = c;
+	struct hist_op *rows = malloc(n * sizeof(*rows));
+	size_t k = rows ? hist_pg_fold(ops, n, rows) : 0;
+	int rc = -1;
+	if (!k) {
+		free(rows);
+		return -1;
+	}
 	for (int t = 0; t < HIST_PG_TRIES && rc != 0; t++) {
 		if (hist_pg_ready(p, t > 0) != 0)
 			break;
-		rc = hist_pg_batch(p, sorted, n);
+		rc = hist_pg_batch(p, rows, k);
 		if (rc < 0)
 			break;
 	}
-	free(sorted);
+	free(rows);
 	if (rc != 0) {
 		hist_pg_lost(p);
 		return -1;
