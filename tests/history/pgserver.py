@@ -19,7 +19,7 @@ import time
 ROLE = "smtptls"
 ROLE_PASSWORD = "hist-test-only"
 ADMIN_PASSWORD = "hist-admin-only"
-PORT = 5432  # only names the socket file in our own directory
+PORT = 20000 + os.getpid() % 20000  # names the socket file (and the shared memory key)
 
 
 def binaries():
