@@ -13,8 +13,24 @@
 #include "stats/record/record.h"
 #include "stats/sinks/history_be.h"
 
+/* The bounded cache of a database's server and pool reads (PostgreSQL: a
+ * read is a round trip). A slot holds one key's values as the database
+ * answered them; the slots are forgotten after each written batch, so that
+ * a server the detectors' table cannot hold is read at most once a batch. */
+#define HIST_CACHE_SLOTS 4096
+
+struct hist_cached {
+	uint64_t gen; /* valid while equal to struct hist's */
+	int table;    /* 0 servers, 1 pools */
+	int found;
+	char key[200];
+	uint64_t v[HIST_COUNT];
+};
+
 struct hist {
 	const struct hist_backend *be;
+	struct hist_cached *cache; /* HIST_CACHE_SLOTS, or NULL (SQLite) */
+	uint64_t gen;
 	void *conn;
 	unsigned records;	/* records since the last batch */
 	uint64_t last_flush_us; /* monotonic */
@@ -57,10 +73,18 @@ static struct hist *hist_open_mode(const char *spec, enum hist_mode mode, int *v
 	}
 	h->be = hist_is_pg(spec) ? &hist_pg : &hist_sqlite;
 	h->conn = h->be->open(spec, mode, version, err, errlen);
+	if (h->conn && h->be == &hist_pg)
+		h->cache = calloc(HIST_CACHE_SLOTS, sizeof(*h->cache));
+	if (h->conn && h->be == &hist_pg && !h->cache) {
+		h->be->close(h->conn);
+		h->conn = NULL;
+		snprintf(err, errlen, "%s: out of memory", spec);
+	}
 	if (!h->conn) {
 		free(h);
 		return NULL;
 	}
+	h->gen = 1;
 	h->last_flush_us = hist_now_us();
 	return h;
 }
@@ -108,14 +132,39 @@ static int hist_read(struct hist *h, int rc)
 	return 0;
 }
 
+/* A server's or pool's values, through the cache when there is one. */
+static int hist_load_cached(struct hist *h, int table, const char *key, uint64_t v[HIST_COUNT])
+{
+	if (!h->cache)
+		return hist_read(h, h->be->load(h->conn, table, key, v));
+	uint64_t x = (uint64_t)1469598103934665603u ^ (uint64_t)table;
+	for (const unsigned char *c = (const unsigned char *)key; *c; c++)
+		x = (x ^ (uint64_t)*c) * (uint64_t)1099511628211u;
+	struct hist_cached *slot = &h->cache[x % HIST_CACHE_SLOTS];
+	if (slot->gen == h->gen && slot->table == table &&
+	    strncmp(slot->key, key, sizeof(slot->key)) == 0 && strlen(key) < sizeof(slot->key)) {
+		memcpy(v, slot->v, sizeof(slot->v));
+		return slot->found;
+	}
+	int rc = h->be->load(h->conn, table, key, v);
+	if (rc >= 0) {
+		slot->gen = h->gen;
+		slot->table = table;
+		slot->found = rc;
+		snprintf(slot->key, sizeof(slot->key), "%s", key);
+		memcpy(slot->v, v, sizeof(slot->v));
+	}
+	return hist_read(h, rc);
+}
+
 int hist_load_server(struct hist *h, const char *server, uint64_t v[HIST_COUNT])
 {
-	return hist_read(h, h->be->load(h->conn, 0, server, v));
+	return hist_load_cached(h, 0, server, v);
 }
 
 int hist_load_pool(struct hist *h, const char *pool, uint64_t v[HIST_COUNT])
 {
-	return hist_read(h, h->be->load(h->conn, 1, pool, v));
+	return hist_load_cached(h, 1, pool, v);
 }
 
 int hist_add_server(struct hist *h, const char *server, const uint64_t d[HIST_COUNT])
@@ -192,6 +241,7 @@ int hist_flush(struct hist *h)
 		return -1;
 	}
 	h->nops = 0;
+	h->gen++; /* what was cached may have changed: read it again */
 	return 0;
 }
 
@@ -233,6 +283,7 @@ int hist_close(struct hist *h, struct hist_health *last)
 	if (last)
 		hist_health(h, last);
 	h->be->close(h->conn);
+	free(h->cache);
 	free(h->ops);
 	free(h);
 	return rc;

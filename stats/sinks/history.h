@@ -27,7 +27,10 @@
  * counters added in the database; a database that cannot be reached keeps
  * the updates pending as above (bounded, counted) and is reconnected before
  * each later batch. The values of the servers a run meets are read once
- * and kept in the detectors' bounded table (anomaly.c).
+ * and kept in the detectors' bounded table (anomaly.c); reads of servers and
+ * pools go through a bounded cache (HIST_CACHE_SLOTS, history.c) forgotten
+ * after each written batch, so that a server the table cannot hold costs one
+ * round trip per batch, not per record.
  *
  * Ownership: struct hist owns the connection, its statements and the
  * pending updates.

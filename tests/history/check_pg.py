@@ -16,7 +16,10 @@ pgserver.py; exit 77 only when its binaries are absent).
    survive and every string that reaches the database is stored as given.
 5. --export / --import move a history from SQLite to PostgreSQL and back
    unchanged.
-6. A password in the connection string is refused without echoing it; a
+6. The detectors' table full (--max-servers 1): the records are those of
+   the same run on SQLite, and the servers are read through the bounded
+   cache: once per batch each, not once per record.
+7. A password in the connection string is refused without echoing it; a
    role without CREATE on the schema works on tables an administrator made
    (with the grants docs/usage.md names) and fails clearly without them.
 """
@@ -26,6 +29,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "adversarial"))
 import histstore  # noqa: E402
@@ -264,6 +268,35 @@ def part_moves(store, work, sq, pg):
     return bad
 
 
+def part_cache(store, work):
+    bad = []
+    files = corpus()
+    lite = histstore.Store("sqlite", BIN)
+    sq, pg = lite.new(work, "full"), store.new(work, "full")
+    out = {}
+    for st, spec in ((lite, sq), (store, pg)):
+        analyze(st, spec, files)
+        if st is store:
+            time.sleep(0.7)  # the statistics collector's delay
+            before = int(store.pg.psql("SELECT idx_scan FROM pg_stat_user_tables WHERE "
+                                       "relname = 'servers'", spec_db(pg)))
+        out[st.kind] = analyze(st, spec, files * 3, ["--max-servers", "1", "-s", "-"]).stdout
+    time.sleep(0.7)
+    after = int(store.pg.psql("SELECT idx_scan FROM pg_stat_user_tables WHERE relname = "
+                              "'servers'", spec_db(pg)))
+    n = len(out["pg"].splitlines())
+    servers = len(store.dump(pg, KEYS)[0]["servers"])
+    if out["pg"] != out["sqlite"] or not n:
+        bad.append("table full: the records differ between SQLite and PostgreSQL")
+    if after - before > 3 * servers or after == before:
+        bad.append(f"table full: {after - before} index reads of servers for {n} records "
+                   f"of {servers} servers")
+    print(f"table full (--max-servers 1): {n} records, the same as on SQLite: "
+          f"{out['pg'] == out['sqlite']}; {after - before} index reads of the servers table "
+          f"(reads and writes) for {servers} servers")
+    return bad
+
+
 def part_access(store, work):
     bad = []
     db = spec_db(store.new(work, "pw"))
@@ -314,6 +347,7 @@ def main():
         bad += part_sites(store, work)
         bad += part_injection(store, work)
         bad += part_moves(store, work, sq, pg)
+        bad += part_cache(store, work)
         bad += part_access(store, work)
     except (RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
         bad.append(f"{e}: {getattr(e, 'stderr', '')}")
