@@ -93,7 +93,8 @@ static int cmd_analyze_run(struct pipeline *p)
 {
 	const struct cli_analyze *a = &p->a;
 	char err[512];
-	if (!a->no_sandbox && sandbox_enter(err, sizeof(err)) != 0) {
+	unsigned net = a->history && hist_needs_network(a->history) ? SANDBOX_NET : 0;
+	if (!a->no_sandbox && sandbox_enter(net, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtptls: %s (--no-sandbox runs without it)\n", err);
 		return 2;
 	}

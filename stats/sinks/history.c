@@ -50,6 +50,11 @@ int hist_is_pg(const char *spec)
 	       strncmp(spec, "service=", 8) == 0;
 }
 
+int hist_needs_network(const char *spec)
+{
+	return hist_is_pg(spec) && hist_pg_remote(spec);
+}
+
 static uint64_t hist_now_us(void)
 {
 	struct timespec t;

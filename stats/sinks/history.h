@@ -138,6 +138,11 @@ void hist_health(const struct hist *h, struct hist_health *out);
  * were lost (counted in updates_lost of *last, which may be NULL). */
 int hist_close(struct hist *h, struct hist_health *last);
 
+/* Whether the history spec names a database reached over TCP/IP (a
+ * PostgreSQL host that is not a socket directory, or a service): the
+ * sandbox must then let the connection be made again after an outage. */
+int hist_needs_network(const char *spec);
+
 /* `smtptls history FILE|URI [--server IP]`: prints what the history knows. */
 int hist_print(const char *spec, const char *server, FILE *out, char *err, size_t errlen);
 

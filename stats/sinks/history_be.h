@@ -56,6 +56,9 @@ extern const struct hist_backend hist_pg;
  * service=NAME) rather than an SQLite file. */
 int hist_is_pg(const char *spec);
 
+/* history_pg.c: whether a PostgreSQL spec may connect over TCP/IP. */
+int hist_pg_remote(const char *spec);
+
 /* The order of the counter columns in the servers and pools statements. */
 extern const int hist_cols[11];
 

@@ -125,6 +125,34 @@ static int hist_pg_check_spec(const char *spec, char *err, size_t errlen)
 	return rc;
 }
 
+/* Whether spec may connect over TCP/IP: a host or hostaddr that is not a
+ * socket directory, PGHOST naming one, or a service (whose file says). */
+int hist_pg_remote(const char *spec)
+{
+	if (strncmp(spec, "service=", 8) == 0 || getenv("PGSERVICE") || getenv("PGHOSTADDR"))
+		return 1;
+	PQconninfoOption *opts = PQconninfoParse(spec, NULL);
+	if (!opts)
+		return 1;
+	const char *host = NULL;
+	int remote = 0;
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val || !o->val[0])
+			continue;
+		if (strcmp(o->keyword, "hostaddr") == 0 || strcmp(o->keyword, "service") == 0)
+			remote = 1;
+		if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+	}
+	if (!host)
+		host = getenv("PGHOST");
+	/* every host of a list must be a socket directory ('/...', '@...') */
+	for (const char *h = host; h && *h && !remote; h = strchr(h, ',') ? strchr(h, ',') + 1 : "")
+		remote = *h != '/' && *h != '@';
+	PQconninfoFree(opts);
+	return remote;
+}
+
 /* Runs a statement without parameters; 0 when it returned status ok. */
 static int hist_pg_exec(PGconn *pg, const char *sql, ExecStatusType ok, char *err, size_t errlen)
 {

@@ -22,17 +22,24 @@ pgserver.py; exit 77 only when its binaries are absent).
 7. A password in the connection string is refused without echoing it; a
    role without CREATE on the schema works on tables an administrator made
    (with the grants docs/usage.md names) and fails clearly without them.
+8. Over TCP (127.0.0.1), under the sandbox: an analyze reading a capture
+   from a pipe while the database stops and starts again says so, keeps its
+   updates and writes them once it can connect again: its history is that of
+   the same input written to SQLite.
 """
 import json
 import os
 import random
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "adversarial"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "props"))
 import histstore  # noqa: E402
+import pcaputil  # noqa: E402
 import wirelib  # noqa: E402
 
 BIN, REPO = sys.argv[1], sys.argv[2]
@@ -297,6 +304,62 @@ def part_cache(store, work):
     return bad
 
 
+def part_tcp(store, work):
+    bad = []
+    hdr, e, recs = pcaputil.read_pcap(os.path.join(REPO, "pcaps", "starttls-tls13.pcap"))
+    rounds = [[(sec + k * 3600, frac, orig, data) for sec, frac, orig, data in recs]
+              for k in range(4)]
+    whole = os.path.join(work, "rounds.pcap")
+    pcaputil.write_pcap(whole, hdr, e, [r for rnd in rounds for r in rnd])
+    lite = histstore.Store("sqlite", BIN)
+    ref = lite.new(work, "tcp-ref")
+    analyze(lite, ref, [whole])
+    store.pg.enable_tcp()
+    db = spec_db(store.new(work, "tcp"))
+    uri = f"postgresql://smtptls@127.0.0.1:{histstore.pgserver.PORT}/{db}?sslmode=disable"
+    fifo, stats = os.path.join(work, "rounds.fifo"), os.path.join(work, "tcp-stats.json")
+    os.mkfifo(fifo)
+    p = store.popen(["analyze", "-q", "--stats", stats, "--history", uri, fifo],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    fd = -1
+    while fd < 0 and p.poll() is None:  # never block on a pipe nobody reads
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            time.sleep(0.05)
+    if fd < 0:
+        return [f"over TCP: analyze exit {p.returncode}: {p.communicate()[1].strip()}"]
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "wb") as f:
+        def feed(rnd):
+            for sec, frac, orig, data in rnd:
+                f.write(struct.pack(e + "IIII", sec, frac, len(data), orig) + data)
+            f.flush()
+            time.sleep(1.3)  # a batch is written at the next record after a second
+        f.write(hdr)
+        feed(rounds[0])
+        store.pg.stop()
+        feed(rounds[1])
+        feed(rounds[2])
+        store.pg.start()
+        feed(rounds[3])
+    try:
+        err = p.communicate(timeout=30)[1]
+    except subprocess.TimeoutExpired:
+        p.kill()
+        err = p.communicate()[1] + " (killed: still running 30 s after its input ended)"
+    h = json.load(open(stats))["health"].get("history", {}) if os.path.exists(stats) else {}
+    if p.returncode != 0 or "unreachable" not in err or "reachable again" not in err or \
+            not h.get("write_failures") or h.get("updates_lost") or h.get("pending"):
+        bad.append(f"over TCP: analyze exit {p.returncode}, {err.strip()!r}, health {h}")
+    d = diff(store.dump(uri, KEYS)[0], lite.dump(ref, KEYS)[0], "over TCP")
+    bad += d[:10]
+    print(f"over TCP under the sandbox, the database stopped for two batches: exit "
+          f"{p.returncode}, health.history {h}, {len(d)} differences from SQLite; log: "
+          f"{' / '.join(x for x in err.strip().splitlines() if 'PostgreSQL' in x)}")
+    return bad
+
+
 def part_access(store, work):
     bad = []
     db = spec_db(store.new(work, "pw"))
@@ -349,6 +412,7 @@ def main():
         bad += part_moves(store, work, sq, pg)
         bad += part_cache(store, work)
         bad += part_access(store, work)
+        bad += part_tcp(store, work)
     except (RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
         bad.append(f"{e}: {getattr(e, 'stderr', '')}")
     finally:

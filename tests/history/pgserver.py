@@ -12,6 +12,7 @@ history, with the grants docs/usage.md names. As root, the server runs as
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -19,7 +20,17 @@ import time
 ROLE = "smtptls"
 ROLE_PASSWORD = "hist-test-only"
 ADMIN_PASSWORD = "hist-admin-only"
-PORT = 20000 + os.getpid() % 20000  # names the socket file (and the shared memory key)
+
+
+def free_port():
+    """A loopback port nobody listens on now: it names the socket file, and
+    the TCP port once enable_tcp() is called."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+PORT = free_port()
 
 
 def binaries():
@@ -48,6 +59,7 @@ class Server:
             self.as_user = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
             shutil.chown(self.sock, "nobody", "nogroup")
         self.dbs = 0
+        self.listen = ""
         self.proc_log = os.path.join(self.dir, "server.log")
         pw = os.path.join(self.dir, "adminpw")
         with open(pw, "w") as f:
@@ -82,12 +94,19 @@ class Server:
         self._run(self.as_user + [
             os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l", self.proc_log, "-w",
             "-t", "60", "-o",
-            f"-c listen_addresses='' -c unix_socket_directories='{self.sock}' -p {PORT} "
+            f"-c listen_addresses='{self.listen}' -c unix_socket_directories='{self.sock}' "
+            f"-p {PORT} "
             "-c fsync=off -c max_connections=60", "start"])
 
     def stop(self):
         self._run(self.as_user + [os.path.join(self.bin, "pg_ctl"), "-D", self.data,
                                   "-m", "fast", "-w", "stop"])
+
+    def enable_tcp(self):
+        """Restarts the server listening on 127.0.0.1:PORT as well."""
+        self.stop()
+        self.listen = "127.0.0.1"
+        self.start()
 
     def psql(self, sql, db="postgres", user="postgres"):
         psql = os.path.join(self.bin, "psql")
