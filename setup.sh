@@ -14,8 +14,8 @@ set -eu
 cd "$(dirname "$0")"
 mode=${1:-}
 
-BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev libmaxminddb-dev libsqlite3-dev libseccomp-dev zlib1g-dev gnuplot-nox python3 libmaxmind-db-writer-perl publicsuffix"
-TEST_PKGS="libcmocka-dev python3 clang-format tcpreplay iproute2 clang libclang-rt-14-dev tshark chromium slurm-wlm munge python3-jsonschema man-db prometheus systemd logrotate"
+BUILD_PKGS="gcc libc6-dev make cmake pkg-config libpcap-dev libjansson-dev libssl-dev libmaxminddb-dev libsqlite3-dev libpq-dev libseccomp-dev zlib1g-dev gnuplot-nox python3 libmaxmind-db-writer-perl publicsuffix"
+TEST_PKGS="libcmocka-dev python3 clang-format tcpreplay iproute2 clang libclang-rt-14-dev tshark chromium slurm-wlm munge python3-jsonschema man-db prometheus systemd logrotate postgresql"
 
 need_install() {
 	for p in "$@"; do

@@ -50,6 +50,7 @@ LIBS = {
     "libpcap": ("pcap.h", "pcap/"),
     "libseccomp": ("seccomp.h",),
     "sqlite3": ("sqlite3.h",),
+    "libpq": ("libpq-fe.h",),
     "libmaxminddb": ("maxminddb.h",),
     "cmocka": ("cmocka.h",),
     "zlib": ("zlib.h",),
@@ -62,7 +63,7 @@ LAYER_LIBS = {
     "analyzer/net": ["libpcap"],               # DLT_ constants only
     "stats/record": ["jansson"],               # the record writer's checks
     "analyzer/session": [],
-    "stats/sinks": ["jansson", "sqlite3", "libmaxminddb"],
+    "stats/sinks": ["jansson", "sqlite3", "libpq", "libmaxminddb"],
     "plots": ["jansson"],                      # reads the snapshot
     "analyzer/app": ["jansson", "libpcap", "libseccomp", "zlib"],  # zlib: tlsrpt's gzip
 }

@@ -249,7 +249,9 @@ static const struct cli_opt cli_opts[] = {
 	 "write an alert line (JSON) per anomaly", "alert lines (JSON; default standard output)"},
 	{"history", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(history), CLI_AL,
 	 CLI_DETECT | CLI_ROLE_PATH, CLI_SEC_TRAFFIC, "FILE",
-	 "keep per-server history across runs (SQLite)", NULL},
+	 "keep per-server history across runs (an SQLite FILE,\n"
+	 "or postgresql://..., postgres://..., service=NAME)",
+	 NULL},
 	{"ca-file", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(cfg.x509.ca_file), CLI_AL,
 	 CLI_ENGINE | CLI_ROLE_PATH, CLI_SEC_TRAFFIC, "FILE",
 	 "trust anchors (PEM) for certificate validation", NULL},
@@ -352,6 +354,12 @@ static const struct cli_opt cli_opts[] = {
 	 NULL},
 	{"server", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(server), CLI_HISTORY,
 	 CLI_ROLE_DISPLAY, CLI_SEC_OTHER, "IP", "only this server", NULL},
+	{"export", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(hist_export), CLI_HISTORY,
+	 CLI_ROLE_IO | CLI_ROLE_PATH, CLI_SEC_OTHER, "OUT",
+	 "write the whole history as JSON Lines (- for standard output)", NULL},
+	{"import", 0, CLI_STR, 0, 0, 0, NULL, NULL, CLI_FIELD(hist_import), CLI_HISTORY,
+	 CLI_ROLE_IO | CLI_ROLE_PATH, CLI_SEC_OTHER, "IN",
+	 "add an export (--export) to the history (- for standard input)", NULL},
 	{"help", 'h', CLI_HELP, 0, 0, 0, NULL, NULL, 0, 0, CLI_ALL, 0, CLI_SEC_OTHER, NULL,
 	 "show this help", NULL},
 };
@@ -649,6 +657,10 @@ static enum cli_status cli_finish(struct cli_analyze *a, unsigned cmd, FILE *err
 		cli_usage(CLI_MERGE, err);
 		return CLI_USAGE;
 	}
+	if (cmd == CLI_HISTORY && a->hist_export && a->hist_import) {
+		fprintf(err, "smtptls history: --export and --import exclude each other\n");
+		return CLI_USAGE;
+	}
 	if (cmd == CLI_HISTORY && a->ninputs != 1) {
 		if (a->ninputs == 0)
 			fprintf(err, "smtptls history: no file given\n");
@@ -749,11 +761,14 @@ static const struct cli_page cli_pages[] = {
 	 {NULL},
 	 1},
 	{CLI_HISTORY,
-	 "Usage: smtptls history FILE [--server IP]\n"
+	 "Usage: smtptls history FILE|URI [--server IP] [--export OUT | --import IN]\n"
 	 "\n"
-	 "Prints what a history file (analyze/live --history) knows about\n"
-	 "each server: first and last seen, connections, STARTTLS offered\n"
-	 "and used, TLS 1.3, the TLS versions seen.\n",
+	 "Prints what a history (analyze/live --history: an SQLite file or a\n"
+	 "PostgreSQL database) knows about each server: first and last seen,\n"
+	 "connections, STARTTLS offered and used, TLS 1.3, the TLS versions seen.\n"
+	 "--export writes the whole history as JSON Lines, --import adds such\n"
+	 "an export to a history: together they move a history between SQLite\n"
+	 "and PostgreSQL.\n",
 	 NULL,
 	 {CLI_SEC_OTHER},
 	 {NULL},

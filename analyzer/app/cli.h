@@ -80,8 +80,10 @@ struct cli_analyze {
 	unsigned interval;    /* seconds between snapshots */
 	uint64_t buffer_size; /* live: the kernel's capture buffer, bytes */
 	/* merge and history */
-	const char *output; /* merge -o: "-" by default */
-	const char *server; /* history --server, or NULL */
+	const char *output;	 /* merge -o: "-" by default */
+	const char *server;	 /* history --server, or NULL */
+	const char *hist_export; /* history --export, or NULL */
+	const char *hist_import; /* history --import, or NULL */
 	/* tlsrpt (output: the folder of the reports) */
 	const char *org;     /* --org: the report's organization-name */
 	const char *contact; /* --contact: its contact-info */

@@ -1,6 +1,7 @@
 /* cmd.c — the commands analyze, merge, history and tlsrpt. */
 #include "analyzer/app/cmd.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,8 @@ static int cmd_analyze_run(struct pipeline *p)
 {
 	const struct cli_analyze *a = &p->a;
 	char err[512];
-	if (!a->no_sandbox && sandbox_enter(err, sizeof(err)) != 0) {
+	unsigned net = a->history && hist_needs_network(a->history) ? SANDBOX_NET : 0;
+	if (!a->no_sandbox && sandbox_enter(net, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtptls: %s (--no-sandbox runs without it)\n", err);
 		return 2;
 	}
@@ -246,7 +248,27 @@ int cmd_history(int argc, char **argv)
 	case CLI_RUN: break;
 	}
 	char err[512];
-	if (hist_print(a.inputs[0], a.server, stdout, err, sizeof(err)) != 0) {
+	int rc;
+	if (a.hist_export || a.hist_import) {
+		const char *f = a.hist_export ? a.hist_export : a.hist_import;
+		int std = strcmp(f, "-") == 0;
+		FILE *io = std ? (a.hist_export ? stdout : stdin)
+			       : fopen(f, a.hist_export ? "w" : "r");
+		if (!io) {
+			fprintf(stderr, "smtptls: %s: %s\n", f, strerror(errno));
+			return 2;
+		}
+		rc = a.hist_export ? hist_export(a.inputs[0], io, err, sizeof(err))
+				   : hist_import(a.inputs[0], io, err, sizeof(err));
+		if ((!std && fclose(io) != 0) || (std && fflush(io) != 0)) {
+			if (rc == 0)
+				snprintf(err, sizeof(err), "%s: write failed", f);
+			rc = -1;
+		}
+	} else {
+		rc = hist_print(a.inputs[0], a.server, stdout, err, sizeof(err));
+	}
+	if (rc != 0) {
 		fprintf(stderr, "smtptls: %s\n", err);
 		return 2;
 	}

@@ -353,7 +353,8 @@ static int live_setup(struct live *l)
 	l->e->event.ctx = l;
 	/* Everything is open: from here on, no process, program or network
 	 * socket can be started (analyzer/capture/sandbox.h). */
-	if (!a->no_sandbox && sandbox_enter(err, sizeof(err)) != 0) {
+	unsigned net = a->history && hist_needs_network(a->history) ? SANDBOX_NET : 0;
+	if (!a->no_sandbox && sandbox_enter(net, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtptls: %s (--no-sandbox runs without it)\n", err);
 		return -1;
 	}

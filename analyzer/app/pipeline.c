@@ -212,10 +212,12 @@ void pipeline_history_json(const struct pipeline *p, json_t *j)
 	if (p->anom.db)
 		hist_health(p->anom.db, &h);
 	json_object_set_new(json_object_get(j, "health"), "history",
-			    json_pack("{s:I,s:I,s:I,s:I}", "write_failures",
+			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "write_failures",
 				      (json_int_t)h.write_failures, "updates_lost",
 				      (json_int_t)h.updates_lost, "pending", (json_int_t)h.pending,
-				      "read_errors", (json_int_t)p->anom.db_errors));
+				      "read_errors", (json_int_t)p->anom.db_errors, "offline_reads",
+				      (json_int_t)h.offline_reads, "unreachable",
+				      (json_int_t)h.unreachable));
 }
 
 void pipeline_close(struct pipeline *p)

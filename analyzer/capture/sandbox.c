@@ -70,7 +70,7 @@ static const char *const sandbox_denied[] = {
 	"open_by_handle_at",
 };
 
-int sandbox_enter(char *err, size_t errlen)
+int sandbox_enter(unsigned flags, char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx) {
@@ -87,11 +87,14 @@ int sandbox_enter(char *err, size_t errlen)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
 	}
 	if (!rc) {
-		/* network sockets: only AF_UNIX (syslog) may be created */
+		/* network sockets: only AF_UNIX (syslog) may be created; with
+		 * SANDBOX_NET also AF_INET and AF_INET6 (and the older families
+		 * numbered below them), never packet or netlink sockets */
 		what = "socket";
 		const struct scmp_arg_cmp not_unix = {0, SCMP_CMP_NE, AF_UNIX, 0};
+		const struct scmp_arg_cmp past_inet6 = {0, SCMP_CMP_GT, AF_INET6, 0};
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-					    &not_unix);
+					    flags & SANDBOX_NET ? &past_inet6 : &not_unix);
 	}
 	if (!rc) {
 		/* clone3's arguments are in memory, out of the filter's reach:

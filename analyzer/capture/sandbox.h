@@ -10,7 +10,9 @@
  * It is a deny list, not an allow list: every other call behaves as before,
  * so a new C library, libpcap or SQLite version that uses a call we never
  * listed keeps working. No call kills the process. Threads (clone with
- * CLONE_THREAD) and AF_UNIX sockets (syslog) stay allowed. The filter is
+ * CLONE_THREAD) and AF_UNIX sockets (syslog) stay allowed, and with
+ * SANDBOX_NET TCP/IP sockets too (a history database across the network,
+ * reconnected after an outage); packet and netlink sockets never. The filter is
  * inherited by every thread created afterwards and cannot be removed.
  *
  * Under AddressSanitizer, ptrace and clone without CLONE_THREAD stay allowed:
@@ -23,6 +25,8 @@
 
 /* Installs the filter on the calling thread (and all it creates later).
  * 0, or -1 with a message in err. */
-int sandbox_enter(char *err, size_t errlen);
+#define SANDBOX_NET 1u
+
+int sandbox_enter(unsigned flags, char *err, size_t errlen);
 
 #endif

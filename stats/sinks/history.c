@@ -1,44 +1,37 @@
-/* history.c — host history in SQLite (WAL, versioned schema with forward
- * migrations, increments batched in memory and written in short
- * transactions, so that several processes can share one file). */
+/* history.c — the host history across runs: increments batched in memory
+ * and written in short transactions by one of two backends (an SQLite file,
+ * history_sqlite.c; a PostgreSQL database, history_pg.c); what `smtptls
+ * history` prints, exports and imports. */
 #include "stats/sinks/history.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
+#include <jansson.h>
 
 #include "stats/record/record.h"
+#include "stats/sinks/history_be.h"
 
-enum {
-	HIST_GET_SERVER,
-	HIST_GET_POOL,
-	HIST_ADD_SERVER,
-	HIST_ADD_POOL,
-	HIST_ADD_VERSION,
-	HIST_GET_ATTEMPT,
-	HIST_PUT_ATTEMPT,
-	HIST_ADD_KEY,
-	HIST_GET_KEYS,
-	HIST_NSTMT
-};
+/* The bounded cache of a database's server and pool reads (PostgreSQL: a
+ * read is a round trip). A slot holds one key's values as the database
+ * answered them; the slots are forgotten after each written batch, so that
+ * a server the detectors' table cannot hold is read at most once a batch. */
+#define HIST_CACHE_SLOTS 4096
 
-/* One pending update. */
-enum hist_op_kind { HIST_OP_SERVER, HIST_OP_POOL, HIST_OP_VERSION, HIST_OP_KEY, HIST_OP_ATTEMPT };
-
-struct hist_op {
-	uint8_t kind;	     /* enum hist_op_kind */
-	char key[200];	     /* server, pool or client>server pair */
-	char sub[72];	     /* version or key (SPKI hex) */
-	char validation[48]; /* HIST_OP_KEY */
-	uint64_t d[HIST_COUNT];
-	int64_t not_before, not_after;
+struct hist_cached {
+	uint64_t gen; /* valid while equal to struct hist's */
+	int table;    /* 0 servers, 1 pools */
+	int found;
+	char key[200];
+	uint64_t v[HIST_COUNT];
 };
 
 struct hist {
-	sqlite3 *db;
-	sqlite3_stmt *st[HIST_NSTMT];
+	const struct hist_backend *be;
+	struct hist_cached *cache; /* HIST_CACHE_SLOTS, or NULL (SQLite) */
+	uint64_t gen;
+	void *conn;
 	unsigned records;	/* records since the last batch */
 	uint64_t last_flush_us; /* monotonic */
 	struct hist_op *ops;	/* pending updates, oldest first */
@@ -46,94 +39,21 @@ struct hist {
 	struct hist_health health;
 };
 
-/* The columns the servers and pools tables share, in enum hist_val order
- * where they are counters. */
-#define HIST_COLS                                                                                  \
-	"first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"                                 \
-	"  connections INTEGER NOT NULL, starttls_offered INTEGER NOT NULL,"                       \
-	"  starttls_used INTEGER NOT NULL, ehlo_accepted INTEGER NOT NULL,"                        \
-	"  tls13 INTEGER NOT NULL"
-#define HIST_FLAP_COLS(t)                                                                          \
-	"ALTER TABLE " t " ADD COLUMN tls_failed INTEGER NOT NULL DEFAULT 0;"                      \
-	"ALTER TABLE " t " ADD COLUMN starttls_returns INTEGER NOT NULL DEFAULT 0;"                \
-	"ALTER TABLE " t " ADD COLUMN tls_returns INTEGER NOT NULL DEFAULT 0;"                     \
-	"ALTER TABLE " t " ADD COLUMN key_changes INTEGER NOT NULL DEFAULT 0;"
+const int hist_cols[11] = {HIST_STARTTLS_OFFERED, HIST_EHLO_ACCEPTED, HIST_TLS13,
+			   HIST_FIRST_SEEN,	  HIST_LAST_SEEN,     HIST_CONNECTIONS,
+			   HIST_STARTTLS_USED,	  HIST_TLS_FAILED,    HIST_STARTTLS_RETURNS,
+			   HIST_TLS_RETURNS,	  HIST_KEY_CHANGES};
 
-/* Migration i brings the schema from version i to i + 1; each runs in the
- * exclusive transaction that read version i. */
-static const char *const hist_migrations[HIST_SCHEMA_VERSION] = {
-	"CREATE TABLE IF NOT EXISTS servers (server TEXT PRIMARY KEY, " HIST_COLS ");"
-	"CREATE TABLE IF NOT EXISTS server_versions ("
-	"  server TEXT NOT NULL, version TEXT NOT NULL, connections INTEGER NOT NULL,"
-	"  PRIMARY KEY (server, version));"
-	"CREATE TABLE IF NOT EXISTS attempts (pair TEXT PRIMARY KEY, "
-	"  last_failed INTEGER NOT NULL);",
-	/* 1 -> 2: the certificate keys each server showed */
-	"CREATE TABLE IF NOT EXISTS server_keys ("
-	"  server TEXT NOT NULL, spki TEXT NOT NULL,"
-	"  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
-	"  connections INTEGER NOT NULL, validation TEXT NOT NULL,"
-	"  not_before INTEGER, not_after INTEGER,"
-	"  PRIMARY KEY (server, spki));",
-	/* 2 -> 3: what tells a flapping server (or pool) from a consistent one */
-	HIST_FLAP_COLS(
-		"servers") "CREATE TABLE IF NOT EXISTS pools (pool TEXT PRIMARY KEY, " HIST_COLS
-			   ");" HIST_FLAP_COLS("pools"),
-};
+int hist_is_pg(const char *spec)
+{
+	return strncmp(spec, "postgresql://", 13) == 0 || strncmp(spec, "postgres://", 11) == 0 ||
+	       strncmp(spec, "service=", 8) == 0;
+}
 
-/* The upsert of a server or pool row: every counter adds, the times widen. */
-#define HIST_UPSERT(t, k)                                                                          \
-	"INSERT INTO " t " (" k ", starttls_offered, ehlo_accepted, tls13, first_seen, "           \
-	"last_seen, connections, starttls_used, tls_failed, starttls_returns, tls_returns, "       \
-	"key_changes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "                 \
-	"ON CONFLICT(" k ") DO UPDATE SET "                                                        \
-	"starttls_offered = starttls_offered + excluded.starttls_offered, "                        \
-	"ehlo_accepted = ehlo_accepted + excluded.ehlo_accepted, "                                 \
-	"tls13 = tls13 + excluded.tls13, "                                                         \
-	"first_seen = min(first_seen, excluded.first_seen), "                                      \
-	"last_seen = max(last_seen, excluded.last_seen), "                                         \
-	"connections = connections + excluded.connections, "                                       \
-	"starttls_used = starttls_used + excluded.starttls_used, "                                 \
-	"tls_failed = tls_failed + excluded.tls_failed, "                                          \
-	"starttls_returns = starttls_returns + excluded.starttls_returns, "                        \
-	"tls_returns = tls_returns + excluded.tls_returns, "                                       \
-	"key_changes = key_changes + excluded.key_changes"
-#define HIST_SELECT(t, k)                                                                          \
-	"SELECT starttls_offered, ehlo_accepted, tls13, first_seen, last_seen, connections, "      \
-	"starttls_used, tls_failed, starttls_returns, tls_returns, key_changes FROM " t            \
-	" WHERE " k " = ?1"
-
-static const char *const hist_sql[HIST_NSTMT] = {
-	[HIST_GET_SERVER] = HIST_SELECT("servers", "server"),
-	[HIST_GET_POOL] = HIST_SELECT("pools", "pool"),
-	[HIST_ADD_SERVER] = HIST_UPSERT("servers", "server"),
-	[HIST_ADD_POOL] = HIST_UPSERT("pools", "pool"),
-	[HIST_ADD_VERSION] = "INSERT INTO server_versions (server, version, connections) "
-			     "VALUES (?1, ?2, ?3) ON CONFLICT(server, version) "
-			     "DO UPDATE SET connections = connections + excluded.connections",
-	[HIST_GET_ATTEMPT] = "SELECT last_failed FROM attempts WHERE pair = ?1",
-	[HIST_PUT_ATTEMPT] = "INSERT INTO attempts (pair, last_failed) VALUES (?1, ?2) "
-			     "ON CONFLICT(pair) DO UPDATE SET "
-			     "last_failed = max(last_failed, excluded.last_failed)",
-	/* validation and validity: those of the latest connection (ties: the
-	 * greater text, so that the order of the writers does not matter) */
-	[HIST_ADD_KEY] = "INSERT INTO server_keys (server, spki, first_seen, last_seen, "
-			 "connections, validation, not_before, not_after) "
-			 "VALUES (?1, ?2, ?3, ?3, ?7, ?4, ?5, ?6) "
-			 "ON CONFLICT(server, spki) DO UPDATE SET "
-			 "validation = CASE WHEN excluded.last_seen > last_seen OR "
-			 "(excluded.last_seen = last_seen AND excluded.validation > validation) "
-			 "THEN excluded.validation ELSE validation END, "
-			 "not_before = CASE WHEN excluded.last_seen >= last_seen "
-			 "THEN excluded.not_before ELSE not_before END, "
-			 "not_after = CASE WHEN excluded.last_seen >= last_seen "
-			 "THEN excluded.not_after ELSE not_after END, "
-			 "first_seen = min(first_seen, excluded.first_seen), "
-			 "last_seen = max(last_seen, excluded.last_seen), "
-			 "connections = connections + excluded.connections",
-	[HIST_GET_KEYS] = "SELECT spki, validation, first_seen, last_seen FROM server_keys "
-			  "WHERE server = ?1 ORDER BY last_seen DESC, rowid DESC LIMIT ?2",
-};
+int hist_needs_network(const char *spec)
+{
+	return hist_is_pg(spec) && hist_pg_remote(spec);
+}
 
 static uint64_t hist_now_us(void)
 {
@@ -148,127 +68,40 @@ static void hist_sleep_ms(long ms)
 	nanosleep(&t, NULL);
 }
 
-/* Tries of a statement that finds the file busy: at open (the first
- * writers of a new file wait for each other), and per batch (a batch that
- * still finds it busy stays pending for the next one, so that a sensor is
- * not held up for long). Each try waits up to HIST_BUSY_MS first. */
-#define HIST_BUSY_MS	 2000
-#define HIST_TRIES_OPEN	 30
-#define HIST_TRIES_BATCH 3
-
-/* Runs sql, retrying while another writer holds the file (the busy timeout
- * covers most waits; SQLITE_BUSY can still come back at once, e.g. when a
- * read transaction would have to be upgraded). */
-static int hist_exec_retry(sqlite3 *db, const char *sql, int tries, char *err, size_t errlen)
-{
-	int rc = SQLITE_BUSY;
-	for (int i = 0; i < tries; i++) {
-		char *msg = NULL;
-		rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-		if (rc == SQLITE_OK)
-			return 0;
-		if (err)
-			snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
-			return -1;
-		hist_sleep_ms(20 + 10 * (i % 8));
-	}
-	return -1;
-}
-
-static int hist_version(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int v = -1;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-/* Creates or migrates the schema in one exclusive transaction: the version
- * is read inside it, so a concurrent creator has either finished (and the
- * version says so) or not begun. */
-static int hist_migrate(sqlite3 *db, char *err, size_t errlen)
-{
-	if (hist_exec_retry(db, "BEGIN EXCLUSIVE", HIST_TRIES_OPEN, err, errlen) != 0)
-		return -1;
-	int v = hist_version(db);
-	if (v < 0) {
-		snprintf(err, errlen, "not an SQLite database: %s", sqlite3_errmsg(db));
-		goto fail;
-	}
-	if (v > HIST_SCHEMA_VERSION) {
-		snprintf(err, errlen, "written by a newer smtptls (schema %d, this one knows %d)",
-			 v, HIST_SCHEMA_VERSION);
-		goto fail;
-	}
-	if (v < HIST_SCHEMA_VERSION) {
-		char sql[64];
-		for (; v < HIST_SCHEMA_VERSION; v++) {
-			char *msg = NULL;
-			if (sqlite3_exec(db, hist_migrations[v], NULL, NULL, &msg) != SQLITE_OK) {
-				snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
-				sqlite3_free(msg);
-				goto fail;
-			}
-		}
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", HIST_SCHEMA_VERSION);
-		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-			goto fail;
-		}
-	}
-	if (hist_exec_retry(db, "COMMIT", HIST_TRIES_OPEN, err, errlen) != 0)
-		goto fail;
-	return 0;
-fail:
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
-}
-
-struct hist *hist_open(const char *path, char *err, size_t errlen)
+static struct hist *hist_open_mode(const char *spec, enum hist_mode mode, int *version, char *err,
+				   size_t errlen)
 {
 	struct hist *h = calloc(1, sizeof(*h));
 	if (!h) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", spec);
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path,
-			 h->db ? sqlite3_errmsg(h->db) : "cannot open");
-		goto fail;
+	h->be = hist_is_pg(spec) ? &hist_pg : &hist_sqlite;
+	h->conn = h->be->open(spec, mode, version, err, errlen);
+	if (h->conn && h->be == &hist_pg)
+		h->cache = calloc(HIST_CACHE_SLOTS, sizeof(*h->cache));
+	if (h->conn && h->be == &hist_pg && !h->cache) {
+		h->be->close(h->conn);
+		h->conn = NULL;
+		snprintf(err, errlen, "%s: out of memory", spec);
 	}
-	sqlite3_busy_timeout(h->db, HIST_BUSY_MS);
-	char msg[256];
-	/* the journal mode is switched to WAL once, by whichever writer comes
-	 * first: it needs the file to itself, hence the retries */
-	if (hist_exec_retry(h->db, "PRAGMA journal_mode = WAL", HIST_TRIES_OPEN, msg,
-			    sizeof(msg)) != 0 ||
-	    hist_exec_retry(h->db, "PRAGMA synchronous = NORMAL", HIST_TRIES_OPEN, msg,
-			    sizeof(msg)) != 0 ||
-	    hist_migrate(h->db, msg, sizeof(msg)) != 0) {
-		snprintf(err, errlen, "%s: %s", path, msg);
-		goto fail;
+	if (!h->conn) {
+		free(h);
+		return NULL;
 	}
-	for (int i = 0; i < HIST_NSTMT; i++)
-		if (sqlite3_prepare_v2(h->db, hist_sql[i], -1, &h->st[i], NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(h->db));
-			goto fail;
-		}
+	h->gen = 1;
 	h->last_flush_us = hist_now_us();
 	return h;
-fail:
-	hist_close(h, NULL);
-	return NULL;
+}
+
+struct hist *hist_open(const char *spec, char *err, size_t errlen)
+{
+	int version;
+	return hist_open_mode(spec, HIST_RW, &version, err, errlen);
 }
 
 /* A new pending update, or NULL (counted as lost) when HIST_PENDING_MAX are
- * pending and the file still refuses them (tried at most once per
+ * pending and the database still refuses them (tried at most once per
  * HIST_FLUSH_US). */
 static struct hist_op *hist_op_new(struct hist *h, enum hist_op_kind kind, const char *key)
 {
@@ -294,34 +127,49 @@ static struct hist_op *hist_op_new(struct hist *h, enum hist_op_kind kind, const
 	return o;
 }
 
-static int hist_load(sqlite3_stmt *st, const char *key, uint64_t v[HIST_COUNT])
+/* A read's result: one that failed because the database cannot be reached
+ * is "unknown" (0), counted. */
+static int hist_read(struct hist *h, int rc)
 {
-	memset(v, 0, sizeof(uint64_t) * HIST_COUNT);
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return -1;
-	static const int order[11] = {
-		HIST_STARTTLS_OFFERED, HIST_EHLO_ACCEPTED, HIST_TLS13,	       HIST_FIRST_SEEN,
-		HIST_LAST_SEEN,	       HIST_CONNECTIONS,   HIST_STARTTLS_USED, HIST_TLS_FAILED,
-		HIST_STARTTLS_RETURNS, HIST_TLS_RETURNS,   HIST_KEY_CHANGES};
-	for (int i = 0; i < 11; i++)
-		v[order[i]] = (uint64_t)sqlite3_column_int64(st, i);
-	sqlite3_reset(st);
-	return 1;
+	if (rc >= 0 || !h->be->offline(h->conn))
+		return rc;
+	h->health.offline_reads++;
+	return 0;
+}
+
+/* A server's or pool's values, through the cache when there is one. */
+static int hist_load_cached(struct hist *h, int table, const char *key, uint64_t v[HIST_COUNT])
+{
+	if (!h->cache)
+		return hist_read(h, h->be->load(h->conn, table, key, v));
+	uint64_t x = (uint64_t)1469598103934665603u ^ (uint64_t)table;
+	for (const unsigned char *c = (const unsigned char *)key; *c; c++)
+		x = (x ^ (uint64_t)*c) * (uint64_t)1099511628211u;
+	struct hist_cached *slot = &h->cache[x % HIST_CACHE_SLOTS];
+	if (slot->gen == h->gen && slot->table == table &&
+	    strncmp(slot->key, key, sizeof(slot->key)) == 0 && strlen(key) < sizeof(slot->key)) {
+		memcpy(v, slot->v, sizeof(slot->v));
+		return slot->found;
+	}
+	int rc = h->be->load(h->conn, table, key, v);
+	if (rc >= 0) {
+		slot->gen = h->gen;
+		slot->table = table;
+		slot->found = rc;
+		snprintf(slot->key, sizeof(slot->key), "%s", key);
+		memcpy(slot->v, v, sizeof(slot->v));
+	}
+	return hist_read(h, rc);
 }
 
 int hist_load_server(struct hist *h, const char *server, uint64_t v[HIST_COUNT])
 {
-	return hist_load(h->st[HIST_GET_SERVER], server, v);
+	return hist_load_cached(h, 0, server, v);
 }
 
 int hist_load_pool(struct hist *h, const char *pool, uint64_t v[HIST_COUNT])
 {
-	return hist_load(h->st[HIST_GET_POOL], pool, v);
+	return hist_load_cached(h, 1, pool, v);
 }
 
 int hist_add_server(struct hist *h, const char *server, const uint64_t d[HIST_COUNT])
@@ -354,17 +202,7 @@ int hist_add_version(struct hist *h, const char *server, const char *version)
 
 int hist_load_attempt(struct hist *h, const char *pair, uint64_t *ts_us)
 {
-	*ts_us = 0;
-	sqlite3_stmt *st = h->st[HIST_GET_ATTEMPT];
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, pair, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*ts_us = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return hist_read(h, h->be->load_attempt(h->conn, pair, ts_us));
 }
 
 int hist_store_attempt(struct hist *h, const char *pair, uint64_t ts_us)
@@ -384,7 +222,7 @@ int hist_add_key(struct hist *h, const char *server, const char *spki, uint64_t 
 		return -1;
 	snprintf(o->sub, sizeof(o->sub), "%s", spki);
 	snprintf(o->validation, sizeof(o->validation), "%s", validation);
-	o->d[HIST_LAST_SEEN] = ts_us;
+	o->d[HIST_FIRST_SEEN] = o->d[HIST_LAST_SEEN] = ts_us;
 	o->d[HIST_CONNECTIONS] = 1;
 	o->not_before = not_before;
 	o->not_after = not_after;
@@ -393,71 +231,7 @@ int hist_add_key(struct hist *h, const char *server, const char *spki, uint64_t 
 
 int hist_load_keys(struct hist *h, const char *server, struct hist_key *out, int n)
 {
-	sqlite3_stmt *st = h->st[HIST_GET_KEYS];
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, server, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, n);
-	int k = 0, rc = SQLITE_DONE;
-	while (k < n && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *spki = sqlite3_column_text(st, 0);
-		const unsigned char *val = sqlite3_column_text(st, 1);
-		snprintf(out[k].spki, sizeof(out[k].spki), "%s", spki ? (const char *)spki : "");
-		snprintf(out[k].validation, sizeof(out[k].validation), "%s",
-			 val ? (const char *)val : "");
-		out[k].first_seen = (uint64_t)sqlite3_column_int64(st, 2);
-		out[k].last_seen = (uint64_t)sqlite3_column_int64(st, 3);
-		k++;
-	}
-	sqlite3_reset(st);
-	if (k < n && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return -1;
-	return k;
-}
-
-static void hist_bind_counts(sqlite3_stmt *st, const struct hist_op *o)
-{
-	static const int col[11] = {
-		HIST_STARTTLS_OFFERED, HIST_EHLO_ACCEPTED, HIST_TLS13,	       HIST_FIRST_SEEN,
-		HIST_LAST_SEEN,	       HIST_CONNECTIONS,   HIST_STARTTLS_USED, HIST_TLS_FAILED,
-		HIST_STARTTLS_RETURNS, HIST_TLS_RETURNS,   HIST_KEY_CHANGES};
-	for (int i = 0; i < 11; i++)
-		sqlite3_bind_int64(st, i + 2, (sqlite3_int64)o->d[col[i]]);
-}
-
-/* One pending update, inside the batch's transaction. */
-static int hist_apply(struct hist *h, const struct hist_op *o)
-{
-	static const int which[] = {[HIST_OP_SERVER] = HIST_ADD_SERVER,
-				    [HIST_OP_POOL] = HIST_ADD_POOL,
-				    [HIST_OP_VERSION] = HIST_ADD_VERSION,
-				    [HIST_OP_KEY] = HIST_ADD_KEY,
-				    [HIST_OP_ATTEMPT] = HIST_PUT_ATTEMPT};
-	sqlite3_stmt *st = h->st[which[o->kind]];
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	sqlite3_bind_text(st, 1, o->key, -1, SQLITE_STATIC);
-	switch (o->kind) {
-	case HIST_OP_SERVER:
-	case HIST_OP_POOL: hist_bind_counts(st, o); break;
-	case HIST_OP_VERSION:
-		sqlite3_bind_text(st, 2, o->sub, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)o->d[HIST_CONNECTIONS]);
-		break;
-	case HIST_OP_ATTEMPT: sqlite3_bind_int64(st, 2, (sqlite3_int64)o->d[HIST_LAST_SEEN]); break;
-	default: /* HIST_OP_KEY */
-		sqlite3_bind_text(st, 2, o->sub, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)o->d[HIST_LAST_SEEN]);
-		sqlite3_bind_text(st, 4, o->validation, -1, SQLITE_STATIC);
-		if (o->not_before || o->not_after) {
-			sqlite3_bind_int64(st, 5, o->not_before);
-			sqlite3_bind_int64(st, 6, o->not_after);
-		}
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)o->d[HIST_CONNECTIONS]);
-		break;
-	}
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return hist_read(h, h->be->load_keys(h->conn, server, out, n));
 }
 
 int hist_flush(struct hist *h)
@@ -466,23 +240,14 @@ int hist_flush(struct hist *h)
 	h->last_flush_us = hist_now_us();
 	if (!h->nops)
 		return 0;
-	if (hist_exec_retry(h->db, "BEGIN IMMEDIATE", HIST_TRIES_BATCH, NULL, 0) != 0)
-		goto fail;
-	for (size_t i = 0; i < h->nops; i++)
-		if (hist_apply(h, &h->ops[i]) != 0) {
-			sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
-			goto fail;
-		}
-	if (hist_exec_retry(h->db, "COMMIT", HIST_TRIES_BATCH, NULL, 0) != 0) {
-		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
-		goto fail;
+	if (h->be->write(h->conn, h->ops, h->nops) != 0) {
+		/* the updates stay pending: the next batch writes them */
+		h->health.write_failures++;
+		return -1;
 	}
 	h->nops = 0;
+	h->gen++; /* what was cached may have changed: read it again */
 	return 0;
-fail:
-	/* the updates stay pending: the next batch writes them */
-	h->health.write_failures++;
-	return -1;
 }
 
 int hist_tick(struct hist *h)
@@ -503,6 +268,7 @@ void hist_health(const struct hist *h, struct hist_health *out)
 {
 	*out = h->health;
 	out->pending = h->nops;
+	out->unreachable = (uint64_t)h->be->offline(h->conn);
 }
 
 int hist_close(struct hist *h, struct hist_health *last)
@@ -511,7 +277,7 @@ int hist_close(struct hist *h, struct hist_health *last)
 	if (!h)
 		return 0;
 	/* a few more tries for what is still pending: the disk may come back */
-	for (int i = 0; h->db && h->st[0] && h->nops && i < 3; i++)
+	for (int i = 0; h->nops && i < 3; i++)
 		if (hist_flush(h) != 0)
 			hist_sleep_ms(200);
 	if (h->nops) {
@@ -521,97 +287,336 @@ int hist_close(struct hist *h, struct hist_health *last)
 	}
 	if (last)
 		hist_health(h, last);
-	for (int i = 0; i < HIST_NSTMT; i++)
-		sqlite3_finalize(h->st[i]);
-	if (h->db)
-		sqlite3_close(h->db);
+	h->be->close(h->conn);
+	free(h->cache);
 	free(h->ops);
 	free(h);
 	return rc;
 }
 
-int hist_print(const char *path, const char *server, FILE *out, char *err, size_t errlen)
+/* Rows of one query held in memory, each ncols strings (NULL for NULL). */
+struct hist_rows {
+	char **cell;
+	size_t n, cap;
+	int ncols;
+};
+
+static int hist_rows_add(void *ctx, int ncols, const char *const *vals)
 {
-	sqlite3 *db;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
-		sqlite3_close(db);
-		return -1;
+	struct hist_rows *r = ctx;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		char **c = realloc(r->cell, cap * (size_t)ncols * sizeof(*c));
+		if (!c)
+			return -1;
+		r->cell = c;
+		r->cap = cap;
 	}
-	int v = hist_version(db);
-	if (v < 1 || v > HIST_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: not an smtptls history (schema %d)", path, v);
-		sqlite3_close(db);
-		return -1;
+	r->ncols = ncols;
+	for (int i = 0; i < ncols; i++) {
+		char *s = vals[i] ? strdup(vals[i]) : NULL;
+		if (vals[i] && !s) {
+			for (int k = 0; k < i; k++)
+				free(r->cell[r->n * (size_t)ncols + (size_t)k]);
+			return -1;
+		}
+		r->cell[r->n * (size_t)ncols + (size_t)i] = s;
 	}
-	sqlite3_stmt *st, *vs, *ks = NULL;
-	const char *q = "SELECT server, first_seen, last_seen, connections, starttls_offered, "
-			"starttls_used, ehlo_accepted, tls13 FROM servers "
-			"WHERE ?1 IS NULL OR server = ?1 OR server LIKE ?1 || ':%' "
-			"OR server LIKE '[' || ?1 || ']:%' ORDER BY server";
-	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-			       "SELECT version, connections FROM server_versions WHERE server = ?1 "
-			       "ORDER BY version",
-			       -1, &vs, NULL) != SQLITE_OK ||
-	    (v >= 2 &&
-	     sqlite3_prepare_v2(db,
-				"SELECT spki, first_seen, last_seen, connections, "
-				"validation, not_after FROM server_keys WHERE server = ?1 "
-				"ORDER BY first_seen, spki",
-				-1, &ks, NULL) != SQLITE_OK)) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return -1;
+	r->n++;
+	return 0;
+}
+
+static void hist_rows_free(struct hist_rows *r)
+{
+	for (size_t i = 0; i < r->n * (size_t)r->ncols; i++)
+		free(r->cell[i]);
+	free(r->cell);
+}
+
+static const char *hist_cell(const struct hist_rows *r, size_t row, int col)
+{
+	const char *s = r->cell[row * (size_t)r->ncols + (size_t)col];
+	return s ? s : "";
+}
+
+static long long hist_num(const char *s)
+{
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+/* Whether a stored server ("192.0.2.1:25", "[2001:db8::1]:25") is the one
+ * asked for (an address, or an address and port). */
+static int hist_match(const char *name, const char *server)
+{
+	size_t n = strlen(server);
+	if (!server[0] || strcmp(name, server) == 0)
+		return 1;
+	if (strncmp(name, server, n) == 0 && name[n] == ':')
+		return 1;
+	return name[0] == '[' && strncmp(name + 1, server, n) == 0 && name[n + 1] == ']' &&
+	       name[n + 2] == ':';
+}
+
+static void hist_print_keys(const struct hist_rows *ks, size_t *k, const char *name, FILE *out)
+{
+	while (*k < ks->n && strcmp(hist_cell(ks, *k, 0), name) < 0)
+		(*k)++;
+	for (; *k < ks->n && strcmp(hist_cell(ks, *k, 0), name) == 0; (*k)++) {
+		char kf[32], kl[32], na[32] = "?";
+		size_t i = *k;
+		rec_format_ts((uint64_t)hist_num(hist_cell(ks, i, 2)), kf, sizeof(kf));
+		rec_format_ts((uint64_t)hist_num(hist_cell(ks, i, 3)), kl, sizeof(kl));
+		kf[19] = kl[19] = '\0';
+		const char *until = ks->cell[i * (size_t)ks->ncols + 6];
+		if (until && hist_num(until) >= 0)
+			rec_format_ts((uint64_t)hist_num(until) * 1000000u, na, sizeof(na));
+		na[10] = '\0';
+		fprintf(out, "  key %s  %s .. %s  %lld conns, %s, not after %s\n",
+			hist_cell(ks, i, 1), kf, kl, hist_num(hist_cell(ks, i, 4)),
+			hist_cell(ks, i, 5), na);
 	}
-	if (server)
-		sqlite3_bind_text(st, 1, server, -1, SQLITE_TRANSIENT);
+}
+
+static void hist_print_rows(const struct hist_rows *sv, const struct hist_rows *vs,
+			    const struct hist_rows *ks, const char *server, FILE *out)
+{
+	size_t v = 0, k = 0;
+	int rows = 0;
 	fprintf(out, "%-28s %-20s %-20s %6s %8s %6s %5s  %s\n", "server", "first seen (UTC)",
 		"last seen (UTC)", "conns", "offered", "used", "tls13", "versions");
-	int rows = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	for (size_t i = 0; i < sv->n; i++) {
+		const char *name = hist_cell(sv, i, 0);
+		if (server && !hist_match(name, server))
+			continue;
 		char first[32], last[32];
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		rec_format_ts((uint64_t)sqlite3_column_int64(st, 1), first, sizeof(first));
-		rec_format_ts((uint64_t)sqlite3_column_int64(st, 2), last, sizeof(last));
+		rec_format_ts((uint64_t)hist_num(hist_cell(sv, i, 1)), first, sizeof(first));
+		rec_format_ts((uint64_t)hist_num(hist_cell(sv, i, 2)), last, sizeof(last));
 		first[19] = last[19] = '\0';
 		fprintf(out, "%-28s %-20s %-20s %6lld %8lld %6lld %5lld  ", name, first, last,
-			sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-			sqlite3_column_int64(st, 5), sqlite3_column_int64(st, 7));
-		sqlite3_reset(vs);
-		sqlite3_bind_text(vs, 1, name, -1, SQLITE_TRANSIENT);
-		int k = 0;
-		while (sqlite3_step(vs) == SQLITE_ROW)
-			fprintf(out, "%s%s %lld", k++ ? ", " : "",
-				(const char *)sqlite3_column_text(vs, 0),
-				sqlite3_column_int64(vs, 1));
+			hist_num(hist_cell(sv, i, 3)), hist_num(hist_cell(sv, i, 4)),
+			hist_num(hist_cell(sv, i, 5)), hist_num(hist_cell(sv, i, 7)));
+		while (v < vs->n && strcmp(hist_cell(vs, v, 0), name) < 0)
+			v++;
+		for (int n = 0; v < vs->n && strcmp(hist_cell(vs, v, 0), name) == 0; v++)
+			fprintf(out, "%s%s %lld", n++ ? ", " : "", hist_cell(vs, v, 1),
+				hist_num(hist_cell(vs, v, 2)));
 		fputc('\n', out);
-		/* the keys it showed, oldest first */
-		if (ks) {
-			sqlite3_reset(ks);
-			sqlite3_bind_text(ks, 1, name, -1, SQLITE_TRANSIENT);
-		}
-		while (ks && sqlite3_step(ks) == SQLITE_ROW) {
-			char kf[32], kl[32], na[32] = "?";
-			rec_format_ts((uint64_t)sqlite3_column_int64(ks, 1), kf, sizeof(kf));
-			rec_format_ts((uint64_t)sqlite3_column_int64(ks, 2), kl, sizeof(kl));
-			kf[19] = kl[19] = '\0';
-			sqlite3_int64 until = sqlite3_column_int64(ks, 5);
-			if (sqlite3_column_type(ks, 5) != SQLITE_NULL && until >= 0)
-				rec_format_ts((uint64_t)until * 1000000u, na, sizeof(na));
-			na[10] = '\0';
-			fprintf(out, "  key %s  %s .. %s  %lld conns, %s, not after %s\n",
-				(const char *)sqlite3_column_text(ks, 0), kf, kl,
-				sqlite3_column_int64(ks, 3),
-				(const char *)sqlite3_column_text(ks, 4), na);
-		}
+		if (ks)
+			hist_print_keys(ks, &k, name, out); /* the keys it showed, oldest first */
 		rows++;
 	}
-	sqlite3_finalize(st);
-	sqlite3_finalize(vs);
-	sqlite3_finalize(ks);
-	sqlite3_close(db);
 	if (!rows)
 		fprintf(out, "(no server%s%s)\n", server ? " matching " : "", server ? server : "");
+}
+
+int hist_print(const char *spec, const char *server, FILE *out, char *err, size_t errlen)
+{
+	int version = 0, rc = -1;
+	struct hist *h = hist_open_mode(spec, HIST_RO, &version, err, errlen);
+	if (!h)
+		return -1;
+	struct hist_rows sv = {0}, vs = {0}, ks = {0};
+	char msg[256];
+	/* byte order on both backends (the PostgreSQL text columns are in the
+	 * "C" collation), so that the three lists can be walked together */
+	if (h->be->query(h->conn,
+			 "SELECT server, first_seen, last_seen, connections, starttls_offered, "
+			 "starttls_used, ehlo_accepted, tls13 FROM servers ORDER BY server",
+			 hist_rows_add, &sv, msg, sizeof(msg)) != 0 ||
+	    h->be->query(h->conn,
+			 "SELECT server, version, connections FROM server_versions "
+			 "ORDER BY server, version",
+			 hist_rows_add, &vs, msg, sizeof(msg)) != 0 ||
+	    (version >= 2 &&
+	     h->be->query(h->conn,
+			  "SELECT server, spki, first_seen, last_seen, connections, validation, "
+			  "not_after FROM server_keys ORDER BY server, first_seen, spki",
+			  hist_rows_add, &ks, msg, sizeof(msg)) != 0)) {
+		snprintf(err, errlen, "%s: %s", spec, msg);
+		goto fail;
+	}
+	hist_print_rows(&sv, &vs, version >= 2 ? &ks : NULL, server, out);
+	rc = 0;
+fail:
+	hist_rows_free(&sv);
+	hist_rows_free(&vs);
+	hist_rows_free(&ks);
+	hist_close(h, NULL);
+	return rc;
+}
+
+/* The tables an export holds, their columns (text ones first), in this
+ * order; the same for both backends. */
+struct hist_table {
+	const char *name;
+	int ntext; /* the first ntext columns are text, the others integers */
+	const char *cols[13];
+	const char *sql;
+};
+
+#define HIST_COUNTERS                                                                              \
+	"starttls_offered", "ehlo_accepted", "tls13", "first_seen", "last_seen", "connections",    \
+		"starttls_used", "tls_failed", "starttls_returns", "tls_returns", "key_changes"
+#define HIST_COUNTERS_SQL                                                                          \
+	"starttls_offered, ehlo_accepted, tls13, first_seen, last_seen, connections, "             \
+	"starttls_used, tls_failed, starttls_returns, tls_returns, key_changes"
+
+static const struct hist_table hist_tables[] = {
+	{"servers",
+	 1,
+	 {"server", HIST_COUNTERS},
+	 "SELECT server, " HIST_COUNTERS_SQL " FROM servers ORDER BY server"},
+	{"pools",
+	 1,
+	 {"pool", HIST_COUNTERS},
+	 "SELECT pool, " HIST_COUNTERS_SQL " FROM pools ORDER BY pool"},
+	{"server_versions",
+	 2,
+	 {"server", "version", "connections"},
+	 "SELECT server, version, connections FROM server_versions ORDER BY server, version"},
+	{"server_keys",
+	 3,
+	 {"server", "spki", "validation", "first_seen", "last_seen", "connections", "not_before",
+	  "not_after"},
+	 "SELECT server, spki, validation, first_seen, last_seen, connections, not_before, "
+	 "not_after FROM server_keys ORDER BY server, spki"},
+	{"attempts",
+	 1,
+	 {"pair", "last_failed"},
+	 "SELECT pair, last_failed FROM attempts ORDER BY pair"},
+};
+#define HIST_NTABLES (sizeof(hist_tables) / sizeof(hist_tables[0]))
+
+struct hist_export {
+	const struct hist_table *t;
+	FILE *out;
+};
+
+static int hist_export_row(void *ctx, int ncols, const char *const *vals)
+{
+	struct hist_export *x = ctx;
+	json_t *o = json_object();
+	if (!o)
+		return -1;
+	json_object_set_new(o, "table", json_string(x->t->name));
+	for (int i = 0; i < ncols; i++) {
+		json_t *v = !vals[i]	      ? json_null()
+			    : i < x->t->ntext ? json_string(vals[i])
+					      : json_integer(hist_num(vals[i]));
+		json_object_set_new(o, x->t->cols[i], v);
+	}
+	int rc = json_dumpf(o, x->out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	json_decref(o);
+	if (rc != 0 || fputc('\n', x->out) == EOF)
+		return -1;
 	return 0;
+}
+
+int hist_export(const char *spec, FILE *out, char *err, size_t errlen)
+{
+	int version = 0, rc = 0;
+	struct hist *h = hist_open_mode(spec, HIST_RO, &version, err, errlen);
+	if (!h)
+		return -1;
+	if (version != HIST_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema %d: open it once with --history to migrate it",
+			 spec, version);
+		hist_close(h, NULL);
+		return -1;
+	}
+	fprintf(out, "{\"smtptls_history\":%d}\n", HIST_SCHEMA_VERSION);
+	for (size_t i = 0; i < HIST_NTABLES && rc == 0; i++) {
+		struct hist_export x = {&hist_tables[i], out};
+		char msg[256] = "write failed";
+		rc = h->be->query(h->conn, hist_tables[i].sql, hist_export_row, &x, msg,
+				  sizeof(msg));
+		if (rc != 0)
+			snprintf(err, errlen, "%s: %s", spec, msg);
+	}
+	hist_close(h, NULL);
+	return rc ? -1 : 0;
+}
+
+static uint64_t hist_jnum(json_t *o, const char *k)
+{
+	json_int_t v = json_integer_value(json_object_get(o, k));
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+static const char *hist_jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+/* One exported row as a pending update (the tables' columns by name). */
+static int hist_import_row(struct hist *h, json_t *o)
+{
+	const char *t = hist_jstr(o, "table");
+	size_t i = 0;
+	while (i < HIST_NTABLES && strcmp(hist_tables[i].name, t) != 0)
+		i++;
+	if (i == HIST_NTABLES)
+		return -1;
+	static const enum hist_op_kind kinds[] = {HIST_OP_SERVER, HIST_OP_POOL, HIST_OP_VERSION,
+						  HIST_OP_KEY, HIST_OP_ATTEMPT};
+	struct hist_op *op = hist_op_new(h, kinds[i], hist_jstr(o, hist_tables[i].cols[0]));
+	if (!op)
+		return -1;
+	switch (kinds[i]) {
+	case HIST_OP_SERVER:
+	case HIST_OP_POOL:
+		for (int c = 0; c < 11; c++)
+			op->d[hist_cols[c]] = hist_jnum(o, hist_tables[0].cols[c + 1]);
+		break;
+	case HIST_OP_VERSION:
+		snprintf(op->sub, sizeof(op->sub), "%s", hist_jstr(o, "version"));
+		op->d[HIST_CONNECTIONS] = hist_jnum(o, "connections");
+		break;
+	case HIST_OP_KEY:
+		snprintf(op->sub, sizeof(op->sub), "%s", hist_jstr(o, "spki"));
+		snprintf(op->validation, sizeof(op->validation), "%s", hist_jstr(o, "validation"));
+		op->d[HIST_FIRST_SEEN] = hist_jnum(o, "first_seen");
+		op->d[HIST_LAST_SEEN] = hist_jnum(o, "last_seen");
+		op->d[HIST_CONNECTIONS] = hist_jnum(o, "connections");
+		op->not_before = (int64_t)json_integer_value(json_object_get(o, "not_before"));
+		op->not_after = (int64_t)json_integer_value(json_object_get(o, "not_after"));
+		break;
+	default: op->d[HIST_LAST_SEEN] = hist_jnum(o, "last_failed"); break;
+	}
+	return 0;
+}
+
+int hist_import(const char *spec, FILE *in, char *err, size_t errlen)
+{
+	struct hist *h = hist_open(spec, err, errlen);
+	if (!h)
+		return -1;
+	char *line = NULL;
+	size_t cap = 0;
+	long lineno = 0, rc = 0;
+	while (rc == 0 && getline(&line, &cap, in) > 0) {
+		lineno++;
+		json_t *o = json_loads(line, 0, NULL);
+		if (lineno == 1) {
+			json_t *v = json_object_get(o, "smtptls_history");
+			if (!json_is_integer(v) || json_integer_value(v) > HIST_SCHEMA_VERSION)
+				rc = lineno;
+		} else if (!json_is_object(o) || hist_import_row(h, o) != 0 ||
+			   (lineno % HIST_BATCH == 0 && hist_flush(h) != 0)) {
+			rc = lineno;
+		}
+		json_decref(o);
+	}
+	free(line);
+	if (rc)
+		snprintf(err, errlen, "line %ld: not an smtptls history export, or not written",
+			 rc);
+	else if (!lineno)
+		snprintf(err, errlen, "empty input: not an smtptls history export");
+	if (hist_close(h, NULL) != 0 && !rc && lineno)
+		snprintf(err, errlen, "%s: updates could not be written", spec);
+	else if (!rc && lineno)
+		return 0;
+	return -1;
 }

@@ -1,4 +1,6 @@
-/* history.h — the host history kept across runs in SQLite (--history FILE).
+/* history.h — the host history kept across runs (--history FILE|URI): in an
+ * SQLite file, or in a PostgreSQL database shared by several sensors
+ * (postgresql://..., postgres://..., service=NAME; history_pg.c).
  *
  * Per server: first and last seen, connections, how often STARTTLS was
  * offered and used, EHLO accepted, TLS 1.3 negotiated, the TLS versions seen,
@@ -15,10 +17,20 @@
  * is what one writer reading all their inputs in turn would leave. BEGIN and
  * COMMIT wait for a busy file (busy timeout, then retries); a batch that
  * still cannot be written (the disk is full) is counted, kept (at most
- * HIST_PENDING_MAX updates, the oldest dropped and counted past that) and
+ * HIST_PENDING_MAX updates, further ones dropped and counted past that) and
  * tried again with the next batch. Schema creation and migration run in an
  * exclusive transaction that reads the schema version inside it, so
  * concurrent creators of a new file take turns.
+ *
+ * PostgreSQL: the same tables, created and migrated in one transaction
+ * under an advisory lock with a schema_version table; the same upserts,
+ * counters added in the database; a database that cannot be reached keeps
+ * the updates pending as above (bounded, counted) and is reconnected before
+ * each later batch. The values of the servers a run meets are read once
+ * and kept in the detectors' bounded table (anomaly.c); reads of servers and
+ * pools go through a bounded cache (HIST_CACHE_SLOTS, history.c) forgotten
+ * after each written batch, so that a server the table cannot hold costs one
+ * round trip per batch, not per record.
  *
  * Ownership: struct hist owns the connection, its statements and the
  * pending updates.
@@ -56,10 +68,12 @@ enum hist_val {
 struct hist;
 
 /* Opens (creating or migrating) a history file. NULL with a message in err. */
-struct hist *hist_open(const char *path, char *err, size_t errlen);
+struct hist *hist_open(const char *spec, char *err, size_t errlen);
 
 /* Reads a server's values into v (zeros when unknown), as the file holds
- * them (updates still pending are not included). 1 found, 0 not, -1 error. */
+ * them (updates still pending are not included). 1 found, 0 not, -1 error.
+ * A database that cannot be reached answers 0 (counted in offline_reads):
+ * the run goes on with what it learns itself. */
 int hist_load_server(struct hist *h, const char *server, uint64_t v[HIST_COUNT]);
 
 /* The same for a pool ("net 192.0.2.0/24:25", "name mx.example:25"). */
@@ -115,6 +129,8 @@ struct hist_health {
 	uint64_t write_failures; /* batches that could not be written (retried later) */
 	uint64_t updates_lost;	 /* updates dropped: HIST_PENDING_MAX full, or at close */
 	uint64_t pending;	 /* updates not written yet */
+	uint64_t offline_reads;	 /* reads answered "unknown": the database was unreachable */
+	uint64_t unreachable;	 /* 1 while the database cannot be reached (PostgreSQL) */
 };
 void hist_health(const struct hist *h, struct hist_health *out);
 
@@ -122,7 +138,21 @@ void hist_health(const struct hist *h, struct hist_health *out);
  * were lost (counted in updates_lost of *last, which may be NULL). */
 int hist_close(struct hist *h, struct hist_health *last);
 
-/* `smtptls history FILE [--server IP]`: prints what the file knows. */
-int hist_print(const char *path, const char *server, FILE *out, char *err, size_t errlen);
+/* Whether the history spec names a database reached over TCP/IP (a
+ * PostgreSQL host that is not a socket directory, or a service): the
+ * sandbox must then let the connection be made again after an outage. */
+int hist_needs_network(const char *spec);
+
+/* `smtptls history FILE|URI [--server IP]`: prints what the history knows. */
+int hist_print(const char *spec, const char *server, FILE *out, char *err, size_t errlen);
+
+/* `smtptls history FILE|URI --export OUT`: the whole history as JSON Lines
+ * (a header line {"smtptls_history":3}, then one object per row with its
+ * "table" and columns). 0 or -1 with a message in err. */
+int hist_export(const char *spec, FILE *out, char *err, size_t errlen);
+
+/* `--import IN`: adds an export to a history (created when new): counters
+ * add, times widen, as if the runs that made it had written there too. */
+int hist_import(const char *spec, FILE *in, char *err, size_t errlen);
 
 #endif

@@ -18,6 +18,14 @@
    lost. An analyze whose disk stays full says how many updates it lost and
    exits with status 2, its other outputs written.
 
+With `--backend pg` after the two arguments (histstore.py), the same
+writers share a PostgreSQL history (a throw-away server started here), and
+part 2 becomes: the database stops for 10 s (pg_ctl stop -m fast) while a
+live sensor runs: it says so on stderr, counts the batches it could not
+write and the updates pending in health.history, and writes them once the
+database is back: nothing is lost. Histories are read back with `smtptls
+history --export` for both backends.
+
 Needs root, iproute2 and tcpreplay: anything missing is a failure.
 """
 import glob
@@ -31,7 +39,10 @@ import sys
 import tempfile
 import time
 
+import histstore
+
 BIN, REPO = sys.argv[1], sys.argv[2]
+STORE = None
 NS = f"smtptls-hist-{os.getpid()}"
 LIVE_CAPTURES = ["tls-fail-retry.pcap", "starttls-tls13.pcap", "mitm-strip-starttls.pcap"]
 REPEAT = 8
@@ -64,16 +75,7 @@ def analyze_args(db, extra=()):
 
 
 def dump(db):
-    con = sqlite3.connect(db)
-    out = {}
-    for t, (keys, counters, times, other) in TABLES.items():
-        cols = keys + counters + times + other
-        rows = con.execute(f"SELECT {', '.join(cols)} FROM {t}").fetchall()
-        out[t] = {tuple(r[:len(keys)]): dict(zip(cols[len(keys):], r[len(keys):])) for r in rows}
-    check = con.execute("PRAGMA integrity_check").fetchone()[0]
-    version = con.execute("PRAGMA user_version").fetchone()[0]
-    con.close()
-    return out, check, version
+    return STORE.dump(db, {t: v[0] for t, v in TABLES.items()})
 
 
 def compare(got, want, label):
@@ -163,7 +165,7 @@ def part_concurrent(work):
     seed = [BIN, "analyze", "--history", None, "--stats", "/dev/null",
             os.path.join(REPO, "pcaps", "transparent-strip-starttls.pcap")]
     for kind in ("new", "existing"):
-        at_once, in_turn = (os.path.join(work, f"{kind}-{n}.db") for n in ("at-once", "in-turn"))
+        at_once, in_turn = (STORE.new(work, f"{kind}-{n}") for n in ("at-once", "in-turn"))
         if kind == "existing":
             for db in (at_once, in_turn):
                 seed[3] = db
@@ -179,7 +181,7 @@ def part_concurrent(work):
         diff = compare(got, want, kind)
         bad += diff[:10]
         n = sum(v["connections"] for v in got["servers"].values())
-        print(f"{kind} file: 5 writers at once in {took:.1f} s, {n} connections in "
+        print(f"{kind} {STORE.kind} history: 5 writers at once in {took:.1f} s, {n} connections in "
               f"{len(got['servers'])} servers, {len(got['pools'])} pools, "
               f"{len(got['server_keys'])} keys; schema {version}; integrity {check}; "
               f"{len(diff)} differences from the writers one after the other")
@@ -262,7 +264,66 @@ def part_disk_full(work):
     return bad
 
 
+def part_outage(work):
+    """The database stops for 10 s under a live sensor (PostgreSQL)."""
+    bad = []
+    db, ref = STORE.new(work, "outage"), STORE.new(work, "outage-ref")
+    for d in (db, ref):
+        sh(BIN, "analyze", "--history", d, "--stats", "/dev/null",
+           os.path.join(REPO, "pcaps", "plaintext-no-starttls.pcap"))
+    live = Live(db, work, "outage")
+    live.replay()  # every server met (and read) while the database is there
+    time.sleep(1.5)
+    STORE.pg.stop()
+    stopped = time.time()
+    live.replay()
+    deadline = time.time() + 8
+    while time.time() < deadline and not (live.health().get("write_failures")
+                                          and live.health().get("pending")):
+        time.sleep(0.5)
+    during = live.health()
+    time.sleep(max(0.0, stopped + 10 - time.time()))
+    STORE.pg.start()
+    deadline = time.time() + 10
+    while time.time() < deadline and live.health().get("pending", 1):
+        time.sleep(0.5)
+    after = live.health()
+    rc, err = live.stop()
+    if not during.get("write_failures") or not during.get("pending") or \
+            during.get("unreachable") != 1:
+        bad.append(f"database stopped: the sensor's snapshot shows {during}, want write "
+                   "failures, pending updates and unreachable 1")
+    if after.get("pending") or after.get("updates_lost") or after.get("unreachable") or \
+            after.get("read_errors"):
+        bad.append(f"database back: the snapshot still shows {after}")
+    if "PostgreSQL unreachable" not in err or "reachable again" not in err:
+        bad.append(f"database stopped: the sensor's log says {err.strip()!r}")
+    if rc != 0:
+        bad.append(f"database stopped: live exit {rc}: {err.strip()}")
+    live = Live(ref, work, "outage-ref")
+    live.replay()
+    live.replay()
+    live.stop()
+    diff = compare(dump(db)[0], dump(ref)[0], "database stopped")
+    bad += diff[:10]
+    print(f"database stopped 10 s: the sensor deferred {during.get('write_failures')} "
+          f"batch(es) ({during.get('pending')} updates pending), then wrote them: {after}; "
+          f"{len(diff)} differences from a run with the database there; log: "
+          f"{' / '.join(err.strip().splitlines())}")
+    return bad
+
+
 def main():
+    global STORE
+    STORE = histstore.store_from_argv(BIN)
+    os.environ.update(STORE.env)
+    try:
+        return suite()
+    finally:
+        STORE.close()
+
+
+def suite():
     if os.geteuid() != 0:
         print("FAIL the test needs root (network namespaces, tmpfs)")
         return 1
@@ -278,7 +339,7 @@ def main():
         for dev in ("cap0", "inj0", "lo"):
             sh("ip", "-n", NS, "link", "set", dev, "up")
         bad += part_concurrent(work)
-        bad += part_disk_full(work)
+        bad += part_outage(work) if STORE.pg else part_disk_full(work)
     except (RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
         bad.append(f"{e}: {getattr(e, 'stderr', '')}")
     finally:

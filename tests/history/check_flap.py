@@ -10,6 +10,9 @@ The same holds when each capture is cut in two (editcap) and the halves are
 analysed by two runs sharing a --history file: what the first run learnt
 (the server offered STARTTLS four times; the pool's STARTTLS came back after
 missing) decides the second run's severities.
+
+`--backend pg` after the two arguments runs the same against a PostgreSQL
+history (histstore.py).
 """
 import json
 import os
@@ -17,7 +20,10 @@ import subprocess
 import sys
 import tempfile
 
+import histstore
+
 BIN, REPO = sys.argv[1], sys.argv[2]
+STORE = None
 COMMON = ["-q", "--ca-file", os.path.join(REPO, "pcaps/ca/corpus-ca.pem"), "--geoip", "none",
           "--stats", "/dev/null", "--alerts", "-"]
 POOL = os.path.join(REPO, "pcaps", "flap-pool-starttls.pcap")
@@ -25,7 +31,7 @@ STRIP = os.path.join(REPO, "pcaps", "flap-strip-consistent.pcap")
 
 
 def alerts(*args):
-    p = subprocess.run([BIN, "analyze", *COMMON, *args], capture_output=True, text=True)
+    p = STORE.run(["analyze", *COMMON, *args], capture_output=True, text=True)
     if p.returncode != 0:
         raise SystemExit(f"FAIL analyze {args}: exit {p.returncode}: {p.stderr}")
     return [json.loads(x) for x in p.stdout.splitlines()
@@ -63,6 +69,15 @@ def check_strip(got, where, bad):
 
 
 def main():
+    global STORE
+    STORE = histstore.store_from_argv(BIN)
+    try:
+        return suite()
+    finally:
+        STORE.close()
+
+
+def suite():
     bad = []
     pool, strip = alerts(POOL), alerts(STRIP)
     check_pool(pool, "one run", bad)
@@ -72,7 +87,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="smtptls-flap-") as work:
         for name, pcap, nth, check in (("pool", POOL, 4, check_pool),
                                        ("stripped", STRIP, 5, check_strip)):
-            db = os.path.join(work, f"{name}.db")
+            db = STORE.new(work, name)
             first, second = split(pcap, nth, work)
             before = alerts("--history", db, first)
             after = alerts("--history", db, second)

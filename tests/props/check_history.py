@@ -11,6 +11,11 @@
    seen, connections and validation, as the records show them; a later run
    against a server whose recorded key differs raises certificate_changed;
 6. a file of schema 1 (before the keys) is migrated, its rows kept.
+
+`--backend pg` after the two arguments runs the same against PostgreSQL
+histories (tests/history/histstore.py: a throw-away server started here; the
+killed writer is killed once its first batch is in, "a file that is not a
+history" is an empty database, and SQL reaches the tables through psql).
 """
 import glob
 import json
@@ -21,6 +26,34 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "history"))
+import histstore  # noqa: E402
+
+STORE = None
+KEYS = {"servers": ["server"], "pools": ["pool"], "server_versions": ["server", "version"],
+        "server_keys": ["server", "spki"], "attempts": ["pair"]}
+
+
+def new_history(work, name):
+    return STORE.new(work, name)
+
+
+def sql(spec, statement):
+    """Runs SQL on a history of either backend; the rows, as text."""
+    if STORE.pg:
+        db = spec.split("///")[1].split("?")[0]
+        out = STORE.pg.psql(statement, db, "smtptls")
+        return [tuple(line.split("|")) for line in out.splitlines() if line]
+    con = sqlite3.connect(spec)
+    if statement.lstrip().upper().startswith("SELECT") or statement.startswith("PRAGMA"):
+        rows = [tuple(str(v) for v in r) for r in con.execute(statement).fetchall()]
+    else:
+        con.executescript(statement)
+        rows = []
+    con.commit()
+    con.close()
+    return rows
 
 
 def run(args):
@@ -60,10 +93,9 @@ def check_keys(binary, repo, work, db, recs):
         w = want.setdefault(k, dict(first=t, last=t, n=0))
         w["first"], w["last"], w["n"] = min(w["first"], t), max(w["last"], t), w["n"] + 1
         w["validation"] = c["validation"]
-    con = sqlite3.connect(db)
-    got = {(s, k): dict(first=f, last=l, n=n, validation=v) for s, k, f, l, n, v in con.execute(
-        "SELECT server, spki, first_seen, last_seen, connections, validation FROM server_keys")}
-    con.close()
+    got = {k: dict(first=v["first_seen"], last=v["last_seen"], n=v["connections"],
+                   validation=v["validation"])
+           for k, v in STORE.dump(db, KEYS)[0]["server_keys"].items()}
     if not want:
         failures.append("no record shows a certificate: the corpus changed?")
     if got != want:
@@ -78,12 +110,9 @@ def check_keys(binary, repo, work, db, recs):
 
     # a server whose recorded key is another: the next run says so
     pcap = os.path.join(repo, "pcaps", "tls12-resumption.pcap")
-    db3 = os.path.join(work, "changed.sqlite")
+    db3 = new_history(work, "changed")
     base = records(run([binary, "analyze", "-q", "-s", "-", "--history", db3, pcap]))
-    con = sqlite3.connect(db3)
-    con.execute("UPDATE server_keys SET spki = ?", ("ab" * 32,))
-    con.commit()
-    con.close()
+    sql(db3, "UPDATE server_keys SET spki = '" + "ab" * 32 + "'")
     again = records(run([binary, "analyze", "-q", "-s", "-", "--history", db3, pcap]))
     changed = [[a["type"] for a in r["anomalies"]].count("certificate_changed") for r in again]
     first_cert = next(i for i, r in enumerate(again) if r.get("cert", {}).get("source") == "observed")
@@ -99,27 +128,26 @@ def check_keys(binary, repo, work, db, recs):
 
 def check_migration(binary, repo, work):
     """A history of schema 1 is brought to the current schema, rows kept."""
-    db = os.path.join(work, "v1.sqlite")
-    con = sqlite3.connect(db)
-    con.executescript("""
-        CREATE TABLE servers (server TEXT PRIMARY KEY, first_seen INTEGER NOT NULL,
-          last_seen INTEGER NOT NULL, connections INTEGER NOT NULL,
-          starttls_offered INTEGER NOT NULL, starttls_used INTEGER NOT NULL,
-          ehlo_accepted INTEGER NOT NULL, tls13 INTEGER NOT NULL);
-        CREATE TABLE server_versions (server TEXT NOT NULL, version TEXT NOT NULL,
-          connections INTEGER NOT NULL, PRIMARY KEY (server, version));
-        CREATE TABLE attempts (pair TEXT PRIMARY KEY, last_failed INTEGER NOT NULL);
+    db = new_history(work, "v1")
+    text = 'text COLLATE "C"' if STORE.pg else "TEXT"
+    version = ("CREATE TABLE schema_version (version integer NOT NULL);"
+               "INSERT INTO schema_version VALUES (1);") if STORE.pg else "PRAGMA user_version = 1;"
+    sql(db, f"""
+        CREATE TABLE servers (server {text} PRIMARY KEY, first_seen BIGINT NOT NULL,
+          last_seen BIGINT NOT NULL, connections BIGINT NOT NULL,
+          starttls_offered BIGINT NOT NULL, starttls_used BIGINT NOT NULL,
+          ehlo_accepted BIGINT NOT NULL, tls13 BIGINT NOT NULL);
+        CREATE TABLE server_versions (server {text} NOT NULL, version {text} NOT NULL,
+          connections BIGINT NOT NULL, PRIMARY KEY (server, version));
+        CREATE TABLE attempts (pair {text} PRIMARY KEY, last_failed BIGINT NOT NULL);
         INSERT INTO servers VALUES ('192.0.2.99:25', 1000000, 2000000, 7, 7, 0, 7, 0);
-        PRAGMA user_version = 1;""")
-    con.commit()
-    con.close()
+        {version}""")
     run([binary, "analyze", "-q", "--stats", "/dev/null", "--history", db,
          os.path.join(repo, "pcaps", "tls12-certs.pcap")])
-    con = sqlite3.connect(db)
-    version = con.execute("PRAGMA user_version").fetchone()[0]
-    kept = con.execute("SELECT connections FROM servers WHERE server = '192.0.2.99:25'").fetchone()
-    keys = con.execute("SELECT count(*) FROM server_keys").fetchone()[0]
-    con.close()
+    version = json.loads(STORE.export(db).splitlines()[0])["smtptls_history"]
+    kept = sql(db, "SELECT connections FROM servers WHERE server = '192.0.2.99:25'")
+    kept = (int(kept[0][0]),) if kept else None
+    keys = int(sql(db, "SELECT count(*) FROM server_keys")[0][0])
     print(f"schema 1 file: now schema {version}, old row kept: {kept is not None}, {keys} keys added")
     if version < 2 or kept != (7,) or keys < 1:
         return [f"migration from schema 1: version {version}, row {kept}, keys {keys}"]
@@ -127,13 +155,23 @@ def check_migration(binary, repo, work):
 
 
 def main():
+    global STORE
+    STORE = histstore.store_from_argv(sys.argv[1])
+    os.environ.update(STORE.env)
+    try:
+        return suite()
+    finally:
+        STORE.close()
+
+
+def suite():
     binary, repo = sys.argv[1], sys.argv[2]
     files = sorted(glob.glob(os.path.join(repo, "pcaps", "*.pcap")))
     work = tempfile.mkdtemp(prefix="smtptls-hist-")
     failures = []
 
     whole = records(run([binary, "analyze", "-q", "-s", "-"] + files))
-    db = os.path.join(work, "h.sqlite")
+    db = new_history(work, "h")
     half = len(files) // 2
     first = records(run([binary, "analyze", "-q", "-s", "-", "--history", db] + files[:half]))
     second = records(run([binary, "analyze", "-q", "-s", "-", "--history", db] + files[half:]))
@@ -159,16 +197,22 @@ def main():
         failures.append(f"--server {one}: {narrowed}")
 
     # a killed writer
-    db2 = os.path.join(work, "k.sqlite")
+    db2 = new_history(work, "k")
     many = [os.path.join(repo, "pcaps")] * 3000
     p = subprocess.Popen([binary, "analyze", "-q", "--stats", "/dev/null", "--history", db2] + many,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # kill it once it is writing: its journal has grown past the schema
     deadline = time.time() + 30
     while p.poll() is None and time.time() < deadline:
-        wal = db2 + "-wal"
-        if os.path.exists(wal) and os.path.getsize(wal) > 64 * 1024:
-            break
+        if STORE.pg:
+            if time.time() > deadline - 28 and \
+                    sql(db2, "SELECT to_regclass('servers') IS NOT NULL")[0][0] == "t" and \
+                    int(sql(db2, "SELECT count(*) FROM servers")[0][0]) > 0:
+                break
+        else:
+            wal = db2 + "-wal"
+            if os.path.exists(wal) and os.path.getsize(wal) > 64 * 1024:
+                break
         time.sleep(0.05)
     time.sleep(0.3)
     killed = p.poll() is None
@@ -177,17 +221,16 @@ def main():
     if not killed:
         failures.append("the writer finished before it could be killed (input too small)")
     h = subprocess.run([binary, "history", db2], capture_output=True, text=True)
-    con = sqlite3.connect(db2)
-    ok = con.execute("PRAGMA integrity_check").fetchone()[0]
-    n = con.execute("SELECT count(*) FROM servers").fetchone()[0]
-    con.close()
+    _, ok, _ = STORE.dump(db2, KEYS)
+    n = int(sql(db2, "SELECT count(*) FROM servers")[0][0])
     if h.returncode != 0 or ok != "ok":
         failures.append(f"after SIGKILL: history exit {h.returncode} {h.stderr}, integrity {ok}")
     print(f"killed writer: integrity {ok}, {n} servers readable")
 
-    bad = os.path.join(work, "not-history.sqlite")
-    with open(bad, "w") as f:
-        f.write("this is not a database\n")
+    bad = new_history(work, "not-history")
+    if not STORE.pg:
+        with open(bad, "w") as f:
+            f.write("this is not a database\n")
     p = subprocess.run([binary, "history", bad], capture_output=True, text=True)
     if p.returncode != 2 or "not" not in p.stderr:
         failures.append(f"non-history file: exit {p.returncode}, {p.stderr!r}")

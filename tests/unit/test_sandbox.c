@@ -41,7 +41,7 @@ static void *test_thread(void *arg)
 static int child_checks(void)
 {
 	char err[256];
-	if (sandbox_enter(err, sizeof(err)) != 0) {
+	if (sandbox_enter(0, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
