@@ -83,11 +83,19 @@ demo)
 	echo "report: $(pwd)/build/report.html"
 	;;
 test)
+	# The tests need promtool from the prometheus package and the PostgreSQL
+	# server binaries (each test starts a server of its own), not the
+	# services these packages start: where systemd runs, the ones this
+	# set-up installed are stopped and disabled again.
+	fresh=""
+	for p in prometheus postgresql; do
+		dpkg -s "$p" >/dev/null 2>&1 || fresh="$fresh $p"
+	done
 	install_pkgs $BUILD_PKGS $TEST_PKGS
-	# the tests need promtool from the prometheus package, not its server:
-	# where systemd runs, the server the package enabled is stopped again
-	if [ -d /run/systemd/system ] && systemctl is-enabled prometheus >/dev/null 2>&1; then
-		systemctl disable --now prometheus >/dev/null 2>&1 || true
+	if [ -d /run/systemd/system ]; then
+		for p in $fresh; do
+			systemctl disable --now "$p" >/dev/null 2>&1 || true
+		done
 	fi
 	install_geo
 	install_asn
