@@ -91,8 +91,8 @@ static const char *const hist_pg_upserts[] = {
 	"first_seen = least(t.first_seen, excluded.first_seen), "
 	"last_seen = greatest(t.last_seen, excluded.last_seen), "
 	"connections = t.connections + excluded.connections",
-	"INSERT INTO attempts AS t (pair, last_failed) VALUES ($1, $2) ON CONFLICT (pair) "
-	"DO UPDATE SET last_failed = greatest(t.last_failed, excluded.last_failed)",
+	("INSERT INTO attempts AS t (pair, last_failed) VALUES ($1, $2) ON CONFLICT (pair) "
+	 "DO UPDATE SET last_failed = greatest(t.last_failed, excluded.last_failed)"),
 };
 
 static uint64_t hist_pg_now_us(void)
