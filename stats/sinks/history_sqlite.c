@@ -108,8 +108,8 @@ static const char *const hist_sql[HIST_NSTMT] = {
 			 "first_seen = min(first_seen, excluded.first_seen), "
 			 "last_seen = max(last_seen, excluded.last_seen), "
 			 "connections = connections + excluded.connections",
-	[HIST_GET_KEYS] = "SELECT spki, validation, first_seen, last_seen FROM server_keys "
-			  "WHERE server = ?1 ORDER BY last_seen DESC, rowid DESC LIMIT ?2",
+	[HIST_GET_KEYS] = ("SELECT spki, validation, first_seen, last_seen FROM server_keys "
+			   "WHERE server = ?1 ORDER BY last_seen DESC, rowid DESC LIMIT ?2"),
 };
 
 static void hist_sleep_ms(long ms)

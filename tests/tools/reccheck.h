@@ -68,6 +68,9 @@ static unsigned rc_open_level(struct rc_walk *c, int depth, const struct rec_fie
 }
 
 static void rc_fail(struct rc_walk *c, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void rc_fail(struct rc_walk *c, const char *key, const char *fmt, ...)
 {
 	if (c->failed)
 		return;
