@@ -268,18 +268,7 @@ static unsigned split_route(const struct split *sp, const struct pkt *p)
 
 static void split_count(struct split *sp, uint64_t ts, uint32_t caplen, uint32_t wirelen)
 {
-	struct eng_health *h = &sp->health;
-	h->packets++;
-	h->wire_bytes += wirelen > caplen ? wirelen : caplen;
-	h->captured_bytes += caplen;
-	if (!h->first_us || ts < h->first_us)
-		h->first_us = ts;
-	if (ts > h->last_us)
-		h->last_us = ts;
-	if (ts < sp->now_us)
-		h->ts_backwards++;
-	else
-		sp->now_us = ts;
+	eng_count_frame(&sp->health, &sp->now_us, ts, caplen, wirelen);
 }
 
 /* One frame: counted and decoded here (as eng_packet() does), then handed to

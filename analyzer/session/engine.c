@@ -406,10 +406,9 @@ static void eng_close(struct engine *e, struct flow *f)
 		eng_pack(e, f);
 }
 
-void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uint32_t caplen,
-		uint32_t wirelen)
+void eng_count_frame(struct eng_health *h, uint64_t *now_us, uint64_t ts, uint32_t caplen,
+		     uint32_t wirelen)
 {
-	struct eng_health *h = &e->health;
 	h->packets++;
 	h->wire_bytes += wirelen > caplen ? wirelen : caplen;
 	h->captured_bytes += caplen;
@@ -417,10 +416,17 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 		h->first_us = ts;
 	if (ts > h->last_us)
 		h->last_us = ts;
-	if (ts < e->now_us)
+	if (ts < *now_us)
 		h->ts_backwards++; /* the clock never goes back: expiry uses now_us */
 	else
-		e->now_us = ts;
+		*now_us = ts;
+}
+
+void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uint32_t caplen,
+		uint32_t wirelen)
+{
+	struct eng_health *h = &e->health;
+	eng_count_frame(h, &e->now_us, ts, caplen, wirelen);
 
 	struct pkt p;
 	memset(&p, 0, sizeof(p));

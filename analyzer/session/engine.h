@@ -116,6 +116,13 @@ int eng_init(struct engine *e, const struct eng_cfg *cfg);
 /* Adds a sink; returns 0, or -1 when there are too many. */
 int eng_add_sink(struct engine *e, void (*record)(void *ctx, const struct rec *r), void *ctx);
 
+/* Counts one frame in h (packets, bytes, capture span) and moves the run
+ * clock *now_us to ts_us, or counts a timestamp that went back: the first
+ * step of eng_packet(), and of a reader that splits a capture over several
+ * engines (analyzer/app/split.c). */
+void eng_count_frame(struct eng_health *h, uint64_t *now_us, uint64_t ts_us, uint32_t caplen,
+		     uint32_t wirelen);
+
 /* One frame of link type dlt, captured at ts_us. */
 void eng_packet(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
 		uint32_t wirelen);
