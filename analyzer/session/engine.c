@@ -490,7 +490,8 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 		f->sess.midstream = !f->syn_seen && !f->synack_seen;
 	if (f->sess.head_mode && !f->dns) {
 		/* Heads only: each segment on its own, nothing reassembled. */
-		sess_head(&f->sess, dir, seq, p.payload, p.caplen, p.paylen);
+		if (!f->packed) /* else its heads are in the record already */
+			sess_head(&f->sess, dir, seq, p.payload, p.caplen, p.paylen);
 		if (p.flags & DEC_TCP_FIN) /* seen and, nothing being reassembled, done */
 			f->dir[dir].fin_seen = f->dir[dir].fin_done = 1;
 	} else if (p.paylen || (p.flags & DEC_TCP_FIN)) {

@@ -416,15 +416,23 @@ void sess_infer_cert(struct x509_ctx *x, const uint8_t server_key[18], struct re
 void sess_head(struct sess *s, int dir, uint32_t seq, const uint8_t *p, size_t caplen,
 	       size_t paylen)
 {
-	/* Nothing is reassembled, nor shown to the tap: heads are not streams. */
-	head_packet(&s->head, dir & 1, seq, p, caplen, paylen);
+	/* Nothing is reassembled, nor shown to the tap: heads are not streams.
+	 * Only head-mode connections pay for the heads' state. */
+	if (!s->head && !(s->head = mem_calloc(s->mem, sizeof(*s->head)))) {
+		s->app_failed = 1;
+		return;
+	}
+	head_packet(s->head, dir & 1, seq, p, caplen, paylen);
 }
 
 void sess_finish(struct sess *s, struct rec *r)
 {
 	struct sess_app *a = s->app;
 	if (s->head_mode) {
-		head_finish(&s->head, s->implicit_tls, r);
+		struct head none;
+		if (!s->head)
+			memset(&none, 0, sizeof(none));
+		head_finish(s->head ? s->head : &none, s->implicit_tls, r);
 		return;
 	}
 	if (!a) {
@@ -505,6 +513,10 @@ int sess_active(const struct sess *s)
 
 void sess_free(struct sess *s)
 {
+	if (s->head) {
+		mem_free(s->mem, s->head, sizeof(*s->head));
+		s->head = NULL;
+	}
 	if (s->app) {
 		tls_free(&s->app->tls);
 		if (s->app_pool)

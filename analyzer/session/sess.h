@@ -95,7 +95,7 @@ struct sess {
 	uint8_t implicit_tls;	    /* the server port is an implicit-TLS port */
 	uint8_t app_failed;	    /* no memory for the dissectors: bytes only counted */
 	uint8_t head_mode;	    /* the snap length cuts payloads: read by heads */
-	struct head head;	    /* what the heads showed (head_mode) */
+	struct head *head;	    /* what the heads showed (head_mode; owned, from the first) */
 	uint64_t stream_bytes[2];   /* in-order bytes seen, per direction */
 	uint64_t lost_bytes[2];	    /* bytes reported lost, per direction */
 	uint64_t held[2];	    /* offered last time, not consumed: offered again */

@@ -688,26 +688,23 @@ static const struct {
 	{"smtpd", NULL}, /* generic: says nothing */
 };
 
-static int smtp_contains_ci(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-	for (const char *h = hay; *h; h++) {
-		size_t i = 0;
-		while (i < n && h[i] && tolower((unsigned char)h[i]) == needle[i])
-			i++;
-		if (i == n)
-			return 1;
-	}
-	return 0;
-}
-
-/* Index of the product in smtp_products, or -1. */
+/* Index of the product in smtp_products, or -1. Each text is lowered once
+ * (ASCII; the needles are lower case) and searched with strstr. */
 static int smtp_software_index(const struct smtp_facts *f)
 {
+	char low[2][SMTP_TEXT_LEN];
 	const char *texts[2] = {f->banner, f->ehlo_greeting};
+	int have[2];
+	for (int t = 0; t < 2; t++) {
+		size_t i = 0;
+		for (; i + 1 < sizeof(low[t]) && texts[t][i]; i++)
+			low[t][i] = (char)tolower((unsigned char)texts[t][i]);
+		low[t][i] = '\0';
+		have[t] = i > 0;
+	}
 	for (size_t k = 0; k < sizeof(smtp_products) / sizeof(smtp_products[0]); k++)
 		for (int t = 0; t < 2; t++)
-			if (texts[t][0] && smtp_contains_ci(texts[t], smtp_products[k].needle))
+			if (have[t] && strstr(low[t], smtp_products[k].needle))
 				return smtp_products[k].name ? (int)k : -1;
 	return -1;
 }

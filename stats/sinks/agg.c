@@ -395,16 +395,16 @@ static void agg_rec_outcome(struct agg *a, const struct rec *r, unsigned enc,
 	for (int k = 0; k < 4; k++) {
 		if (!keys[k])
 			continue;
-		agg_map_add(ms[k], keys[k], AGG_OUT_CONNECTIONS, 1);
-		agg_map_add(ms[k], keys[k], 1 + enc, 1);
-		if (own_anomalies)
-			agg_map_add(ms[k], keys[k], AGG_OUT_ANOMALIES, own_anomalies);
+		uint64_t *v = agg_map_counters(ms[k], keys[k]);
+		v[AGG_OUT_CONNECTIONS]++;
+		v[1 + enc]++;
+		v[AGG_OUT_ANOMALIES] += own_anomalies;
 		if (tls13) {
-			agg_map_add(ms[k], keys[k], AGG_OUT_TLS13, 1);
+			v[AGG_OUT_TLS13]++;
 			if (t->client_pq_offered)
-				agg_map_add(ms[k], keys[k], AGG_OUT_PQ_OFFERED, 1);
+				v[AGG_OUT_PQ_OFFERED]++;
 			if (tls_pq_verdict(t) == TLS_PQ_NEGOTIATED)
-				agg_map_add(ms[k], keys[k], AGG_OUT_PQ_NEGOTIATED, 1);
+				v[AGG_OUT_PQ_NEGOTIATED]++;
 		}
 	}
 }
@@ -427,18 +427,18 @@ static void agg_rec_server(struct agg *a, const struct rec *r, unsigned enc, int
 	rec_format_addr(&r->server, ip, sizeof(ip));
 	snprintf(key, sizeof(key), r->server.family == 6 ? "[%s]:%u" : "%s:%u", ip,
 		 (unsigned)r->server.port);
-	struct agg_map *s = &a->servers;
-	agg_map_add(s, key, AGG_SRV_CONNECTIONS, 1);
+	uint64_t *v = agg_map_counters(&a->servers, key);
+	v[AGG_SRV_CONNECTIONS]++;
 	if (enc_srv[enc] >= 0)
-		agg_map_add(s, key, (unsigned)enc_srv[enc], 1);
+		v[enc_srv[enc]]++;
 	if (r->smtp_valid && m->starttls_offered)
-		agg_map_add(s, key, AGG_SRV_OFFERED, 1);
+		v[AGG_SRV_OFFERED]++;
 	if (r->tls_valid && t->server_hello && t->version == 0x0304)
-		agg_map_add(s, key, AGG_SRV_TLS13, 1);
+		v[AGG_SRV_TLS13]++;
 	if (weak)
-		agg_map_add(s, key, AGG_SRV_WEAK, 1);
-	if (r->smtp_valid && enc != REC_ENC_STARTTLS && enc != REC_ENC_IMPLICIT_TLS && m->messages)
-		agg_map_add(s, key, AGG_SRV_MESSAGES_PLAIN, m->messages);
+		v[AGG_SRV_WEAK]++;
+	if (r->smtp_valid && enc != REC_ENC_STARTTLS && enc != REC_ENC_IMPLICIT_TLS)
+		v[AGG_SRV_MESSAGES_PLAIN] += m->messages;
 }
 
 void agg_record(struct agg *a, const struct rec *r, const struct rec_verdict *v)

@@ -24,16 +24,21 @@ static uint32_t agg_map_hash(const char *s)
 	return h;
 }
 
-static struct agg_map_ent *agg_map_find(const struct agg_map *m, const char *key)
+static struct agg_map_ent *agg_map_find_h(const struct agg_map *m, const char *key, uint32_t h)
 {
 	if (!m->nslots)
 		return NULL;
 	uint32_t mask = m->nslots - 1;
-	for (uint32_t i = agg_map_hash(key) & mask;; i = (i + 1) & mask) {
+	for (uint32_t i = h & mask;; i = (i + 1) & mask) {
 		struct agg_map_ent *e = &m->slots[i];
-		if (!e->key || strcmp(e->key, key) == 0)
+		if (!e->key || (e->hash == h && strcmp(e->key, key) == 0))
 			return e;
 	}
+}
+
+static struct agg_map_ent *agg_map_find(const struct agg_map *m, const char *key)
+{
+	return agg_map_find_h(m, key, agg_map_hash(key));
 }
 
 static int agg_map_grow(struct agg_map *m)
@@ -48,55 +53,52 @@ static int agg_map_grow(struct agg_map *m)
 	for (uint32_t i = 0; i < old.nslots; i++) {
 		if (!old.slots[i].key)
 			continue;
-		struct agg_map_ent *e = agg_map_find(m, old.slots[i].key);
+		struct agg_map_ent *e = agg_map_find_h(m, old.slots[i].key, old.slots[i].hash);
 		*e = old.slots[i];
 	}
 	mem_free(m->mem, old.slots, (size_t)old.nslots * sizeof(*old.slots));
 	return 0;
 }
 
+uint64_t *agg_map_counters(struct agg_map *m, const char *key)
+{
+	uint32_t h = agg_map_hash(key);
+	struct agg_map_ent *e = agg_map_find_h(m, key, h);
+	if (e && e->key)
+		return e->v;
+	if (m->used >= m->max_keys || ((m->used + 1) * 2 > m->nslots && agg_map_grow(m) != 0)) {
+		m->truncated = 1;
+		return m->other;
+	}
+	e = agg_map_find_h(m, key, h);
+	/* one block: the counters (only as many as the map has), then the key */
+	size_t n = strlen(key) + 1;
+	uint64_t *v = mem_calloc(m->mem, (size_t)m->nvals * sizeof(*v) + n);
+	if (!v) {
+		m->truncated = 1;
+		return m->other;
+	}
+	e->v = v;
+	e->key = (char *)(v + m->nvals);
+	memcpy(e->key, key, n);
+	e->hash = h;
+	m->used++;
+	return e->v;
+}
+
 int agg_map_add(struct agg_map *m, const char *key, unsigned i, uint64_t delta)
 {
 	if (i >= m->nvals)
 		return -1;
-	struct agg_map_ent *e = agg_map_find(m, key);
-	if (!e || !e->key) {
-		if (m->used >= m->max_keys) {
-			m->truncated = 1;
-			m->other[i] += delta;
-			return 0;
-		}
-		if ((m->used + 1) * 2 > m->nslots) {
-			if (agg_map_grow(m) != 0) {
-				m->truncated = 1;
-				m->other[i] += delta;
-				return -1;
-			}
-		}
-		e = agg_map_find(m, key);
-		size_t n = strlen(key) + 1;
-		e->key = mem_calloc(m->mem, n);
-		if (!e->key) {
-			m->truncated = 1;
-			m->other[i] += delta;
-			return -1;
-		}
-		memcpy(e->key, key, n);
-		m->used++;
-	}
-	e->v[i] += delta;
-	return 0;
+	uint64_t *v = agg_map_counters(m, key);
+	v[i] += delta;
+	return v == m->other && m->used < m->max_keys ? -1 : 0;
 }
 
 uint64_t *agg_map_values(struct agg_map *m, const char *key)
 {
-	struct agg_map_ent *e = agg_map_find(m, key);
-	if (e && e->key)
-		return e->v;
-	if (agg_map_add(m, key, 0, 0) != 0)
-		return NULL;
-	e = agg_map_find(m, key);
-	return e && e->key ? e->v : NULL;
+	uint64_t *v = agg_map_counters(m, key);
+	return v == m->other ? NULL : v;
 }
 
 const uint64_t *agg_map_get(const struct agg_map *m, const char *key)
@@ -261,7 +263,8 @@ void agg_map_free(struct agg_map *m)
 {
 	for (uint32_t s = 0; s < m->nslots; s++)
 		if (m->slots[s].key)
-			mem_free(m->mem, m->slots[s].key, strlen(m->slots[s].key) + 1);
+			mem_free(m->mem, m->slots[s].v,
+				 (size_t)m->nvals * sizeof(uint64_t) + strlen(m->slots[s].key) + 1);
 	mem_free(m->mem, m->slots, (size_t)m->nslots * sizeof(*m->slots));
 	m->slots = NULL;
 	m->nslots = m->used = 0;

@@ -23,8 +23,9 @@
 #define AGG_MAP_MAX_VALS 16
 
 struct agg_map_ent {
-	char *key; /* NULL: empty slot */
-	uint64_t v[AGG_MAP_MAX_VALS];
+	char *key;     /* NULL: empty slot */
+	uint64_t *v;   /* its nvals counters; the key's text follows them */
+	uint32_t hash; /* of key: most probes end without a strcmp */
 };
 
 struct agg_map {
@@ -47,6 +48,12 @@ void agg_map_init(struct agg_map *m, struct mem *mem, uint32_t max_keys, uint8_t
 /* Adds delta to counter i of key. Returns 0, or -1 when memory is short (the
  * count then goes to `other`). */
 int agg_map_add(struct agg_map *m, const char *key, unsigned i, uint64_t delta);
+
+/* Where the counters of key are added to: its own, created (zero) when
+ * absent, or `other` when the map is full or memory is short (the map is
+ * then truncated) -- exactly where agg_map_add() would add. For adding to
+ * several counters of one key with one lookup. Never NULL. */
+uint64_t *agg_map_counters(struct agg_map *m, const char *key);
 
 /* The counters of key, created (zero) when absent; NULL when the map is full
  * or memory is short. For maps used as tables of state (host history). */

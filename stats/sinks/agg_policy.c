@@ -71,14 +71,14 @@ static uint64_t agg_policy_plain_messages(const struct rec *r)
 static void agg_policy_key(struct agg_map *m, const char *key, enum rec_pol_result res,
 			   uint64_t msgs)
 {
+	uint64_t *v = agg_map_counters(m, key);
 	if (res == REC_POL_FAIL) {
-		agg_map_add(m, key, AGG_POLK_FAIL, 1);
-		if (msgs)
-			agg_map_add(m, key, AGG_POLK_FAIL_MESSAGES, msgs);
+		v[AGG_POLK_FAIL]++;
+		v[AGG_POLK_FAIL_MESSAGES] += msgs;
 	} else if (res == REC_POL_PASS) {
-		agg_map_add(m, key, AGG_POLK_PASS, 1);
+		v[AGG_POLK_PASS]++;
 	} else {
-		agg_map_add(m, key, AGG_POLK_UNKNOWN, 1);
+		v[AGG_POLK_UNKNOWN]++;
 	}
 }
 
