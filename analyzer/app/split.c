@@ -24,11 +24,11 @@ struct split_batch {
 	uint8_t data[]; /* items and records, each padded to 8 bytes */
 };
 
-#define SPLIT_BATCH (256u * 1024u)
+#define SPLIT_BATCH (512u * 1024u)
 /* Batches waiting in one queue before its producer waits. */
 #define SPLIT_QUEUE 8
 /* The reader hands over what it holds at least every this many packets. */
-#define SPLIT_FLUSH 4096u
+#define SPLIT_FLUSH 8192u
 
 /* A queue of batches, with the spare ones its consumer gives back. */
 struct split_chan {
@@ -40,11 +40,17 @@ struct split_chan {
 
 enum split_kind { SPLIT_TICK = 1, SPLIT_PACKET, SPLIT_SNAPLEN, SPLIT_END };
 
-/* One item of the reader's (the frame's bytes follow, padded to 8). */
+/* One item of the reader's. A SPLIT_PACKET is followed by the decoded
+ * packet (struct pkt, as dec_packet gave it) and its captured payload, each
+ * padded to 8: the engine neither decodes the frame again nor gets the
+ * headers' bytes. */
 struct split_item {
 	uint32_t kind; /* enum split_kind */
-	int32_t dlt;
-	uint32_t caplen, wirelen; /* SPLIT_SNAPLEN: caplen is the snap length */
+	int32_t dr;    /* SPLIT_PACKET: enum dec_result */
+	/* SPLIT_PACKET: the payload bytes that follow; SPLIT_SNAPLEN: the
+	 * snap length */
+	uint32_t caplen;
+	uint32_t unused;
 	uint64_t at, now_us, ts_us;
 };
 
@@ -70,6 +76,7 @@ struct split_worker {
 	struct split_batch *endb;  /* kept for the end of the input, so that it */
 	struct split_batch *lastb; /* ... and the stream's end always get through */
 	uint64_t mark;		   /* of the last input batch done */
+	int inline_eng;		   /* engine 0: runs in the reader's thread */
 	struct jsonw head;
 	int failed; /* out of memory: records were lost */
 };
@@ -198,38 +205,59 @@ static void split_wait_room(struct split_chan *c)
 
 /* ---- the reader ---- */
 
-/* Hands every engine what the reader holds for it. */
-static void split_flush_all(struct split *sp)
+/* Hands every engine of its own thread what the reader holds for it. */
+static void split_flush_inputs(struct split *sp)
 {
 	for (unsigned i = 0; i < sp->n; i++) {
 		struct split_worker *w = &sp->w[i];
-		if (w->ib && w->ib->len) {
+		if (!w->inline_eng && w->ib && w->ib->len) {
 			split_push(&w->in, w->ib);
 			w->ib = NULL;
 		}
 	}
+}
+
+static void split_out_push(struct split_worker *w, int last);
+
+/* split_flush_inputs(), and the records of the reader's own engine go to
+ * the merge with its mark (even none: the mark moves on). */
+static void split_flush_all(struct split *sp)
+{
+	split_flush_inputs(sp);
+	split_out_push(&sp->w[0], 0);
 	sp->since_flush = 0;
 }
 
 /* Between two packets, when a queue was seen full: every engine gets what
  * the reader holds for it, then the reader waits for room. The reader
- * never waits inside a packet, and never with items held back: an engine
- * the merge waits for always gets the items that let it go on. */
+ * never waits with items held back: an engine the merge waits for always
+ * gets the items that let it go on. */
 static void split_pace(struct split *sp)
 {
 	split_flush_all(sp);
 	for (unsigned i = 0; i < sp->n; i++)
-		split_wait_room(&sp->w[i].in);
+		if (!sp->w[i].inline_eng)
+			split_wait_room(&sp->w[i].in);
 	sp->full = 0;
 }
+
+static void split_item_run(struct split_worker *w, const struct split_item *it, const uint8_t *data,
+			   const struct pkt *p);
 
 /* Appends an item for w. A batch's mark is the packet number of its last
  * item: an engine gets at most one item per packet, in packet order, so
  * once it has done the batch it has every record up to that packet made. */
 static void split_put(struct split *sp, struct split_worker *w, const struct split_item *it,
-		      const uint8_t *data, uint32_t n)
+		      const struct pkt *p)
 {
-	size_t need = sizeof(*it) + split_pad(n);
+	if (w->inline_eng) {
+		/* the reader's own engine: at once, from libpcap's buffer */
+		split_item_run(w, it, NULL, p);
+		w->mark = it->at;
+		return;
+	}
+	uint32_t n = p ? p->caplen : 0;
+	size_t need = sizeof(*it) + (p ? split_pad(sizeof(*p)) + split_pad(n) : 0);
 	if (w->ib && w->ib->len + need > w->ib->cap) {
 		split_push(&w->in, w->ib);
 		w->ib = NULL;
@@ -239,9 +267,14 @@ static void split_put(struct split *sp, struct split_worker *w, const struct spl
 		sp->failed = 1;
 		return;
 	}
-	memcpy(w->ib->data + w->ib->len, it, sizeof(*it));
-	if (n)
-		memcpy(w->ib->data + w->ib->len + sizeof(*it), data, n);
+	uint8_t *at = w->ib->data + w->ib->len;
+	memcpy(at, it, sizeof(*it));
+	if (p) {
+		at += sizeof(*it);
+		memcpy(at, p, sizeof(*p));
+		if (n)
+			memcpy(at + split_pad(sizeof(*p)), p->payload, n);
+	}
 	w->ib->len += need;
 	w->ib->mark = it->at;
 }
@@ -263,7 +296,10 @@ static unsigned split_route(const struct split *sp, const struct pkt *p)
 		h = (h ^ addr[i]) * 1099511628211u;
 	h = (h ^ (port & 0xff)) * 1099511628211u;
 	h = (h ^ (port >> 8)) * 1099511628211u;
-	return (unsigned)((h ^ (h >> 32)) % sp->n);
+	/* Engine 0 runs in the reader's thread, which also reads and decodes
+	 * every frame: it gets one share where the others get two. */
+	unsigned x = (unsigned)((h ^ (h >> 32)) % (2u * sp->n - 1u));
+	return x == 0 ? 0 : 1u + (x - 1u) / 2u;
 }
 
 static void split_count(struct split *sp, uint64_t ts, uint32_t caplen, uint32_t wirelen)
@@ -292,18 +328,20 @@ static void split_packet(void *ctx, int dlt, uint64_t ts, const uint8_t *data, u
 		if (mail)
 			sp->health.mail_packets++;
 	}
-	struct split_item it = {SPLIT_PACKET, dlt, caplen, wirelen, sp->at, sp->now_us, ts};
+	struct split_item it = {SPLIT_PACKET, (int32_t)dr, p.caplen, 0, sp->at, sp->now_us, ts};
 	if (!sp->failed && mail) {
 		unsigned to = split_route(sp, &p);
 		struct split_item tick = {SPLIT_TICK, 0, 0, 0, sp->at, sp->now_us, 0};
-		for (unsigned i = 0; i < sp->n; i++)
+		/* engine 0 (the reader's own) last: while it runs, every
+		 * other engine has its item for this packet (split_keep) */
+		for (unsigned i = sp->n; i-- > 0;)
 			if (i == to)
-				split_put(sp, &sp->w[i], &it, data, caplen);
+				split_put(sp, &sp->w[i], &it, &p);
 			else
-				split_put(sp, &sp->w[i], &tick, NULL, 0);
+				split_put(sp, &sp->w[i], &tick, NULL);
 	} else if (!sp->failed && dns && (dr == DEC_UDP || dr == DEC_TCP)) {
-		for (unsigned i = 0; i < sp->n; i++)
-			split_put(sp, &sp->w[i], &it, data, caplen);
+		for (unsigned i = sp->n; i-- > 0;)
+			split_put(sp, &sp->w[i], &it, &p);
 	}
 	if (sp->full)
 		split_pace(sp);
@@ -327,8 +365,8 @@ static void split_snaplen(void *ctx, uint32_t snaplen)
 {
 	struct split *sp = ctx;
 	struct split_item it = {SPLIT_SNAPLEN, 0, snaplen, 0, 0, 0, 0};
-	for (unsigned i = 0; i < sp->n; i++)
-		split_put(sp, &sp->w[i], &it, NULL, 0);
+	for (unsigned i = sp->n; i-- > 0;)
+		split_put(sp, &sp->w[i], &it, NULL);
 }
 
 static void split_end(void *ctx)
@@ -346,7 +384,7 @@ static uint64_t split_connections(void *ctx)
 static void split_end_all(struct split *sp, unsigned n)
 {
 	struct split_item end = {SPLIT_END, 0, 0, 0, UINT64_MAX, sp->now_us, 0};
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 1; i < n; i++) {
 		struct split_batch *b = sp->w[i].endb;
 		sp->w[i].endb = NULL;
 		memcpy(b->data, &end, sizeof(end));
@@ -354,6 +392,15 @@ static void split_end_all(struct split *sp, unsigned n)
 		b->mark = UINT64_MAX;
 		split_push(&sp->w[i].in, b);
 	}
+}
+
+/* The end of the input for the reader's own engine (every other engine has
+ * its end already, so its last records may wait for room). */
+static void split_inline_end(struct split *sp)
+{
+	struct split_worker *w = &sp->w[0];
+	eng_end_input(&w->eng);
+	split_out_push(w, 1);
 }
 
 static void *split_reader(void *arg)
@@ -366,6 +413,7 @@ static void *split_reader(void *arg)
 		sp->read_failed = 1;
 	split_flush_all(sp);
 	split_end_all(sp, sp->n);
+	split_inline_end(sp);
 	return NULL;
 }
 
@@ -386,8 +434,14 @@ static void split_out_push(struct split_worker *w, int last)
 	b->mark = last ? UINT64_MAX : w->mark;
 	b->last = last ? 1u : 0u;
 	split_push(&w->out, b);
-	if (!last)
+	if (!last) {
+		/* The reader's own engine may wait only once every other engine
+		 * has what lets the merge go on: their items up to this packet
+		 * are queued (split_packet puts engine 0's last). */
+		if (w->inline_eng)
+			split_flush_inputs(w->sp);
 		split_wait_room(&w->out);
+	}
 }
 
 static void split_keep(void *ctx, const struct rec *r)
@@ -419,13 +473,22 @@ static void split_keep(void *ctx, const struct rec *r)
 	w->ob->len += sizeof(o) + split_pad(o.packed + hn);
 }
 
-static void split_item_run(struct split_worker *w, const struct split_item *it, const uint8_t *data)
+/* One item, from a batch (data: the bytes after it) or from the reader
+ * itself (p: the decoded packet). */
+static void split_item_run(struct split_worker *w, const struct split_item *it, const uint8_t *data,
+			   const struct pkt *p)
 {
 	switch (it->kind) {
-	case SPLIT_PACKET:
-		eng_packet_at(&w->eng, it->at, it->now_us, it->dlt, it->ts_us, data, it->caplen,
-			      it->wirelen);
+	case SPLIT_PACKET: {
+		struct pkt q;
+		if (!p) {
+			memcpy(&q, data, sizeof(q));
+			q.payload = data + split_pad(sizeof(q));
+			p = &q;
+		}
+		eng_decoded_at(&w->eng, it->at, it->now_us, it->ts_us, (enum dec_result)it->dr, p);
 		break;
+	}
 	case SPLIT_TICK: eng_tick(&w->eng, it->at, it->now_us); break;
 	case SPLIT_SNAPLEN: eng_set_snaplen(&w->eng, it->caplen); break;
 	default: eng_end_input(&w->eng); break;
@@ -443,8 +506,8 @@ static void *split_worker_run(void *arg)
 			const uint8_t *data = b->data + pos + sizeof(it);
 			pos += sizeof(it);
 			if (it.kind == SPLIT_PACKET)
-				pos += split_pad(it.caplen);
-			split_item_run(w, &it, data);
+				pos += split_pad(sizeof(struct pkt)) + split_pad(it.caplen);
+			split_item_run(w, &it, data, NULL);
 			end |= it.kind == SPLIT_END;
 		}
 		w->mark = b->mark;
@@ -627,6 +690,7 @@ static int split_setup(struct split *sp)
 		if (!w->endb || !w->lastb || eng_init(&w->eng, &sp->a->cfg) != 0)
 			return -1;
 		w->eng_ok = 1;
+		w->inline_eng = i == 0;
 		eng_add_sink(&w->eng, split_keep, w);
 	}
 	return 0;
@@ -663,7 +727,7 @@ long split_file(const struct cli_analyze *a, const char *path, struct run_sinks 
 	 * merging thread */
 	sp->json = sinks->sessions != NULL && !sinks->anon;
 	long rc = -1;
-	unsigned running = 0;
+	unsigned running = 1; /* engine 0 runs in the reader's thread */
 	pthread_t reader;
 	if (split_setup(sp) != 0) {
 		fprintf(stderr, "smtptls: out of memory setting up (try a smaller --max-flows)\n");
@@ -676,17 +740,19 @@ long split_file(const struct cli_analyze *a, const char *path, struct run_sinks 
 	if (running < sp->n || pthread_create(&reader, NULL, split_reader, sp) != 0) {
 		fprintf(stderr, "smtptls: cannot start the threads of --jobs\n");
 		split_end_all(sp, running);
+		split_inline_end(sp);
 		for (unsigned i = 0; i < running; i++) {
 			struct split_cursor c = {0};
 			while (!c.done)
 				split_next(&sp->w[i], &c);
-			pthread_join(sp->w[i].tid, NULL);
+			if (i > 0)
+				pthread_join(sp->w[i].tid, NULL);
 		}
 		goto done;
 	}
 	int merged = split_merge(sp, sinks);
 	pthread_join(reader, NULL);
-	for (unsigned i = 0; i < running; i++)
+	for (unsigned i = 1; i < running; i++)
 		pthread_join(sp->w[i].tid, NULL);
 	int lost = sp->failed;
 	for (unsigned i = 0; i < sp->n; i++)

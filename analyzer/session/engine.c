@@ -422,15 +422,11 @@ void eng_count_frame(struct eng_health *h, uint64_t *now_us, uint64_t ts, uint32
 		*now_us = ts;
 }
 
-void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uint32_t caplen,
-		uint32_t wirelen)
+/* A decoded frame (after eng_count_frame and dec_packet). */
+static void eng_decoded(struct engine *e, enum dec_result dr, const struct pkt *pp, uint64_t ts)
 {
 	struct eng_health *h = &e->health;
-	eng_count_frame(h, &e->now_us, ts, caplen, wirelen);
-
-	struct pkt p;
-	memset(&p, 0, sizeof(p));
-	enum dec_result dr = dec_packet(dlt, data, caplen, wirelen, &p, &h->decode);
+	struct pkt p = *pp;
 	int dns =
 		eng_port_in(e->cfg->dns_ports, p.sport) || eng_port_in(e->cfg->dns_ports, p.dport);
 	if (dr == DEC_UDP && dns && e->dns)
@@ -524,6 +520,16 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 		h->rsm_peak_bytes = e->budget.peak;
 }
 
+void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uint32_t caplen,
+		uint32_t wirelen)
+{
+	eng_count_frame(&e->health, &e->now_us, ts, caplen, wirelen);
+	struct pkt p;
+	memset(&p, 0, sizeof(p));
+	enum dec_result dr = dec_packet(dlt, data, caplen, wirelen, &p, &e->health.decode);
+	eng_decoded(e, dr, &p, ts);
+}
+
 void eng_packet_at(struct engine *e, uint64_t at, uint64_t now_us, int dlt, uint64_t ts_us,
 		   const uint8_t *data, uint32_t caplen, uint32_t wirelen)
 {
@@ -531,6 +537,15 @@ void eng_packet_at(struct engine *e, uint64_t at, uint64_t now_us, int dlt, uint
 	if (now_us > e->now_us)
 		e->now_us = now_us;
 	eng_packet(e, dlt, ts_us, data, caplen, wirelen);
+}
+
+void eng_decoded_at(struct engine *e, uint64_t at, uint64_t now_us, uint64_t ts_us,
+		    enum dec_result dr, const struct pkt *p)
+{
+	e->at = at;
+	if (now_us > e->now_us)
+		e->now_us = now_us; /* the reader's clock has counted ts_us already */
+	eng_decoded(e, dr, p, ts_us);
 }
 
 void eng_tick(struct engine *e, uint64_t at, uint64_t now_us)

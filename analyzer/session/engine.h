@@ -140,6 +140,12 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *data, 
 void eng_packet_at(struct engine *e, uint64_t at, uint64_t now_us, int dlt, uint64_t ts_us,
 		   const uint8_t *data, uint32_t caplen, uint32_t wirelen);
 
+/* eng_packet_at() for a frame the reader has counted (eng_count_frame) and
+ * decoded (dec_packet gave dr and *p) itself: the engine's frame and decode
+ * counters stay as they are. p->payload must stay valid during the call. */
+void eng_decoded_at(struct engine *e, uint64_t at, uint64_t now_us, uint64_t ts_us,
+		    enum dec_result dr, const struct pkt *p);
+
 /* A mail packet another engine handles: the run clock moves to now_us and
  * what has become final ends, as in eng_packet(). */
 void eng_tick(struct engine *e, uint64_t at, uint64_t now_us);
