@@ -267,6 +267,7 @@ static void rp_health(struct tpl_scope *cap, json_t *s)
 	nw += rp_warning(cap, "backwards", report_snap_count(s, "health.timestamps_backwards"));
 	nw += rp_warning(cap, "malformed", rp_sum_object(report_snap_get(s, "health.malformed")));
 	nw += rp_warning(cap, "evicted", report_snap_count(s, "health.flows_evicted"));
+	nw += rp_warning(cap, "closed_early", report_snap_count(s, "health.flows_closed_early"));
 	nw += rp_warning(cap, "alloc_failed", report_snap_count(s, "health.flow_alloc_failed"));
 	nw += rp_warning(cap, "refused", report_snap_count(s, "health.reassembly.refused_bytes"));
 	nw += rp_warning(cap, "gap_bytes", report_snap_count(s, "connections.gap_bytes"));

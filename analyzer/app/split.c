@@ -662,6 +662,7 @@ static void split_health(struct split *sp, struct eng_health *h)
 	for (unsigned i = 0; i < sp->n; i++) {
 		const struct eng_health *e = &sp->w[i].eng.health;
 		h->flows_evicted += e->flows_evicted;
+		h->flows_closed_early += e->flows_closed_early;
 		h->flow_alloc_failed += e->flow_alloc_failed;
 		h->rsm_refused_bytes += e->rsm_refused_bytes;
 		if (e->rsm_peak_bytes > h->rsm_peak_bytes)

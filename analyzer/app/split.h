@@ -1,9 +1,14 @@
 /* split.h — one capture file on several cores (--jobs N with one input).
  *
- * A reader thread reads the file and decodes each frame once. A mail segment
- * goes to the engine of its mail server (the address and port on the
- * mail-port side), so every connection of one server, and its certificate
- * inference, lives in one engine; every other engine gets a tick for it, so
+ * A reader thread reads the file and decodes each frame once; the engines
+ * get the decoded packet and its payload (eng_decoded_at), never the frame.
+ * A mail segment goes to the engine of its mail server (the address and
+ * port on the mail-port side), so every connection of one server, and its
+ * certificate inference, lives in one engine. Engine 0 runs in the reader's
+ * own thread, on libpcap's buffer, and gets one share of the servers where
+ * each other engine (a thread of its own, fed batches) gets two: N jobs are
+ * N engines in N threads, plus the merging thread. Every other engine gets a
+ * tick for a segment, so
  * each engine ends its closed and idle connections at the same capture
  * moments the single engine would. DNS packets go to every engine: each keeps
  * the whole DNS view, and engine 0's DNS counters are the run's. The reader

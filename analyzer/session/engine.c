@@ -315,6 +315,8 @@ static int eng_evict(struct engine *e)
 {
 	struct flow *f = flow_oldest(&e->flows, FLOW_CLOSING);
 	if (f) {
+		if (f->closed_us + ENG_CLOSE_LINGER_US > e->now_us)
+			e->health.flows_closed_early++;
 		eng_finish(e, f, eng_close_reason(f));
 		return 1;
 	}

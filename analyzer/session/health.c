@@ -24,6 +24,8 @@ static const struct {
 	{"health.timestamps_backwards", offsetof(struct eng_health, ts_backwards), ENG_HEALTH_SUM},
 	{NULL, offsetof(struct eng_health, decode), ENG_HEALTH_SUM},
 	{"health.flows_evicted", offsetof(struct eng_health, flows_evicted), ENG_HEALTH_SUM},
+	{"health.flows_closed_early", offsetof(struct eng_health, flows_closed_early),
+	 ENG_HEALTH_SUM},
 	{"health.flow_alloc_failed", offsetof(struct eng_health, flow_alloc_failed),
 	 ENG_HEALTH_SUM},
 	{"health.reassembly.refused_bytes", offsetof(struct eng_health, rsm_refused_bytes),

@@ -47,6 +47,10 @@ struct eng_health {
 	uint64_t first_us, last_us; /* capture span (0 when no packet) */
 	struct dec_stats decode;    /* per-reason decode counters */
 	uint64_t flows_evicted;	    /* flows pushed out of a full table */
+	/* closed connections whose record left before their linger ended, to
+	 * make room in a full table: their order among the records may differ
+	 * from a run with room */
+	uint64_t flows_closed_early;
 	uint64_t flow_alloc_failed; /* packets dropped: no memory for a new flow */
 	uint64_t rsm_refused_bytes; /* bytes not buffered: a reassembly limit */
 	uint64_t rsm_peak_bytes;    /* most bytes buffered at once (merged by max) */

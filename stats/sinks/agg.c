@@ -902,4 +902,9 @@ void agg_print_text(const struct agg *a, FILE *out, unsigned top)
 			"    limits reached   %" PRIu64 " flows evicted, %" PRIu64
 			" bytes not buffered\n",
 			h->flows_evicted, h->rsm_refused_bytes);
+	if (h->flows_closed_early)
+		fprintf(out,
+			"    full flow table  %" PRIu64
+			" closed connections ended before their linger\n",
+			h->flows_closed_early);
 }

@@ -85,6 +85,11 @@ int prom_write(FILE *out, const struct agg *a, const struct prom_live *live)
 	prom_head(out, "smtptls_flows_evicted_total", "counter",
 		  "Connections pushed out of the full flow table.");
 	fprintf(out, "smtptls_flows_evicted_total %" PRIu64 "\n", a->health.flows_evicted);
+	prom_head(out, "smtptls_flows_closed_early_total", "counter",
+		  "Closed connections ended before their linger to make room in the full flow "
+		  "table.");
+	fprintf(out, "smtptls_flows_closed_early_total %" PRIu64 "\n",
+		a->health.flows_closed_early);
 	uint64_t bad = 0;
 	for (int i = 0; i < DEC_C_COUNT; i++)
 		if (dec_counter_is_malformed((enum dec_counter)i))
