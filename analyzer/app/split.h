@@ -15,7 +15,7 @@
  * counts the frames, bytes and decode results once.
  *
  * Each engine's records carry their place in the single engine's output
- * (eng_packet_at); the calling thread merges the engines' streams by it,
+ * (eng_decoded_at); the calling thread merges the engines' streams by it,
  * an engine's watermark telling how far it has read, and runs the records
  * through the sinks in that order. The output is what one engine writes as
  * long as no limit is reached: --max-flows and --max-reassembly apply to

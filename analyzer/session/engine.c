@@ -532,15 +532,6 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data, uin
 	eng_decoded(e, dr, &p, ts);
 }
 
-void eng_packet_at(struct engine *e, uint64_t at, uint64_t now_us, int dlt, uint64_t ts_us,
-		   const uint8_t *data, uint32_t caplen, uint32_t wirelen)
-{
-	e->at = at;
-	if (now_us > e->now_us)
-		e->now_us = now_us;
-	eng_packet(e, dlt, ts_us, data, caplen, wirelen);
-}
-
 void eng_decoded_at(struct engine *e, uint64_t at, uint64_t now_us, uint64_t ts_us,
 		    enum dec_result dr, const struct pkt *p)
 {

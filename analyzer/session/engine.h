@@ -83,10 +83,10 @@ struct engine {
 	struct x509_ctx *x509;	    /* certificate analysis (owned), NULL if it failed */
 	struct dnsview *dns;	    /* what the DNS said (owned), NULL if no memory */
 	struct dns_stream dns_udp;  /* the UDP messages' reader */
-	/* One capture split over several engines by a reader (eng_packet_at,
+	/* One capture split over several engines by a reader (eng_decoded_at,
 	 * eng_tick): the reader's index of the packet being handled, and the
 	 * place in the single engine's output of the record being emitted
-	 * (end_key, valid during a sink's call; see eng_packet_at). All 0
+	 * (end_key, valid during a sink's call; see eng_decoded_at). All 0
 	 * otherwise. */
 	uint64_t at;
 	uint8_t end_phase; /* enum eng_end_phase */
@@ -128,21 +128,18 @@ void eng_packet(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *data, 
 		uint32_t wirelen);
 
 /* One capture read by a reader and split over several engines: eng_packet()
- * for the reader's packet number at (counted from 1), with the run clock
- * now_us the reader keeps (the latest capture time of all the packets so
- * far, those of the other engines included). Each record then leaves with
+ * for a frame the reader has counted (eng_count_frame) and decoded itself
+ * (dec_packet gave dr and *p; the engine's frame and decode counters stay
+ * as they are, and p->payload must stay valid during the call), with the
+ * reader's packet number at (counted from 1) and the run clock now_us the
+ * reader keeps (the latest capture time of all the packets so far, those of
+ * the other engines included). Each record then leaves with
  * e->end_key set to where the single engine would have emitted it:
  * {at of the packet or tick it ended at (UINT64_MAX at the end of the
  * input), enum eng_end_phase, the at of its closing packet (LINGER) or of
  * its last packet (IDLE; at the end of the input, of its first)}. Keys
  * only grow within one engine; merging several engines' records by key
  * gives the single engine's order as long as no limit is reached. */
-void eng_packet_at(struct engine *e, uint64_t at, uint64_t now_us, int dlt, uint64_t ts_us,
-		   const uint8_t *data, uint32_t caplen, uint32_t wirelen);
-
-/* eng_packet_at() for a frame the reader has counted (eng_count_frame) and
- * decoded (dec_packet gave dr and *p) itself: the engine's frame and decode
- * counters stay as they are. p->payload must stay valid during the call. */
 void eng_decoded_at(struct engine *e, uint64_t at, uint64_t now_us, uint64_t ts_us,
 		    enum dec_result dr, const struct pkt *p);
 

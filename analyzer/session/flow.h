@@ -50,7 +50,7 @@ struct flow {
 	uint64_t packets[2];	    /* per sender */
 	uint64_t bytes[2];	    /* TCP payload bytes on the wire, per sender */
 	uint64_t seqno;		    /* creation order, for stable output */
-	/* One capture split over several engines (eng_packet_at): the reader's
+	/* One capture split over several engines (eng_decoded_at): the reader's
 	 * index of the packet that created it, of its last packet and of the
 	 * one that closed it; 0 otherwise. */
 	uint64_t at_first, at_last, at_closed;
