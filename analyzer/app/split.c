@@ -50,7 +50,7 @@ struct split_item {
 	/* SPLIT_PACKET: the payload bytes that follow; SPLIT_SNAPLEN: the
 	 * snap length */
 	uint32_t caplen;
-	uint32_t unused;
+	uint32_t pad; /* keeps the 64-bit fields aligned */
 	uint64_t at, now_us, ts_us;
 };
 

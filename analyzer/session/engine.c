@@ -425,19 +425,18 @@ void eng_count_frame(struct eng_health *h, uint64_t *now_us, uint64_t ts, uint32
 }
 
 /* A decoded frame (after eng_count_frame and dec_packet). */
-static void eng_decoded(struct engine *e, enum dec_result dr, const struct pkt *pp, uint64_t ts)
+static void eng_decoded(struct engine *e, enum dec_result dr, const struct pkt *p, uint64_t ts)
 {
 	struct eng_health *h = &e->health;
-	struct pkt p = *pp;
-	int dns =
-		eng_port_in(e->cfg->dns_ports, p.sport) || eng_port_in(e->cfg->dns_ports, p.dport);
+	int dns = eng_port_in(e->cfg->dns_ports, p->sport) ||
+		  eng_port_in(e->cfg->dns_ports, p->dport);
 	if (dr == DEC_UDP && dns && e->dns)
-		eng_dns_udp(e, &p);
+		eng_dns_udp(e, p);
 	if (dr != DEC_TCP)
 		return;
 	h->tcp_packets++;
-	int mail = eng_port_in(e->cfg->mail_ports, p.sport) ||
-		   eng_port_in(e->cfg->mail_ports, p.dport);
+	int mail = eng_port_in(e->cfg->mail_ports, p->sport) ||
+		   eng_port_in(e->cfg->mail_ports, p->dport);
 	if (!mail && !(dns && e->dns))
 		return;
 	if (mail) {
@@ -451,18 +450,18 @@ static void eng_decoded(struct engine *e, enum dec_result dr, const struct pkt *
 		eng_expire(e);
 
 	int dir = 0;
-	struct flow *f = flow_lookup(&e->flows, &p, &dir);
-	int pure_syn = (p.flags & (DEC_TCP_SYN | DEC_TCP_ACK | DEC_TCP_RST)) == DEC_TCP_SYN;
-	if (f && pure_syn && f->syn_seen && (dir != FLOW_C2S || p.seq != f->client_isn)) {
+	struct flow *f = flow_lookup(&e->flows, p, &dir);
+	int pure_syn = (p->flags & (DEC_TCP_SYN | DEC_TCP_ACK | DEC_TCP_RST)) == DEC_TCP_SYN;
+	if (f && pure_syn && f->syn_seen && (dir != FLOW_C2S || p->seq != f->client_isn)) {
 		/* A new connection on the same 5-tuple (port reuse). */
 		eng_finish(e, f, f->list == FLOW_CLOSING ? eng_close_reason(f) : REC_END_REUSED);
 		f = NULL;
 	}
-	if (!f && !(f = eng_new_flow(e, &p, ts, &dir, dns)))
+	if (!f && !(f = eng_new_flow(e, p, ts, &dir, dns)))
 		return;
 
 	f->packets[dir]++;
-	f->bytes[dir] += p.paylen;
+	f->bytes[dir] += p->paylen;
 	if (ts < f->first_us)
 		f->first_us = ts;
 	flow_touch(&e->flows, f, ts);
@@ -472,36 +471,36 @@ static void eng_decoded(struct engine *e, enum dec_result dr, const struct pkt *
 	struct rsm_sink s = eng_rsm_sink(e, f, dir);
 	f->sess.now_us = ts;
 	int was_active = sess_active(&f->sess);
-	uint32_t seq = p.seq;
-	if (p.flags & DEC_TCP_SYN) {
-		if (dir == FLOW_C2S && !(p.flags & DEC_TCP_ACK)) {
+	uint32_t seq = p->seq;
+	if (p->flags & DEC_TCP_SYN) {
+		if (dir == FLOW_C2S && !(p->flags & DEC_TCP_ACK)) {
 			if (!f->syn_seen)
-				f->client_isn = p.seq;
+				f->client_isn = p->seq;
 			f->syn_seen = 1;
-		} else if (dir == FLOW_S2C && (p.flags & DEC_TCP_ACK)) {
+		} else if (dir == FLOW_S2C && (p->flags & DEC_TCP_ACK)) {
 			f->synack_seen = 1;
 		}
-		rsm_syn(&f->dir[dir], p.seq);
+		rsm_syn(&f->dir[dir], p->seq);
 		seq++; /* the SYN occupies one sequence number; data may follow */
 	}
-	if (p.paylen && !f->sess.app)
+	if (p->paylen && !f->sess.app)
 		f->sess.midstream = !f->syn_seen && !f->synack_seen;
 	if (f->sess.head_mode && !f->dns) {
 		/* Heads only: each segment on its own, nothing reassembled. */
 		if (!f->packed) /* else its heads are in the record already */
-			sess_head(&f->sess, dir, seq, p.payload, p.caplen, p.paylen);
-		if (p.flags & DEC_TCP_FIN) /* seen and, nothing being reassembled, done */
+			sess_head(&f->sess, dir, seq, p->payload, p->caplen, p->paylen);
+		if (p->flags & DEC_TCP_FIN) /* seen and, nothing being reassembled, done */
 			f->dir[dir].fin_seen = f->dir[dir].fin_done = 1;
-	} else if (p.paylen || (p.flags & DEC_TCP_FIN)) {
-		rsm_segment(&f->dir[dir], &s, seq, p.payload, p.caplen, p.paylen,
-			    p.flags & DEC_TCP_FIN);
+	} else if (p->paylen || (p->flags & DEC_TCP_FIN)) {
+		rsm_segment(&f->dir[dir], &s, seq, p->payload, p->caplen, p->paylen,
+			    p->flags & DEC_TCP_FIN);
 	}
-	if ((p.flags & DEC_TCP_ACK) && !f->sess.head_mode) {
+	if ((p->flags & DEC_TCP_ACK) && !f->sess.head_mode) {
 		struct rsm_dir *o = &f->dir[!dir];
 		struct rsm_sink so = eng_rsm_sink(e, f, !dir);
-		rsm_ack(o, &so, p.ack);
+		rsm_ack(o, &so, p->ack);
 	}
-	if (e->event.provisional && p.paylen && !f->dns && !f->packed &&
+	if (e->event.provisional && p->paylen && !f->dns && !f->packed &&
 	    (was_active || sess_active(&f->sess))) {
 		/* Live alerting: judge the connection as it stands, while its
 		 * dialogue and handshake are still being read. */
@@ -509,7 +508,7 @@ static void eng_decoded(struct engine *e, enum dec_result dr, const struct pkt *
 		eng_build_rec(e, f, &r, REC_END_EOF);
 		e->event.provisional(e->event.ctx, &r, &f->sess.alerted);
 	}
-	if (p.flags & DEC_TCP_RST) {
+	if (p->flags & DEC_TCP_RST) {
 		f->rst_seen = 1;
 		eng_close(e, f);
 	} else if (f->dir[0].fin_seen && f->dir[1].fin_seen) {

@@ -429,9 +429,7 @@ void sess_finish(struct sess *s, struct rec *r)
 {
 	struct sess_app *a = s->app;
 	if (s->head_mode) {
-		struct head none;
-		if (!s->head)
-			memset(&none, 0, sizeof(none));
+		static const struct head none; /* no segment came: nothing shown */
 		head_finish(s->head ? s->head : &none, s->implicit_tls, r);
 		return;
 	}

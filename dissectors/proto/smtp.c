@@ -694,17 +694,15 @@ static int smtp_software_index(const struct smtp_facts *f)
 {
 	char low[2][SMTP_TEXT_LEN];
 	const char *texts[2] = {f->banner, f->ehlo_greeting};
-	int have[2];
 	for (int t = 0; t < 2; t++) {
 		size_t i = 0;
 		for (; i + 1 < sizeof(low[t]) && texts[t][i]; i++)
 			low[t][i] = (char)tolower((unsigned char)texts[t][i]);
 		low[t][i] = '\0';
-		have[t] = i > 0;
 	}
 	for (size_t k = 0; k < sizeof(smtp_products) / sizeof(smtp_products[0]); k++)
 		for (int t = 0; t < 2; t++)
-			if (have[t] && strstr(low[t], smtp_products[k].needle))
+			if (low[t][0] && strstr(low[t], smtp_products[k].needle))
 				return smtp_products[k].name ? (int)k : -1;
 	return -1;
 }
